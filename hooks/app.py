@@ -1,0 +1,113 @@
+"""The HTTP shell: routes Metacontroller's POSTs to the pure hook functions.
+
+Everything here is transport: size limits, content type, JSON decoding, the
+clock, error-to-status mapping and logging. No hook logic lives here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from flask import Flask, Response, request
+
+from hooks import codec, workload_grid
+from hooks.errors import RequestError
+from hooks.workload import DEPLOYMENT, STATEFULSET
+
+log = logging.getLogger("hooks")
+
+DEFAULT_MAX_REQUEST_BYTES = 256 * 1024 * 1024
+
+Hook = Callable[[object, str], dict]
+
+
+def hook_table() -> dict[str, Hook]:
+    """URL path -> pure function ``(request, now) -> response``. The manifests must use these paths."""
+    return {
+        "/deploymentgrid/sync": lambda req, now: workload_grid.sync(req, DEPLOYMENT, now),
+        "/deploymentgrid/customize": lambda req, now: workload_grid.customize(req, DEPLOYMENT),
+        "/statefulsetgrid/sync": lambda req, now: workload_grid.sync(req, STATEFULSET, now),
+        "/statefulsetgrid/customize": lambda req, now: workload_grid.customize(req, STATEFULSET),
+    }
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def json_response(body: object, status: int = 200) -> Response:
+    return Response(codec.dumps(body), status=status, mimetype="application/json")
+
+
+def error_response(status: int, message: str) -> Response:
+    return json_response({"error": message}, status)
+
+
+def max_request_bytes() -> int:
+    raw = os.environ.get("HOOKS_MAX_REQUEST_BYTES", "")
+    return int(raw) if raw.isdigit() else DEFAULT_MAX_REQUEST_BYTES
+
+
+def read_body(limit: int) -> bytes:
+    """The raw body, refusing oversized ones before reading them (Content-Length is checked first)."""
+    length = request.content_length
+    if length is not None and length > limit:
+        raise OversizeError(length)
+    body = request.stream.read(limit + 1)
+    if len(body) > limit:
+        raise OversizeError(len(body))
+    return body
+
+
+class OversizeError(Exception):
+    pass
+
+
+def handle(hook: Hook, clock: Callable[[], str], limit: int) -> Response:
+    if request.mimetype != "application/json":
+        return error_response(415, "Content-Type must be application/json")
+    try:
+        payload = codec.loads(read_body(limit))
+    except OversizeError as err:
+        return error_response(413, f"request body of {err.args[0]} bytes exceeds the limit of {limit} bytes")
+    except RequestError as err:
+        return error_response(400, str(err))
+    try:
+        return json_response(hook(payload, clock()))
+    except RequestError as err:
+        return error_response(400, str(err))
+    except Exception:
+        log.exception("hook %s failed for parent %s", request.path, parent_ref(payload))
+        return error_response(500, "internal error in hook; Metacontroller will retry and change nothing")
+
+
+def parent_ref(payload: object) -> str:
+    """``namespace/name`` of the request's parent (or object), for log lines; best effort."""
+    if not isinstance(payload, dict):
+        return "?"
+    obj = payload.get("parent") or payload.get("object")
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    if not isinstance(meta, dict):
+        return "?"
+    return "/".join(str(meta[k]) for k in ("namespace", "name") if meta.get(k))
+
+
+def create_app(clock: Callable[[], str] = utc_now, max_bytes: int | None = None) -> Flask:
+    """Build the app; ``clock`` and ``max_bytes`` are injectable so tests control them."""
+    app = Flask("hooks")
+    limit = max_bytes if max_bytes is not None else max_request_bytes()
+    for path, hook in hook_table().items():
+        app.add_url_rule(
+            path,
+            endpoint=path,
+            view_func=lambda hook=hook: handle(hook, clock, limit),
+            methods=["POST"],
+        )
+    app.add_url_rule("/healthz", endpoint="healthz", view_func=lambda: json_response({"ok": True}))
+    return app
+
+
+app = create_app()

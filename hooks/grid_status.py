@@ -1,0 +1,46 @@
+"""Grid status computed only from what was observed: children's own status, never our wishes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from hooks.conditions import condition, with_transition_times
+
+
+def ready_condition(units: int, ready: int) -> dict:
+    if units == 0:
+        return condition("Ready", False, "NoUnits", "no node carries the grid's unit label")
+    if ready == units:
+        return condition("Ready", True, "AllUnitsReady", f"all {units} units are ready")
+    return condition("Ready", False, "UnitsNotReady", f"{ready} of {units} units are ready")
+
+
+def synced_condition(unit_errors: Mapping[str, str]) -> dict:
+    if not unit_errors:
+        return condition("Synced", True, "Synced", "every unit's child was rendered")
+    shown = "; ".join(f"{unit}: {msg}" for unit, msg in sorted(unit_errors.items())[:10])
+    more = f" (and {len(unit_errors) - 10} more)" if len(unit_errors) > 10 else ""
+    message = f"{len(unit_errors)} unit(s) kept their previous child: {shown}{more}"
+    return condition("Synced", False, "UnitErrors", message)
+
+
+def grid_status(states: dict[str, dict], synced: dict, previous: object, now: str) -> dict:
+    """``units``, ``readyUnits``, ``states`` and the two conditions."""
+    units = len(states)
+    ready = sum(1 for s in states.values() if s.get("ready"))
+    conditions = [ready_condition(units, ready), synced]
+    return {
+        "units": units,
+        "readyUnits": ready,
+        "states": states,
+        "conditions": with_transition_times(conditions, previous, now),
+    }
+
+
+def invalid_spec_status(previous: object, reason: str, message: str, now: str) -> dict:
+    """Keep the last status, replacing only ``Synced``: a broken spec must not erase what is known."""
+    kept = dict(previous) if isinstance(previous, Mapping) else {}
+    old = [c for c in kept.get("conditions") or [] if isinstance(c, Mapping) and c.get("type") != "Synced"]
+    synced = condition("Synced", False, reason, message)
+    kept["conditions"] = [*old, *with_transition_times([synced], previous, now)]
+    return kept
