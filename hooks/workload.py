@@ -128,5 +128,6 @@ def is_ready(observed: Mapping | None) -> bool:
     want = desired_replicas(observed)
     available = status.get("availableReplicas", status.get("readyReplicas", 0))
     return all(
-        isinstance(n, int) and n >= want for n in (status.get("readyReplicas", 0), available, status.get("updatedReplicas", 0))
+        isinstance(n, int) and n >= want
+        for n in (status.get("readyReplicas", 0), available, status.get("updatedReplicas", 0))
     )

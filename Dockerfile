@@ -1,0 +1,14 @@
+# The hook server: gunicorn + Flask, stateless, non-root, read-only root filesystem friendly.
+FROM python:3.12-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY hooks ./hooks
+RUN pip install --no-cache-dir --prefix=/install .
+
+FROM python:3.12-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HOOKS_WORKER_TMP_DIR=/dev/shm
+COPY --from=build /install /usr/local
+RUN groupadd --gid 10001 hooks && useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin hooks
+EXPOSE 8080
+USER 10001:10001
+ENTRYPOINT ["gunicorn", "--config", "python:hooks.gunicorn_conf", "hooks.app:app"]

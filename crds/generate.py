@@ -1,0 +1,198 @@
+"""Writes the CRDs in this folder from one description, so the grid kinds cannot drift apart.
+
+Run ``python crds/generate.py`` after changing it; a test fails when the YAML
+files and this script disagree.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import yaml
+
+GROUP = "superedge.io"
+HERE = Path(__file__).resolve().parent
+
+# A label key: optional DNS-subdomain prefix and "/", then a 1-63 character name.
+LABEL_KEY_PATTERN = (
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$"
+)
+
+PRESERVE = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+
+LABEL_SELECTOR = {
+    "type": "object",
+    "description": "A LabelSelector over Node labels; only matching nodes form units.",
+    "properties": {
+        "matchLabels": {"type": "object", "additionalProperties": {"type": "string"}},
+        "matchExpressions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["key", "operator"],
+                "properties": {
+                    "key": {"type": "string"},
+                    "operator": {"type": "string", "enum": ["In", "NotIn", "Exists", "DoesNotExist"]},
+                    "values": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+
+GRID_UNIQ_KEY = {
+    "type": "string",
+    "maxLength": 317,
+    "pattern": LABEL_KEY_PATTERN,
+    "description": "Node label key whose distinct values define the NodeUnits (sites).",
+}
+
+CONDITIONS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["type", "status"],
+        "properties": {
+            "type": {"type": "string"},
+            "status": {"type": "string"},
+            "reason": {"type": "string"},
+            "message": {"type": "string"},
+            "lastTransitionTime": {"type": "string", "format": "date-time"},
+        },
+    },
+}
+
+GRID_STATUS = {
+    "type": "object",
+    "properties": {
+        "units": {"type": "integer", "description": "Number of NodeUnits the grid spans."},
+        "readyUnits": {"type": "integer", "description": "Units whose child is current and fully available."},
+        "observedGeneration": {"type": "integer"},
+        "states": {
+            "type": "object",
+            "description": "Per unit: the child's key status figures, readiness and any error.",
+            "additionalProperties": PRESERVE,
+        },
+        "conditions": CONDITIONS,
+    },
+}
+
+GRID_COLUMNS = [
+    {"name": "Key", "type": "string", "jsonPath": ".spec.gridUniqKey"},
+    {"name": "Units", "type": "integer", "jsonPath": ".status.units"},
+    {"name": "Ready", "type": "integer", "jsonPath": ".status.readyUnits"},
+    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+]
+
+
+def workload_spec(what: str) -> dict:
+    return {
+        "type": "object",
+        "required": ["gridUniqKey", "template"],
+        "properties": {
+            "gridUniqKey": GRID_UNIQ_KEY,
+            "template": {**PRESERVE, "description": f"A {what} spec, used for every unit by default."},
+            "templatePool": {
+                "type": "object",
+                "description": f"Named alternative {what} specs (SuperEdge compatible).",
+                "additionalProperties": PRESERVE,
+            },
+            "templates": {
+                "type": "object",
+                "description": "Unit value -> name of a templatePool entry.",
+                "additionalProperties": {"type": "string"},
+            },
+            "defaultTemplateName": {"type": "string"},
+            "autoDeleteUnusedTemplate": {"type": "boolean", "description": "Accepted for compatibility; ignored."},
+            "nodeSelector": LABEL_SELECTOR,
+        },
+    }
+
+
+def crd(kind: str, plural: str, short: str, spec: dict, status: dict, columns: list, scope: str) -> dict:
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{GROUP}"},
+        "spec": {
+            "group": GROUP,
+            "scope": scope,
+            "names": {
+                "kind": kind,
+                "listKind": f"{kind}List",
+                "plural": plural,
+                "singular": kind.lower(),
+                "shortNames": [short],
+                "categories": ["servicegroup"],
+            },
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "subresources": {"status": {}},
+                    "additionalPrinterColumns": columns,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {
+                                "apiVersion": {"type": "string"},
+                                "kind": {"type": "string"},
+                                "metadata": {"type": "object"},
+                                "spec": spec,
+                                "status": status,
+                            },
+                        }
+                    },
+                }
+            ],
+        },
+    }
+
+
+def all_crds() -> dict[str, dict]:
+    """File name -> CRD object."""
+    return {
+        "deploymentgrids.yaml": crd(
+            "DeploymentGrid",
+            "deploymentgrids",
+            "dg",
+            workload_spec("Deployment"),
+            GRID_STATUS,
+            GRID_COLUMNS,
+            "Namespaced",
+        ),
+        "statefulsetgrids.yaml": crd(
+            "StatefulSetGrid",
+            "statefulsetgrids",
+            "ssg",
+            workload_spec("StatefulSet"),
+            GRID_STATUS,
+            GRID_COLUMNS,
+            "Namespaced",
+        ),
+    }
+
+
+class _NoAliases(yaml.SafeDumper):
+    """Shared schema fragments must be written out in full: CRD readers expect no YAML aliases."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
+
+
+def render(obj: dict) -> str:
+    header = "# Generated by crds/generate.py; edit that script, not this file.\n"
+    return header + yaml.dump(obj, Dumper=_NoAliases, sort_keys=False, width=120)
+
+
+def main() -> int:
+    for name, obj in all_crds().items():
+        (HERE / name).write_text(render(obj))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
