@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 
 from hooks.names import label_safe
+from hooks.objects import mapping, string_map
 
 GRID_SELECTOR_LABEL = "superedge.io/grid-selector"
 UNIQ_KEY_ANNOTATION = "superedge.io/grid-uniq-key"
@@ -32,7 +33,7 @@ SERVER_METADATA = (
 
 def child_labels(parent_meta: Mapping, key: str, unit: str | None) -> dict:
     """The grid's labels plus the grid selector label and, for a unit child, ``key: unit``."""
-    labels = {k: v for k, v in (parent_meta.get("labels") or {}).items() if isinstance(v, str)}
+    labels = string_map(parent_meta, "labels")
     labels[GRID_SELECTOR_LABEL] = label_safe(parent_meta["name"])
     if unit is not None:
         labels[key] = unit
@@ -42,9 +43,7 @@ def child_labels(parent_meta: Mapping, key: str, unit: str | None) -> dict:
 def child_annotations(parent_meta: Mapping, key: str) -> dict:
     """The grid's annotations minus apply bookkeeping, plus the gridUniqKey record."""
     annotations = {
-        k: v
-        for k, v in (parent_meta.get("annotations") or {}).items()
-        if isinstance(v, str) and not k.startswith(NOT_COPIED_PREFIXES)
+        k: v for k, v in string_map(parent_meta, "annotations").items() if not k.startswith(NOT_COPIED_PREFIXES)
     }
     annotations[UNIQ_KEY_ANNOTATION] = key
     return annotations
@@ -58,8 +57,8 @@ def kept_child(observed: Mapping) -> dict:
     server-side apply), send the live object minus status and server-owned
     metadata, which also changes nothing.
     """
-    meta = observed.get("metadata") or {}
-    recorded = (meta.get("annotations") or {}).get(METACONTROLLER_LAST_APPLIED)
+    meta = mapping(observed, "metadata")
+    recorded = mapping(meta, "annotations").get(METACONTROLLER_LAST_APPLIED)
     if isinstance(recorded, str):
         try:
             last = json.loads(recorded)

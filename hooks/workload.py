@@ -9,7 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from hooks.children import child_annotations, child_labels
+from hooks.errors import SpecError
 from hooks.names import NAME_MAX, STATEFULSET_NAME_MAX, child_name
+from hooks.objects import integer, mapping
 
 
 @dataclass(frozen=True)
@@ -81,53 +83,62 @@ def pin_to_unit(kind: WorkloadKind, child: dict, parent_meta: Mapping, key: str,
     the pod nodeSelector are (re)set here, last, so every child stays on its
     unit and sibling workloads never select each other's pods.
     """
-    meta = dict(child.get("metadata") or {})
+    meta = _mapping(child.get("metadata"), "metadata")
     meta["name"] = unit_child_name(kind, parent_meta["name"], unit)
     if parent_meta.get("namespace"):
         meta["namespace"] = parent_meta["namespace"]
-    meta["labels"] = {**(meta.get("labels") or {}), **child_labels(parent_meta, key, unit)}
-    meta["annotations"] = {**(meta.get("annotations") or {}), **child_annotations(parent_meta, key)}
+    meta["labels"] = {**_mapping(meta.get("labels"), "metadata.labels"), **child_labels(parent_meta, key, unit)}
+    annotations = _mapping(meta.get("annotations"), "metadata.annotations")
+    meta["annotations"] = {**annotations, **child_annotations(parent_meta, key)}
 
-    spec = dict(child.get("spec") or {})
-    selector = dict(spec.get("selector") or {})
-    selector["matchLabels"] = {**(selector.get("matchLabels") or {}), key: unit}
+    spec = _mapping(child.get("spec"), "spec")
+    selector = _mapping(spec.get("selector"), "spec.selector")
+    selector["matchLabels"] = {**_mapping(selector.get("matchLabels"), "spec.selector.matchLabels"), key: unit}
     spec["selector"] = selector
-    pod = dict(spec.get("template") or {})
-    pod_meta = dict(pod.get("metadata") or {})
-    pod_meta["labels"] = {**(pod_meta.get("labels") or {}), key: unit}
+    pod = _mapping(spec.get("template"), "spec.template")
+    pod_meta = _mapping(pod.get("metadata"), "spec.template.metadata")
+    pod_meta["labels"] = {**_mapping(pod_meta.get("labels"), "spec.template.metadata.labels"), key: unit}
     pod["metadata"] = pod_meta
-    pod_spec = dict(pod.get("spec") or {})
-    pod_spec["nodeSelector"] = {**(pod_spec.get("nodeSelector") or {}), key: unit}
+    pod_spec = _mapping(pod.get("spec"), "spec.template.spec")
+    node_selector = _mapping(pod_spec.get("nodeSelector"), "spec.template.spec.nodeSelector")
+    pod_spec["nodeSelector"] = {**node_selector, key: unit}
     pod["spec"] = pod_spec
     spec["template"] = pod
     return {**child, "apiVersion": kind.api_version, "kind": kind.kind, "metadata": meta, "spec": spec}
 
 
+def _mapping(value: object, field: str) -> dict:
+    """A shallow copy of an optional object field; anything but an object there is the user's error."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise SpecError(f"{field} must be an object, not {type(value).__name__}")
+    return dict(value)
+
+
 def desired_replicas(child: Mapping) -> int:
-    replicas = (child.get("spec") or {}).get("replicas", 1)
-    return replicas if isinstance(replicas, int) and not isinstance(replicas, bool) else 1
+    replicas = integer(mapping(child, "spec"), "replicas", 1)
+    return replicas if replicas is not None else 1
 
 
 def status_figures(kind: WorkloadKind, observed: Mapping) -> dict:
     """The child's key status numbers, in SuperEdge's ``states`` shape."""
-    status = observed.get("status") or {}
-    return {f: status[f] for f in kind.status_figures if isinstance(status.get(f), int)}
+    status = mapping(observed, "status")
+    figures = {f: integer(status, f) for f in kind.status_figures}
+    return {f: n for f, n in figures.items() if n is not None}
 
 
 def is_ready(observed: Mapping | None) -> bool:
     """Ready means: observed, current (not stale) and every desired replica updated and available."""
-    if not isinstance(observed, Mapping):
+    if observed is None:
         return False
-    status = observed.get("status")
-    generation = (observed.get("metadata") or {}).get("generation", 0)
-    if not isinstance(status, Mapping) or not isinstance(generation, int):
-        return False
-    seen = status.get("observedGeneration")
-    if not isinstance(seen, int) or seen < generation:
+    status = mapping(observed, "status")
+    generation = integer(mapping(observed, "metadata"), "generation", 0)
+    seen = integer(status, "observedGeneration")
+    if seen is None or generation is None or seen < generation:
         return False
     want = desired_replicas(observed)
-    available = status.get("availableReplicas", status.get("readyReplicas", 0))
-    return all(
-        isinstance(n, int) and n >= want
-        for n in (status.get("readyReplicas", 0), available, status.get("updatedReplicas", 0))
-    )
+    ready = integer(status, "readyReplicas", 0)
+    available = integer(status, "availableReplicas", ready)
+    updated = integer(status, "updatedReplicas", 0)
+    return min(ready, available, updated) >= want

@@ -58,3 +58,15 @@ def test_size_limit_from_environment(server):
         server + "/deploymentgrid/sync", data=b" " * 5000, headers={"Content-Type": "application/json"}, timeout=10
     )
     assert resp.status_code == 413
+
+
+def test_oversized_body_is_refused_before_it_is_sent(server):
+    """The 413 must come from the headers alone: the client announces 1 GB and sends none of it."""
+    host, port = server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(
+            b"POST /deploymentgrid/sync HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000000000\r\n\r\n"
+        )
+        reply = sock.recv(4096)
+    assert reply.startswith(b"HTTP/1.1 413")

@@ -1,0 +1,33 @@
+"""Tolerant reads of Kubernetes objects as they arrive in requests.
+
+Observed objects come from the API server and are well-formed in practice,
+but a hook must never answer 5xx on odd input: these accessors treat a
+missing or wrongly typed field as absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+EMPTY: Mapping[str, Any] = {}
+
+
+def mapping(obj: object, key: str) -> Mapping[str, Any]:
+    """``obj[key]`` when both are mappings, else an empty mapping."""
+    if isinstance(obj, Mapping):
+        value = obj.get(key)
+        if isinstance(value, Mapping):
+            return value
+    return EMPTY
+
+
+def integer(obj: Mapping, key: str, default: int | None = None) -> int | None:
+    """``obj[key]`` when it is an int (bools excluded), else ``default``."""
+    value = obj.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def string_map(obj: Mapping, key: str) -> dict[str, str]:
+    """The string-valued entries of a label/annotation-like map."""
+    return {k: v for k, v in mapping(obj, key).items() if isinstance(k, str) and isinstance(v, str)}
