@@ -1,0 +1,69 @@
+"""Grace period for vanished units (``spec.unitRemovalGracePeriodSeconds``), kept without state.
+
+When the last node of a unit disappears (a reboot, a relabel, a flapping
+network) the child is kept for the grace period instead of being deleted.
+The moment the unit was first seen missing is written into an annotation on
+the child itself, so the next sync, on any hook replica, reads it back; and
+Metacontroller is asked to resync at the deadline. A unit that comes back
+simply renders again, and the annotation disappears with the next apply.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+
+from hooks.objects import mapping
+
+MISSING_SINCE = "superedge.io/unit-missing-since"
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.strptime(value, TIME_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def departing_units(observed: Iterable[Mapping], key: str, live: Iterable[str], grace: int, now: str) -> dict[str, str]:
+    """Units that have an observed child but no nodes, still inside the grace period: unit -> missing since."""
+    if grace <= 0:
+        return {}
+    current = parse_time(now)
+    live_units = set(live)
+    out: dict[str, str] = {}
+    for child in observed:
+        meta = mapping(child, "metadata")
+        unit = mapping(meta, "labels").get(key)
+        if not isinstance(unit, str) or not unit or unit in live_units:
+            continue
+        recorded = mapping(meta, "annotations").get(MISSING_SINCE)
+        since = recorded if parse_time(recorded) else now
+        if current is None or (current - parse_time(since)).total_seconds() < grace:
+            out[unit] = since
+    return out
+
+
+def deadline(since: str, grace: int) -> str:
+    start = parse_time(since)
+    return datetime.fromtimestamp(start.timestamp() + grace, UTC).strftime(TIME_FORMAT)
+
+
+def resync_after(departing: Mapping[str, str], grace: int, now: str) -> int | None:
+    """Seconds until the earliest deadline (at least 1), or None when nothing is departing."""
+    current = parse_time(now)
+    if not departing or current is None:
+        return None
+    remaining = min(grace - (current - parse_time(since)).total_seconds() for since in departing.values())
+    return max(1, math.ceil(remaining))
+
+
+def mark_departing(child: dict, since: str) -> dict:
+    """The child with the missing-since annotation added (path copy, the input is not changed)."""
+    meta = dict(mapping(child, "metadata"))
+    meta["annotations"] = {**mapping(meta, "annotations"), MISSING_SINCE: since}
+    return {**child, "metadata": meta}
