@@ -106,7 +106,7 @@ NODE_UNIT_STATE = {
         "notReadyWorkloads": {
             "type": "array",
             "items": {"type": "string"},
-            "description": "namespace/Kind/name of grids not ready in this unit (at most 20 listed).",
+            "description": "namespace/Kind/name of grids not ready in this unit (at most 10 listed).",
         },
         "ready": {"type": "boolean", "description": "A Ready node and every expected workload ready."},
     },

@@ -15,7 +15,7 @@ from hooks.grid_status import ready_condition
 from hooks.units import node_name, node_ready
 from hooks.workload_readiness import UnitWorkloads
 
-MAX_LISTED_WORKLOADS = 20
+MAX_LISTED_WORKLOADS = 10
 NO_UNITS = "no node carries the NodeGroup's unit label"
 
 
