@@ -87,6 +87,47 @@ GRID_COLUMNS = [
 ]
 
 
+NODEGROUP_SPEC = {
+    "type": "object",
+    "required": ["gridUniqKey"],
+    "properties": {"gridUniqKey": GRID_UNIQ_KEY, "nodeSelector": LABEL_SELECTOR},
+}
+
+# Every field the NodeGroup hook writes must be declared here: a structural schema prunes unknown status
+# fields, and a written status that never matches the stored one would resync the NodeGroup forever.
+NODE_UNIT_STATE = {
+    "type": "object",
+    "properties": {
+        "nodes": {"type": "array", "items": {"type": "string"}, "description": "Names of the unit's nodes."},
+        "readyNodes": {"type": "integer", "description": "Nodes whose Ready condition is True."},
+        "notReadyNodes": {"type": "integer"},
+        "workloads": {"type": "integer", "description": "Workload grids of this key expected in the unit."},
+        "readyWorkloads": {"type": "integer"},
+        "notReadyWorkloads": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "namespace/Kind/name of grids not ready in this unit (at most 10 listed).",
+        },
+        "ready": {"type": "boolean", "description": "A Ready node and every expected workload ready."},
+    },
+}
+
+NODEGROUP_STATUS = {
+    "type": "object",
+    "properties": {
+        "units": {"type": "integer", "description": "Number of NodeUnits (sites) of the key."},
+        "readyUnits": {"type": "integer", "description": "Units with a Ready node and no not-ready workload."},
+        "observedGeneration": {"type": "integer"},
+        "nodeUnits": {
+            "type": "object",
+            "description": "Per unit: nodes and workload health.",
+            "additionalProperties": NODE_UNIT_STATE,
+        },
+        "conditions": CONDITIONS,
+    },
+}
+
+
 def workload_spec(what: str) -> dict:
     return {
         "type": "object",
@@ -172,6 +213,10 @@ def all_crds() -> dict[str, dict]:
             GRID_STATUS,
             GRID_COLUMNS,
             "Namespaced",
+        ),
+        # Same columns as the grids: Key, Units, Ready (ready units), Age.
+        "nodegroups.yaml": crd(
+            "NodeGroup", "nodegroups", "ng", NODEGROUP_SPEC, NODEGROUP_STATUS, GRID_COLUMNS, "Cluster"
         ),
     }
 

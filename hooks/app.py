@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from flask import Flask, Response, request
 
-from hooks import codec, workload_grid
+from hooks import codec, nodegroup, workload_grid
 from hooks.errors import RequestError
 from hooks.workload import DEPLOYMENT, STATEFULSET
 
@@ -31,6 +31,8 @@ def hook_table() -> dict[str, Hook]:
         "/deploymentgrid/customize": lambda req, now: workload_grid.customize(req, DEPLOYMENT),
         "/statefulsetgrid/sync": lambda req, now: workload_grid.sync(req, STATEFULSET, now),
         "/statefulsetgrid/customize": lambda req, now: workload_grid.customize(req, STATEFULSET),
+        "/nodegroup/sync": nodegroup.sync,
+        "/nodegroup/customize": lambda req, now: nodegroup.customize(req),
     }
 
 

@@ -7,12 +7,15 @@ from collections.abc import Mapping
 from hooks.conditions import condition, with_transition_times
 
 
-def ready_condition(units: int, ready: int) -> dict:
+def ready_condition(
+    units: int, ready: int, ctype: str = "Ready", no_units: str = "no node carries the grid's unit label"
+) -> dict:
+    """The summary condition over units; NodeGroups use it too, as ``AllUnitsReady``."""
     if units == 0:
-        return condition("Ready", False, "NoUnits", "no node carries the grid's unit label")
+        return condition(ctype, False, "NoUnits", no_units)
     if ready == units:
-        return condition("Ready", True, "AllUnitsReady", f"all {units} units are ready")
-    return condition("Ready", False, "UnitsNotReady", f"{ready} of {units} units are ready")
+        return condition(ctype, True, "AllUnitsReady", f"all {units} units are ready")
+    return condition(ctype, False, "UnitsNotReady", f"{ready} of {units} units are ready")
 
 
 def synced_condition(unit_errors: Mapping[str, str]) -> dict:

@@ -7,22 +7,48 @@ from collections.abc import Iterable, Mapping
 from hooks.selectors import matches
 
 
-def discover_units(nodes: Iterable[Mapping], key: str, selector: Mapping) -> dict[str, list[str]]:
-    """Map each unit value to the sorted names of its nodes.
+def node_name(node: Mapping) -> str:
+    meta = node.get("metadata")
+    name = meta.get("name") if isinstance(meta, Mapping) else None
+    return name if isinstance(name, str) else ""
 
-    Nodes without the key, with an empty value, or outside ``selector`` are
-    ignored: they belong to no unit. Malformed node entries are skipped rather
-    than failing the grid, since one odd Node must not stop every site.
+
+def unit_of(node: object, key: str, selector: Mapping) -> str | None:
+    """The unit ``node`` belongs to, or None.
+
+    Nodes without the key, with an empty value, or outside ``selector`` are in
+    no unit. Malformed node entries are in none either rather than failing the
+    whole answer, since one odd Node must not stop every site.
     """
-    units: dict[str, list[str]] = {}
+    meta = node.get("metadata") if isinstance(node, Mapping) else None
+    labels = meta.get("labels") if isinstance(meta, Mapping) else None
+    if not isinstance(labels, Mapping):
+        return None
+    unit = labels.get(key)
+    if not isinstance(unit, str) or not unit or not matches(selector, labels):
+        return None
+    return unit
+
+
+def group_by_unit(nodes: Iterable[Mapping], key: str, selector: Mapping) -> dict[str, list[Mapping]]:
+    """Map each unit value (sorted) to its Node objects, sorted by name."""
+    units: dict[str, list[Mapping]] = {}
     for node in nodes:
-        meta = node.get("metadata") if isinstance(node, Mapping) else None
-        labels = meta.get("labels") if isinstance(meta, Mapping) else None
-        if not isinstance(labels, Mapping):
-            continue
-        unit = labels.get(key)
-        if not isinstance(unit, str) or not unit or not matches(selector, labels):
-            continue
-        name = meta.get("name")
-        units.setdefault(unit, []).append(name if isinstance(name, str) else "")
-    return {unit: sorted(names) for unit, names in sorted(units.items())}
+        unit = unit_of(node, key, selector)
+        if unit is not None:
+            units.setdefault(unit, []).append(node)
+    return {unit: sorted(members, key=node_name) for unit, members in sorted(units.items())}
+
+
+def discover_units(nodes: Iterable[Mapping], key: str, selector: Mapping) -> dict[str, list[str]]:
+    """Map each unit value to the sorted names of its nodes."""
+    return {unit: [node_name(n) for n in members] for unit, members in group_by_unit(nodes, key, selector).items()}
+
+
+def node_ready(node: Mapping) -> bool:
+    """Whether the Node's ``Ready`` condition has status ``"True"`` (absent or odd means not ready)."""
+    status = node.get("status")
+    conditions = status.get("conditions") if isinstance(status, Mapping) else None
+    if not isinstance(conditions, list):
+        return False
+    return any(isinstance(c, Mapping) and c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
