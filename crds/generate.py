@@ -128,6 +128,40 @@ NODEGROUP_STATUS = {
 }
 
 
+SITE_SOURCE = {
+    "type": "string",
+    "enum": ["Nodes", "NodeUnits"],
+    "description": "Where units come from: Nodes (default; SuperEdge behaviour) or the NodeUnits a NodeGroup of "
+    "gridUniqKey keeps, so node heartbeats never resync the grid. With NodeUnits, nodeSelector may only use "
+    "gridUniqKey.",
+}
+
+# A NodeUnit holds membership only (no heartbeat-derived data), so it changes only when a site gains or loses nodes.
+NODEUNIT_SPEC = {
+    "type": "object",
+    "required": ["gridUniqKey", "unit", "nodes"],
+    "properties": {
+        "gridUniqKey": GRID_UNIQ_KEY,
+        "unit": {
+            "type": "string",
+            "maxLength": 63,
+            "pattern": r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$",
+            "description": "The unit (site): the value of gridUniqKey its nodes carry.",
+        },
+        "nodes": {"type": "array", "items": {"type": "string"}, "description": "Names of the unit's nodes, sorted."},
+        "nodeCount": {"type": "integer", "description": "len(nodes), for kubectl's columns."},
+    },
+}
+
+NODEUNIT_COLUMNS = [
+    {"name": "Key", "type": "string", "jsonPath": ".spec.gridUniqKey"},
+    {"name": "Unit", "type": "string", "jsonPath": ".spec.unit"},
+    {"name": "Nodes", "type": "integer", "jsonPath": ".spec.nodeCount"},
+    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+    {"name": "Node-Names", "type": "string", "jsonPath": ".spec.nodes", "priority": 1},
+]
+
+
 def workload_spec(what: str) -> dict:
     return {
         "type": "object",
@@ -148,11 +182,22 @@ def workload_spec(what: str) -> dict:
             "defaultTemplateName": {"type": "string"},
             "autoDeleteUnusedTemplate": {"type": "boolean", "description": "Accepted for compatibility; ignored."},
             "nodeSelector": LABEL_SELECTOR,
+            "siteSource": SITE_SOURCE,
         },
     }
 
 
-def crd(kind: str, plural: str, short: str, spec: dict, status: dict, columns: list, scope: str) -> dict:
+def crd(kind: str, plural: str, short: str, spec: dict, status: dict | None, columns: list, scope: str) -> dict:
+    """One CRD; ``status=None`` means a kind with no status at all (and so no status subresource)."""
+    properties = {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"}}
+    properties["spec"] = spec
+    if status is not None:
+        properties["status"] = status
+    version = {"name": "v1", "served": True, "storage": True}
+    if status is not None:
+        version["subresources"] = {"status": {}}
+    version["additionalPrinterColumns"] = columns
+    version["schema"] = {"openAPIV3Schema": {"type": "object", "properties": properties}}
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -168,27 +213,7 @@ def crd(kind: str, plural: str, short: str, spec: dict, status: dict, columns: l
                 "shortNames": [short],
                 "categories": ["servicegroup"],
             },
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "subresources": {"status": {}},
-                    "additionalPrinterColumns": columns,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "properties": {
-                                "apiVersion": {"type": "string"},
-                                "kind": {"type": "string"},
-                                "metadata": {"type": "object"},
-                                "spec": spec,
-                                "status": status,
-                            },
-                        }
-                    },
-                }
-            ],
+            "versions": [version],
         },
     }
 
@@ -218,6 +243,7 @@ def all_crds() -> dict[str, dict]:
         "nodegroups.yaml": crd(
             "NodeGroup", "nodegroups", "ng", NODEGROUP_SPEC, NODEGROUP_STATUS, GRID_COLUMNS, "Cluster"
         ),
+        "nodeunits.yaml": crd("NodeUnit", "nodeunits", "nu", NODEUNIT_SPEC, None, NODEUNIT_COLUMNS, "Cluster"),
     }
 
 

@@ -9,7 +9,7 @@ mutates them. Anything that edits a child in depth (patches) must copy first.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from hooks.names import label_safe
 from hooks.objects import mapping, string_map
@@ -69,3 +69,13 @@ def kept_child(observed: Mapping) -> dict:
     live = {k: v for k, v in observed.items() if k != "status"}
     live["metadata"] = {k: v for k, v in meta.items() if k not in SERVER_METADATA}
     return live
+
+
+def kept_children(observed: Iterable[Mapping]) -> list[dict]:
+    """Every observed child that has a name, kept as it is (:func:`kept_child`), sorted by kind and name.
+
+    An object without a usable name cannot be sent back (Metacontroller could not match it), so it is left out.
+    """
+    named = [o for o in observed if isinstance(mapping(o, "metadata").get("name"), str)]
+    kept = [kept_child(o) for o in named]
+    return sorted(kept, key=lambda c: (str(c.get("kind", "")), str(mapping(c, "metadata").get("name", ""))))

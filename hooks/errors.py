@@ -13,3 +13,5 @@ class RequestError(ValueError):
 
 class SpecError(ValueError):
     """The grid's spec (or the part of it for one unit) cannot be rendered."""
+
+    reason = "InvalidSpec"  # the Synced condition's reason when the whole grid is kept as it is

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from hooks.errors import SpecError
 from hooks.names import label_key_error
 from hooks.selectors import validate_selector
+from hooks.site_source import NODES_SOURCE, parse_site_source
 
 DEFAULT_TEMPLATE_NAMES = ("", "default")
 
@@ -18,6 +19,7 @@ class SiteSpec:
 
     key: str
     node_selector: dict
+    source: str = NODES_SOURCE  # where units come from: Nodes or NodeUnits (hooks.site_source)
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,8 @@ def parse_sites(spec: object) -> SiteSpec:
     problem = label_key_error(key)
     if problem:
         raise SpecError(f"spec.gridUniqKey {key!r} is not a valid label key: {problem}")
-    return SiteSpec(key=key, node_selector=validate_selector(spec.get("nodeSelector"), "spec.nodeSelector"))
+    selector = validate_selector(spec.get("nodeSelector"), "spec.nodeSelector")
+    return SiteSpec(key=key, node_selector=selector, source=parse_site_source(spec, key, selector))
 
 
 def parse_workload_spec(spec: object) -> WorkloadSpec:

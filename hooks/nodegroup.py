@@ -1,10 +1,11 @@
 """Customize and sync hooks of NodeGroup: every site of one label key, and what is not ready there.
 
-A NodeGroup is a cluster-scoped CompositeController parent with no child
-types yet (status only). Its status is computed from the related Nodes of its
-key and from the workload grids of every namespace that use the same key.
-The site grouping is :func:`hooks.units.group_by_unit`, the same the grids use,
-so a NodeGroup shows exactly the units its grids deploy to.
+A NodeGroup is a cluster-scoped CompositeController parent whose children are
+the NodeUnits of its key, one per site (:mod:`hooks.nodeunit`). Its status is
+computed from the related Nodes of its key and from the workload grids of
+every namespace that use the same key. The site grouping is
+:func:`hooks.units.group_by_unit`, the same the grids use, so a NodeGroup
+shows, and its NodeUnits hold, exactly the units its grids deploy to.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hooks import API_VERSION
+from hooks.children import kept_children
 from hooks.errors import SpecError
 from hooks.grid_spec import parse_sites
 from hooks.grid_status import invalid_spec_status
 from hooks.nodegroup_status import nodegroup_status, unit_entry
+from hooks.nodeunit import NODEUNIT_TYPE, nodeunit_children
 from hooks.request import objects_of, parent_of, sync_parts
 from hooks.selectors import with_key_exists
-from hooks.units import group_by_unit
+from hooks.units import group_by_unit, node_name
 from hooks.workload_readiness import GRID_KINDS, grid_resource, grid_type_key, grids_of_key, workloads_by_unit
 
 NODES = "Node.v1"
@@ -43,21 +46,28 @@ def customize(request: object) -> dict:
 
 
 def sync(request: object, now: str) -> dict:
-    """Status only. A spec or request that cannot be read keeps the previous status with ``Synced=False``."""
-    parent, _children, related = sync_parts(request)
+    """Status and one NodeUnit per unit.
+
+    A spec or request that cannot be read keeps the previous status with
+    ``Synced=False`` and every observed NodeUnit as it is: grids reading
+    NodeUnits must not lose their sites because of a NodeGroup typo.
+    """
+    parent, children, related = sync_parts(request)
     previous = parent.get("status")
+    observed = objects_of(children, NODEUNIT_TYPE)
     try:
         sites = parse_sites(parent.get("spec"))
     except SpecError as err:
-        return _keep_status(previous, "InvalidSpec", str(err), now)
+        return _keep_all(previous, observed, "InvalidSpec", str(err), now)
     missing = _missing_related(related)
     if missing is not None:
-        return _keep_status(previous, *missing, now)
+        return _keep_all(previous, observed, *missing, now)
     units = group_by_unit(objects_of(related, NODES), sites.key, sites.node_selector)
     workloads = workloads_by_unit(grids_of_key(related, sites.key), units)
     entries = {unit: unit_entry(nodes, workloads[unit]) for unit, nodes in units.items()}
-    # No child types are declared yet, so "children" is always empty here.
-    return {"status": nodegroup_status(entries, previous, now), "children": []}
+    members = {unit: [node_name(n) for n in nodes] for unit, nodes in units.items()}
+    nodeunits, name_errors = nodeunit_children(parent["metadata"], sites.key, members)
+    return {"status": nodegroup_status(entries, previous, now, name_errors), "children": nodeunits}
 
 
 def _missing_related(related: Mapping) -> tuple[str, str] | None:
@@ -75,5 +85,5 @@ def _missing_related(related: Mapping) -> tuple[str, str] | None:
     return None
 
 
-def _keep_status(previous: object, reason: str, message: str, now: str) -> dict:
-    return {"status": invalid_spec_status(previous, reason, message, now), "children": []}
+def _keep_all(previous: object, observed: list[dict], reason: str, message: str, now: str) -> dict:
+    return {"status": invalid_spec_status(previous, reason, message, now), "children": kept_children(observed)}

@@ -34,16 +34,25 @@ def unit_entry(nodes: list[Mapping], workloads: UnitWorkloads) -> dict:
     }
 
 
-def nodegroup_status(node_units: dict[str, dict], previous: object, now: str) -> dict:
-    """``units``, ``readyUnits``, ``nodeUnits`` and the ``AllUnitsReady`` and ``Synced`` conditions."""
+def nodegroup_status(
+    node_units: dict[str, dict], previous: object, now: str, name_errors: Mapping[str, str] | None = None
+) -> dict:
+    """``units``, ``readyUnits``, ``nodeUnits`` and the ``AllUnitsReady`` and ``Synced`` conditions.
+
+    ``name_errors`` names the units that got no NodeUnit (see :func:`hooks.nodeunit.nodeunit_children`).
+    """
     ready = sum(1 for entry in node_units.values() if entry["ready"])
-    conditions = [
-        ready_condition(len(node_units), ready, "AllUnitsReady", NO_UNITS),
-        condition("Synced", True, "Synced", "status computed from the observed Nodes and workload grids"),
-    ]
+    conditions = [ready_condition(len(node_units), ready, "AllUnitsReady", NO_UNITS), _synced(name_errors or {})]
     return {
         "units": len(node_units),
         "readyUnits": ready,
         "nodeUnits": node_units,
         "conditions": with_transition_times(conditions, previous, now),
     }
+
+
+def _synced(name_errors: Mapping[str, str]) -> dict:
+    if not name_errors:
+        return condition("Synced", True, "Synced", "status computed from the observed Nodes and workload grids")
+    shown = "; ".join(f"{unit}: {msg}" for unit, msg in sorted(name_errors.items()))
+    return condition("Synced", False, "NodeUnitNameCollision", f"{len(name_errors)} unit(s) have no NodeUnit: {shown}")

@@ -9,15 +9,12 @@ from hooks.errors import SpecError
 from hooks.grid_spec import WorkloadSpec, parse_workload_spec, template_for
 from hooks.grid_status import grid_status, invalid_spec_status, synced_condition
 from hooks.request import objects_of, parent_of, sync_parts
-from hooks.selectors import with_key_exists
-from hooks.units import discover_units
+from hooks.sites import site_rules, sites_from_request
 from hooks.workload import WorkloadKind, base_child, is_ready, pin_to_unit, status_figures, unit_child_name
-
-NODES = "Node.v1"
 
 
 def customize(request: object, kind: WorkloadKind) -> dict:
-    """Ask Metacontroller for the Nodes that carry the grid's key and pass its nodeSelector.
+    """Ask Metacontroller for the grid's sites: Nodes or NodeUnits of its key (:func:`hooks.sites.site_rules`).
 
     Depends only on the parent's spec (Metacontroller caches it per generation).
     An invalid spec asks for nothing; the sync hook then reports the problem.
@@ -27,8 +24,7 @@ def customize(request: object, kind: WorkloadKind) -> dict:
         spec = parse_workload_spec(parent.get("spec"))
     except SpecError:
         return {"relatedResources": []}
-    selector = with_key_exists(spec.sites.node_selector, spec.sites.key)
-    return {"relatedResources": [{"apiVersion": "v1", "resource": "nodes", "labelSelector": selector}]}
+    return {"relatedResources": site_rules(spec.sites)}
 
 
 def sync(request: object, kind: WorkloadKind, now: str) -> dict:
@@ -37,12 +33,10 @@ def sync(request: object, kind: WorkloadKind, now: str) -> dict:
     observed = {obj["metadata"]["name"]: obj for obj in _named(objects_of(children, kind.child_type))}
     try:
         spec = parse_workload_spec(parent.get("spec"))
-    except SpecError as err:
-        return _keep_everything(parent, observed, "InvalidSpec", str(err), now)
-    if NODES not in related:
-        return _keep_everything(parent, observed, "NodesNotObserved", "the request carried no Node list", now)
-    units = discover_units(objects_of(related, NODES), spec.sites.key, spec.sites.node_selector)
-    return render_units(parent, spec, kind, list(units), observed, now)
+        units = sites_from_request(spec.sites, related)
+    except SpecError as err:  # an invalid spec, or no way to tell which units exist (hooks.sites)
+        return _keep_everything(parent, observed, err.reason, str(err), now)
+    return render_units(parent, spec, kind, units, observed, now)
 
 
 def render_units(

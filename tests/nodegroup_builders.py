@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+from hooks.nodeunit import NODEUNIT_TYPE
 from hooks.workload_readiness import GRID_KINDS, grid_type_key
 
 NODE_TYPE = "Node.v1"
@@ -66,8 +67,11 @@ def node_group(name: str = "sites", **spec) -> dict:
     }
 
 
-def ng_request(parent: dict, nodes: dict, grids: list[dict] = ()) -> dict:
-    """A v2 sync request for a cluster-scoped NodeGroup: related keys are ``namespace/name`` for grids."""
+def ng_request(parent: dict, nodes: dict, grids: list[dict] = (), nodeunits: dict | None = None) -> dict:
+    """A v2 sync request for a cluster-scoped NodeGroup: related keys are ``namespace/name`` for grids.
+
+    ``nodeunits`` are the observed children (cluster-scoped, so keyed by name).
+    """
     related: dict = {NODE_TYPE: copy.deepcopy(nodes)}
     for kind in GRID_KINDS:
         related[grid_type_key(kind)] = {}
@@ -78,7 +82,7 @@ def ng_request(parent: dict, nodes: dict, grids: list[dict] = ()) -> dict:
     return {
         "controller": {"metadata": {"name": "nodegroup-controller"}},
         "parent": copy.deepcopy(parent),
-        "children": {},
+        "children": {NODEUNIT_TYPE: copy.deepcopy(nodeunits or {})},
         "related": related,
         "finalizing": False,
     }

@@ -50,7 +50,7 @@ class TestNodeHealth:
 class TestUnits:
     def test_nodes_and_node_health_per_unit(self):
         resp = sync(ng_request(node_group(), fleet(down=("a-node-1",), a=3, b=1)))
-        assert resp["children"] == []
+        assert [c["metadata"]["name"] for c in resp["children"]] == ["sites-a", "sites-b"]
         status = resp["status"]
         assert status["units"] == 2 and status["readyUnits"] == 2
         assert status["nodeUnits"]["a"] == {

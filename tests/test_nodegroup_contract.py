@@ -30,11 +30,16 @@ def several_namespaces():
     return ng_request(node_group(), fleet(down=("a-node-1",), a=2, b=1), grids)
 
 
-def test_sync_answers_status_and_no_children(client):
+def test_sync_answers_status_and_nodeunits(client):
     resp = post(client, "/nodegroup/sync", several_namespaces())
     assert resp.status_code == 200 and resp.mimetype == "application/json"
     body = resp.get_json()
-    assert set(body) == {"status", "children"} and body["children"] == []
+    assert set(body) == {"status", "children"}
+    assert [(c["kind"], c["metadata"]["name"]) for c in body["children"]] == [
+        ("NodeUnit", "sites-a"),
+        ("NodeUnit", "sites-b"),
+    ]
+    assert all("namespace" not in c["metadata"] for c in body["children"])  # cluster-scoped children
     status = body["status"]
     assert set(status) == {"units", "readyUnits", "nodeUnits", "conditions"}
     assert status["units"] == 2 and status["readyUnits"] == 1

@@ -45,12 +45,14 @@ def test_crd_is_cluster_scoped_with_short_name_and_columns():
     assert SCHEMA["properties"]["spec"]["required"] == ["gridUniqKey"]
 
 
-def test_controller_is_status_only_composite_with_v2_hooks():
+def test_controller_is_composite_over_nodeunits_with_v2_hooks():
     spec = CONTROLLER["spec"]
     assert CONTROLLER["kind"] == "CompositeController"
     assert spec["parentResource"] == {"apiVersion": "superedge.io/v1", "resource": "nodegroups"}
-    assert spec["childResources"] == []
-    assert spec["generateSelector"] is True  # required even without children: see the manifest's comment
+    assert spec["childResources"] == [
+        {"apiVersion": "superedge.io/v1", "resource": "nodeunits", "updateStrategy": {"method": "InPlace"}}
+    ]
+    assert spec["generateSelector"] is True
     assert {name: hook["webhook"]["url"].rsplit("/", 2)[-2:] for name, hook in spec["hooks"].items()} == {
         "customize": ["nodegroup", "customize"],
         "sync": ["nodegroup", "sync"],

@@ -70,5 +70,9 @@ def test_status_reflects_nodes_and_grid_states(cluster):
     assert status["readyUnits"] == sum(1 for e in status["nodeUnits"].values() if e["ready"])
     assert schema_errors(status, SCHEMA["properties"]["status"], "status") == []
 
+    children = nodegroup.sync(req, NOW)["children"]
+    assert {c["spec"]["unit"]: c["spec"]["nodes"] for c in children} == {
+        unit: entry["nodes"] for unit, entry in status["nodeUnits"].items()
+    }  # the NodeUnits hold the membership the status shows
     again = nodegroup.sync(json.loads(json.dumps(req)), NOW)
-    assert json.dumps(again, sort_keys=True) == json.dumps({"status": status, "children": []}, sort_keys=True)
+    assert json.dumps(again, sort_keys=True) == json.dumps({"status": status, "children": children}, sort_keys=True)
