@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from flask import Flask, Response, request
 
-from hooks import codec, workload_grid
+from hooks import codec, node_zone, service_grid, workload_grid
 from hooks.errors import RequestError
 from hooks.workload import DEPLOYMENT, STATEFULSET
 
@@ -31,7 +31,17 @@ def hook_table() -> dict[str, Hook]:
         "/deploymentgrid/customize": lambda req, now: workload_grid.customize(req, DEPLOYMENT),
         "/statefulsetgrid/sync": lambda req, now: workload_grid.sync(req, STATEFULSET, now),
         "/statefulsetgrid/customize": lambda req, now: workload_grid.customize(req, STATEFULSET),
+        "/servicegrid/sync": lambda req, now: service_grid.sync(req, now),
+        "/servicegrid/customize": lambda req, now: service_grid.customize(req),
+        "/nodezone/sync": lambda req, now: logged(node_zone.sync(req)),
     }
+
+
+def logged(answer: node_zone.ZoneAnswer) -> dict:
+    """Log what the pure hook asked to be logged, and answer with its response."""
+    for warning in answer.warnings:
+        log.warning("%s %s", request.path, warning)
+    return answer.response
 
 
 def utc_now() -> str:
