@@ -111,6 +111,26 @@ def workload_spec(what: str) -> dict:
     }
 
 
+SERVICE_SPEC = {
+    "type": "object",
+    "required": ["gridUniqKey", "template"],
+    "properties": {
+        "gridUniqKey": GRID_UNIQ_KEY,
+        "template": {
+            **PRESERVE,
+            "description": "A Service spec: the shared Service <name>-svc uses it as is; "
+            "per-unit Services derive from it.",
+        },
+        "nodeSelector": LABEL_SELECTOR,
+        "perUnitServices": {
+            "type": "boolean",
+            "description": "Also keep one Service <name>-svc-<unit> per unit selecting only that unit's pods "
+            "(default true).",
+        },
+    },
+}
+
+
 def crd(kind: str, plural: str, short: str, spec: dict, status: dict, columns: list, scope: str) -> dict:
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
@@ -172,6 +192,9 @@ def all_crds() -> dict[str, dict]:
             GRID_STATUS,
             GRID_COLUMNS,
             "Namespaced",
+        ),
+        "servicegrids.yaml": crd(
+            "ServiceGrid", "servicegrids", "sg", SERVICE_SPEC, GRID_STATUS, GRID_COLUMNS, "Namespaced"
         ),
     }
 
