@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from hooks import node_zone, service_grid, workload_grid
 from hooks.selectors import matches
@@ -84,3 +85,22 @@ def test_the_installed_decorator_gives_each_example_node_its_site_as_zone():
     for node in NODES.values():
         answer = node_zone.sync(zone_request(node["metadata"]["labels"], key=key))
         assert answer.response["labels"] == {node_zone.ZONE_LABEL: node["metadata"]["labels"]["site"]}
+
+
+def yaml_documents(path):
+    blocks = re.findall(r"```yaml\n(.*?)```", path.read_text(), re.S)
+    return [d for block in blocks for d in yaml.safe_load_all(block) if isinstance(d, dict)]
+
+
+@pytest.mark.parametrize("path", ["README.md", "docs/traffic-locality.md"])
+def test_documented_objects_are_the_example_ones(path):
+    """What the docs show of the example is exactly what examples/servicegroup/ applies."""
+    example = {(d["kind"], d["metadata"]["name"]): d for d in DOCS}
+    shown = [d for d in yaml_documents(EXAMPLE.parent.parent / path) if identity(d) in example]
+    assert shown, "the document shows no example object"
+    for obj in shown:
+        assert obj == example[identity(obj)]
+
+
+def identity(obj: dict) -> tuple:
+    return (obj.get("kind"), (obj.get("metadata") or {}).get("name"))
