@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from tests.builders import grid, site_nodes, sync_request
+from tests.service_builders import service_grid, service_sync_request, zone_request
 
 
 def free_port() -> int:
@@ -58,3 +59,11 @@ def test_size_limit_from_environment(server):
         server + "/deploymentgrid/sync", data=b" " * 5000, headers={"Content-Type": "application/json"}, timeout=10
     )
     assert resp.status_code == 413
+
+
+def test_servicegrid_and_nodezone_through_gunicorn(server):
+    req = service_sync_request(service_grid(), site_nodes(a=1))
+    resp = requests.post(server + "/servicegrid/sync", json=req, timeout=10)
+    assert [c["metadata"]["name"] for c in resp.json()["children"]] == ["web-svc", "web-svc-a"]
+    resp = requests.post(server + "/nodezone/sync", json=zone_request({"site": "a"}, key=None), timeout=10)
+    assert resp.status_code == 200 and resp.json() == {"labels": {}, "annotations": {}}
