@@ -152,6 +152,26 @@ def workload_spec(what: str) -> dict:
     }
 
 
+SERVICE_SPEC = {
+    "type": "object",
+    "required": ["gridUniqKey", "template"],
+    "properties": {
+        "gridUniqKey": GRID_UNIQ_KEY,
+        "template": {
+            **PRESERVE,
+            "description": "A Service spec: the shared Service <name>-svc uses it as is; "
+            "per-unit Services derive from it.",
+        },
+        "nodeSelector": LABEL_SELECTOR,
+        "perUnitServices": {
+            "type": "boolean",
+            "description": "Also keep one Service <name>-svc-<unit> per unit selecting only that unit's pods "
+            "(default true).",
+        },
+    },
+}
+
+
 def crd(kind: str, plural: str, short: str, spec: dict, status: dict, columns: list, scope: str) -> dict:
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
@@ -217,6 +237,9 @@ def all_crds() -> dict[str, dict]:
         # Same columns as the grids: Key, Units, Ready (ready units), Age.
         "nodegroups.yaml": crd(
             "NodeGroup", "nodegroups", "ng", NODEGROUP_SPEC, NODEGROUP_STATUS, GRID_COLUMNS, "Cluster"
+        ),
+        "servicegrids.yaml": crd(
+            "ServiceGrid", "servicegrids", "sg", SERVICE_SPEC, GRID_STATUS, GRID_COLUMNS, "Namespaced"
         ),
     }
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from flask import Flask, Response, request
 
-from hooks import codec, nodegroup, workload_grid
+from hooks import codec, node_zone, nodegroup, service_grid, workload_grid
 from hooks.errors import RequestError
 from hooks.workload import DEPLOYMENT, STATEFULSET
 
@@ -33,7 +33,17 @@ def hook_table() -> dict[str, Hook]:
         "/statefulsetgrid/customize": lambda req, now: workload_grid.customize(req, STATEFULSET),
         "/nodegroup/sync": nodegroup.sync,
         "/nodegroup/customize": lambda req, now: nodegroup.customize(req),
+        "/servicegrid/sync": lambda req, now: service_grid.sync(req, now),
+        "/servicegrid/customize": lambda req, now: service_grid.customize(req),
+        "/nodezone/sync": lambda req, now: logged(node_zone.sync(req)),
     }
+
+
+def logged(answer: node_zone.ZoneAnswer) -> dict:
+    """Log what the pure hook asked to be logged, and answer with its response."""
+    for warning in answer.warnings:
+        log.warning("%s %s", request.path, warning)
+    return answer.response
 
 
 def utc_now() -> str:
