@@ -79,6 +79,12 @@ GRID_STATUS = {
     },
 }
 
+GRACE_PERIOD = {
+    "type": "integer",
+    "minimum": 0,
+    "description": "Seconds a unit's children are kept after its last node disappears (default 0: removed at once).",
+}
+
 GRID_COLUMNS = [
     {"name": "Key", "type": "string", "jsonPath": ".spec.gridUniqKey"},
     {"name": "Units", "type": "integer", "jsonPath": ".status.units"},
@@ -148,6 +154,7 @@ def workload_spec(what: str) -> dict:
             "defaultTemplateName": {"type": "string"},
             "autoDeleteUnusedTemplate": {"type": "boolean", "description": "Accepted for compatibility; ignored."},
             "nodeSelector": LABEL_SELECTOR,
+            "unitRemovalGracePeriodSeconds": GRACE_PERIOD,
         },
     }
 
@@ -163,6 +170,7 @@ SERVICE_SPEC = {
             "per-unit Services derive from it.",
         },
         "nodeSelector": LABEL_SELECTOR,
+        "unitRemovalGracePeriodSeconds": GRACE_PERIOD,
         "perUnitServices": {
             "type": "boolean",
             "description": "Also keep one Service <name>-svc-<unit> per unit selecting only that unit's pods "

@@ -18,6 +18,7 @@ class SiteSpec:
 
     key: str
     node_selector: dict
+    grace_seconds: int = 0
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,17 @@ def parse_sites(spec: object) -> SiteSpec:
     problem = label_key_error(key)
     if problem:
         raise SpecError(f"spec.gridUniqKey {key!r} is not a valid label key: {problem}")
-    return SiteSpec(key=key, node_selector=validate_selector(spec.get("nodeSelector"), "spec.nodeSelector"))
+    selector = validate_selector(spec.get("nodeSelector"), "spec.nodeSelector")
+    return SiteSpec(key=key, node_selector=selector, grace_seconds=_grace_seconds(spec))
+
+
+def _grace_seconds(spec: Mapping) -> int:
+    value = spec.get("unitRemovalGracePeriodSeconds", 0)
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise SpecError("spec.unitRemovalGracePeriodSeconds must be a non-negative integer")
+    return value
 
 
 def parse_workload_spec(spec: object) -> WorkloadSpec:

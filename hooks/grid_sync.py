@@ -14,6 +14,7 @@ from typing import Protocol, TypeVar
 
 from hooks.children import kept_child
 from hooks.errors import SpecError
+from hooks.grace import departing_units, with_departures
 from hooks.grid_spec import SiteSpec
 from hooks.grid_status import invalid_spec_status
 from hooks.request import objects_of, parent_of, sync_parts
@@ -58,7 +59,9 @@ def sync(request: object, child_type: str, parse: Parse, render: Render, now: st
     if NODES not in related:
         return keep_everything(parent, observed, "NodesNotObserved", "the request carried no Node list", now)
     units = discover_units(objects_of(related, NODES), spec.sites.key, spec.sites.node_selector)
-    return render(parent, spec, list(units), observed, now)
+    departing = departing_units(observed.values(), spec.sites.key, units, spec.sites.grace_seconds, now)
+    response = render(parent, spec, sorted([*units, *departing]), observed, now)
+    return with_departures(response, departing, spec.sites, now)
 
 
 @dataclass(frozen=True)
