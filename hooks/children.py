@@ -30,24 +30,36 @@ SERVER_METADATA = (
 )
 
 
-def child_labels(parent_meta: Mapping, key: str, unit: str | None) -> dict:
-    """The grid's labels plus the grid selector label and, for a unit child, ``key: unit``."""
-    labels = {k: v for k, v in (parent_meta.get("labels") or {}).items() if isinstance(v, str)}
-    labels[GRID_SELECTOR_LABEL] = label_safe(parent_meta["name"])
+def grid_labels(parent_meta: Mapping) -> dict:
+    """The grid's own labels, which children inherit (overrides may change them; invariants are separate)."""
+    return {k: v for k, v in (parent_meta.get("labels") or {}).items() if isinstance(v, str)}
+
+
+def invariant_labels(parent_meta: Mapping, key: str, unit: str | None) -> dict:
+    """The labels no override may change: the grid selector label and, for a unit child, ``key: unit``."""
+    labels = {GRID_SELECTOR_LABEL: label_safe(parent_meta["name"])}
     if unit is not None:
         labels[key] = unit
     return labels
 
 
-def child_annotations(parent_meta: Mapping, key: str) -> dict:
-    """The grid's annotations minus apply bookkeeping, plus the gridUniqKey record."""
-    annotations = {
+def child_labels(parent_meta: Mapping, key: str, unit: str | None) -> dict:
+    """The grid's labels plus the grid selector label and, for a unit child, ``key: unit``."""
+    return {**grid_labels(parent_meta), **invariant_labels(parent_meta, key, unit)}
+
+
+def grid_annotations(parent_meta: Mapping) -> dict:
+    """The grid's annotations minus apply bookkeeping, which children inherit."""
+    return {
         k: v
         for k, v in (parent_meta.get("annotations") or {}).items()
         if isinstance(v, str) and not k.startswith(NOT_COPIED_PREFIXES)
     }
-    annotations[UNIQ_KEY_ANNOTATION] = key
-    return annotations
+
+
+def child_annotations(parent_meta: Mapping, key: str) -> dict:
+    """The grid's annotations minus apply bookkeeping, plus the gridUniqKey record."""
+    return {**grid_annotations(parent_meta), UNIQ_KEY_ANNOTATION: key}
 
 
 def kept_child(observed: Mapping) -> dict:

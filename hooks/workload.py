@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hooks.children import child_annotations, child_labels
+from hooks.children import UNIQ_KEY_ANNOTATION, grid_annotations, grid_labels, invariant_labels
 from hooks.names import NAME_MAX, STATEFULSET_NAME_MAX, child_name
 
 
@@ -61,14 +61,18 @@ def unit_child_name(kind: WorkloadKind, grid_name: str, unit: str) -> str:
 
 
 def base_child(kind: WorkloadKind, parent_meta: Mapping, template: dict, unit: str) -> dict:
-    """The child for ``unit`` before overrides: the template as spec, grid metadata on top."""
+    """The child for ``unit`` before overrides: the template as spec, the grid's labels and annotations.
+
+    Inherited labels and annotations are set here, before overrides, so a patch can
+    change them per unit; only the invariants are forced afterwards by :func:`pin_to_unit`.
+    """
     return {
         "apiVersion": kind.api_version,
         "kind": kind.kind,
         "metadata": {
             "name": unit_child_name(kind, parent_meta["name"], unit),
-            "labels": {},
-            "annotations": {},
+            "labels": grid_labels(parent_meta),
+            "annotations": grid_annotations(parent_meta),
         },
         "spec": template,
     }
@@ -85,8 +89,8 @@ def pin_to_unit(kind: WorkloadKind, child: dict, parent_meta: Mapping, key: str,
     meta["name"] = unit_child_name(kind, parent_meta["name"], unit)
     if parent_meta.get("namespace"):
         meta["namespace"] = parent_meta["namespace"]
-    meta["labels"] = {**(meta.get("labels") or {}), **child_labels(parent_meta, key, unit)}
-    meta["annotations"] = {**(meta.get("annotations") or {}), **child_annotations(parent_meta, key)}
+    meta["labels"] = {**(meta.get("labels") or {}), **invariant_labels(parent_meta, key, unit)}
+    meta["annotations"] = {**(meta.get("annotations") or {}), UNIQ_KEY_ANNOTATION: key}
 
     spec = dict(child.get("spec") or {})
     selector = dict(spec.get("selector") or {})

@@ -8,10 +8,12 @@ from hooks.children import kept_child
 from hooks.errors import SpecError
 from hooks.grid_spec import WorkloadSpec, parse_workload_spec, template_for
 from hooks.grid_status import grid_status, invalid_spec_status, synced_condition
+from hooks.overrides import apply_overrides, unmatched_units
 from hooks.request import objects_of, parent_of, sync_parts
 from hooks.selectors import with_key_exists
 from hooks.units import discover_units
 from hooks.workload import WorkloadKind, base_child, is_ready, pin_to_unit, status_figures, unit_child_name
+from hooks.workload_checks import check_pinnable, check_workload
 
 NODES = "Node.v1"
 
@@ -70,13 +72,21 @@ def render_units(
         states[unit] = _unit_state(kind, seen, errors.get(unit))
     desired.sort(key=_order)
     status = grid_status(states, synced_condition(errors), parent.get("status"), now)
+    unmatched = unmatched_units(spec.overrides, units)
+    if unmatched:
+        status["unmatchedOverrideUnits"] = unmatched
     return {"status": status, "children": desired}
 
 
 def render_unit(parent: Mapping, spec: WorkloadSpec, kind: WorkloadKind, unit: str) -> dict:
+    """Resolution order: template choice -> child -> overrides in order -> invariants -> well-formedness."""
     meta = parent["metadata"]
     child = base_child(kind, meta, template_for(spec, unit), unit)
-    return pin_to_unit(kind, child, meta, spec.sites.key, unit)
+    child = apply_overrides(child, spec.overrides, unit)
+    check_pinnable(child)
+    child = pin_to_unit(kind, child, meta, spec.sites.key, unit)
+    check_workload(child)
+    return child
 
 
 def _order(child: Mapping) -> tuple[str, str]:
