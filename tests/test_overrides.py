@@ -234,7 +234,7 @@ class TestNoSharedMutation:
 class TestInvariantsWin:
     """No patch can move a child to another unit, rename it or make it select a sibling's pods."""
 
-    HOSTILE = [
+    HOSTILE = (
         {"op": "add", "path": "/spec/template/spec/nodeSelector", "value": {"site": "b", "zone": "x"}},
         {"op": "add", "path": "/spec/selector/matchLabels/site", "value": "b"},
         {"op": "add", "path": "/spec/template/metadata/labels/site", "value": "b"},
@@ -245,10 +245,10 @@ class TestInvariantsWin:
         {"op": "add", "path": "/metadata/namespace", "value": "kube-system"},
         {"op": "replace", "path": "/kind", "value": "DaemonSet"},
         {"op": "replace", "path": "/apiVersion", "value": "apps/v1beta1"},
-    ]
+    )
 
     def test_hostile_patch_cannot_unpin(self):
-        resp = render([{"units": ["a"], "patch": self.HOSTILE}])
+        resp = render([{"units": ["a"], "patch": list(self.HOSTILE)}])
         assert synced(resp)["status"] == "True"
         kids = {c["metadata"]["name"]: c for c in resp["children"]}
         a = kids["web-a"]

@@ -150,7 +150,7 @@ def test_which_refusals_the_schema_alone_would_catch(child, cause, schema_too):
 def test_statefulset_specific_fields():
     child = statefulset()
     child["spec"]["serviceName"] = 5
-    with pytest.raises(SpecError, match="spec.serviceName"):
+    with pytest.raises(SpecError, match=r"spec\.serviceName"):
         check_workload(child)
     child = statefulset()
     child["spec"]["volumeClaimTemplates"][0]["metadata"] = {}
