@@ -14,6 +14,7 @@ Runs once per unit, so it is plain dict and isinstance work, no schema engine.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from hooks.children import SERVER_METADATA
 from hooks.errors import SpecError
@@ -26,21 +27,6 @@ CLIENT_METADATA = frozenset({"name", "namespace", "labels", "annotations", "fina
 COUNTS = ("replicas", "minReadySeconds", "revisionHistoryLimit", "progressDeadlineSeconds")
 INT32_MAX = 2**31 - 1
 
-# The paths pin_to_unit writes: each must be an object (or absent) before it can merge into them.
-PINNED_PATHS = (
-    ("metadata",),
-    ("metadata", "labels"),
-    ("metadata", "annotations"),
-    ("spec",),
-    ("spec", "selector"),
-    ("spec", "selector", "matchLabels"),
-    ("spec", "template"),
-    ("spec", "template", "metadata"),
-    ("spec", "template", "metadata", "labels"),
-    ("spec", "template", "spec"),
-    ("spec", "template", "spec", "nodeSelector"),
-)
-
 
 class Invalid(Exception):
     """A problem at one path of the child; turned into a SpecError naming the path."""
@@ -49,14 +35,25 @@ class Invalid(Exception):
         super().__init__(f"{path}: {problem}")
 
 
-def check_pinnable(child: Mapping) -> None:
-    """Raise SpecError unless every path the invariants write into is an object or absent."""
-    for path in PINNED_PATHS:
-        node: object = child
-        for part in path:
-            node = node.get(part) if isinstance(node, Mapping) else None
-        if node is not None and not isinstance(node, dict):
-            raise SpecError(f"rendered child is invalid: {'.'.join(path)} must be an object")
+def check_pinnable(child: dict) -> None:
+    """Raise SpecError unless every path the invariants write into (pin_to_unit) is an object or absent."""
+    meta = _pinnable(child, "metadata", "metadata")
+    _pinnable(meta, "labels", "metadata.labels")
+    _pinnable(meta, "annotations", "metadata.annotations")
+    spec = _pinnable(child, "spec", "spec")
+    _pinnable(_pinnable(spec, "selector", "spec.selector"), "matchLabels", "spec.selector.matchLabels")
+    pod = _pinnable(spec, "template", "spec.template")
+    _pinnable(_pinnable(pod, "metadata", "spec.template.metadata"), "labels", "spec.template.metadata.labels")
+    _pinnable(_pinnable(pod, "spec", "spec.template.spec"), "nodeSelector", "spec.template.spec.nodeSelector")
+
+
+def _pinnable(node: dict, key: str, where: str) -> dict:
+    value = node.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise SpecError(f"rendered child is invalid: {where} must be an object")
+    return value
 
 
 def check_workload(child: Mapping) -> None:
@@ -100,12 +97,21 @@ def _check_labels(labels: object, where: str) -> dict:
         return {}
     _object(labels, where)
     for key, value in labels.items():
-        problem = label_key_error(key)
+        problem = _label_problem(key, value) if isinstance(value, str) else f"{value!r} is not a valid label value"
         if problem:
-            raise Invalid(f"{where}[{key}]", f"invalid label key: {problem}")
-        if not is_label_value(value):
-            raise Invalid(f"{where}[{key}]", f"{value!r} is not a valid label value")
+            raise Invalid(f"{where}[{key}]", problem)
     return labels
+
+
+@lru_cache(maxsize=16384)
+def _label_problem(key: str, value: str) -> str | None:
+    """Cached: every unit's child repeats the same labels, give or take the unit value."""
+    problem = _key_problem(key)
+    if problem:
+        return f"invalid label key: {problem}"
+    if not is_label_value(value):
+        return f"{value!r} is not a valid label value"
+    return None
 
 
 def _check_annotations(annotations: object, where: str) -> None:
@@ -113,11 +119,16 @@ def _check_annotations(annotations: object, where: str) -> None:
         return
     _object(annotations, where)
     for key, value in annotations.items():
-        problem = label_key_error(key)
+        problem = _key_problem(key)
         if problem:
             raise Invalid(f"{where}[{key}]", f"invalid annotation key: {problem}")
         if not isinstance(value, str):
             raise Invalid(f"{where}[{key}]", f"value must be a string, got {value!r}")
+
+
+@lru_cache(maxsize=4096)
+def _key_problem(key: object) -> str | None:
+    return label_key_error(key)
 
 
 def _check_counts(spec: Mapping) -> None:
