@@ -10,6 +10,10 @@ typo or a field from a newer release in our output is caught.
 (kind, apiVersion) is built once here from the same files and reused. One test
 checks that this agrees with the package's own entry point.
 
+Objects of this project's own kinds (``superedge.io``: NodeUnits a hook may create,
+grids) are checked against the CRD schemas in crds/ instead, so the checker is generic
+by kind whatever the hooks produce.
+
 Besides the schema, :func:`problems` enforces what the schema allows but
 Metacontroller's three-way merge does not tolerate (DESIGN section 5, fact 10):
 no ``null`` anywhere in a desired object.
@@ -21,12 +25,30 @@ import json
 import re
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
 
 import jsonschema
+import yaml
 from referencing import Registry, Resource
 
 KUBERNETES_VERSION = "1.33"
 SCHEMA_DIR = files("kubernetes_validate") / "kubernetes-json-schema" / f"v{KUBERNETES_VERSION}.0-local-strict"
+CRD_DIR = Path(__file__).resolve().parent.parent / "crds"
+
+
+@cache
+def our_crds() -> dict[tuple[str, str], dict]:
+    """(apiVersion, kind) -> openAPIV3Schema of every CRD in crds/ (x-kubernetes-* keywords are ignored)."""
+    schemas = {}
+    for path in sorted(CRD_DIR.glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if not doc or doc.get("kind") != "CustomResourceDefinition":
+                continue
+            spec = doc["spec"]
+            for version in spec["versions"]:
+                key = (f"{spec['group']}/{version['name']}", spec["names"]["kind"])
+                schemas[key] = version["schema"]["openAPIV3Schema"]
+    return schemas
 
 
 def schema_file(api_version: str, kind: str) -> str:
@@ -42,23 +64,30 @@ def _definitions() -> Resource:
 
 @cache
 def validator(api_version: str, kind: str) -> jsonschema.protocols.Validator:
+    """This project's CRD schema for its own kinds, else the Kubernetes schema; no schema is an error."""
+    if (api_version, kind) in our_crds():
+        return jsonschema.Draft202012Validator(our_crds()[(api_version, kind)])
     path = SCHEMA_DIR / schema_file(api_version, kind)
     if not path.is_file():
-        raise LookupError(f"no Kubernetes {KUBERNETES_VERSION} schema for {kind} {api_version}")
+        raise LookupError(f"no Kubernetes {KUBERNETES_VERSION} schema and no CRD in crds/ for {kind} {api_version}")
     schema = json.loads(path.read_text())
     registry = _definitions() @ (Resource.from_contents(schema) @ Registry())
     return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
-def problems(obj: dict) -> list[str]:
-    """Every way ``obj`` is not a valid object of its kind for the target version (empty when valid)."""
+def problems(obj: dict, allow_null: bool = False) -> list[str]:
+    """Every way ``obj`` is not a valid object of its kind for the target version (empty when valid).
+
+    ``allow_null`` is for objects users write (a grid may hold a null patch value), not desired children.
+    """
     if not isinstance(obj.get("apiVersion"), str) or not isinstance(obj.get("kind"), str):
         return ["apiVersion and kind must be strings"]
     found = [
         f"{'/'.join(map(str, err.absolute_path)) or '(root)'}: {err.message}"
         for err in validator(obj["apiVersion"], obj["kind"]).iter_errors(obj)
     ]
-    found += [f"{path}: null is not allowed in a desired object" for path in _nulls(obj, "")]
+    if not allow_null:
+        found += [f"{path}: null is not allowed in a desired object" for path in _nulls(obj, "")]
     return found
 
 

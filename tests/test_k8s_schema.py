@@ -80,6 +80,13 @@ class TestChecker:
         service["spec"]["ports"][0]["port"] = "eighty"
         assert k8s_schema.problems(service)
 
+    def test_our_own_kinds_use_our_crd_schema(self):
+        dg = {"apiVersion": "superedge.io/v1", "kind": "DeploymentGrid", "metadata": {"name": "g"}}
+        dg["spec"] = {"gridUniqKey": "site", "template": deployment_spec()}
+        assert k8s_schema.problems(dg) == []
+        dg["spec"]["overrides"] = [{"replicas": -1}]
+        assert k8s_schema.problems(dg) == ["spec/overrides/0/replicas: -1 is less than the minimum of 0"]
+
     def test_unknown_kind_is_an_error_not_a_pass(self):
         with pytest.raises(LookupError):
             k8s_schema.problems({"apiVersion": "example.com/v1", "kind": "Gadget"})
