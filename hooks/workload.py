@@ -81,9 +81,11 @@ def base_child(kind: WorkloadKind, parent_meta: Mapping, template: dict, unit: s
 def pin_to_unit(kind: WorkloadKind, child: dict, parent_meta: Mapping, key: str, unit: str) -> dict:
     """Enforce the invariants no template or override may break.
 
-    Name, namespace, the unit label on the child, its selector and its pods, and
-    the pod nodeSelector are (re)set here, last, so every child stays on its
-    unit and sibling workloads never select each other's pods.
+    Name, namespace, kind, the invariant labels (unit, grid selector) and the
+    gridUniqKey annotation on the child, the unit in its selector and its pods'
+    labels, and the unit in the pod nodeSelector are (re)set here, after every
+    override, so every child stays on its unit and sibling workloads never select
+    each other's pods. Other labels and annotations are left as overrides made them.
     """
     meta = dict(child.get("metadata") or {})
     meta["name"] = unit_child_name(kind, parent_meta["name"], unit)
