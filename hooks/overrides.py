@@ -166,13 +166,13 @@ def apply_overrides(child: dict, overrides: Iterable[Override], unit: str) -> di
 def _with_replicas(child: dict, entry: Override) -> dict:
     spec = child.get("spec")
     if not isinstance(spec, dict):
-        raise SpecError(f"overrides[{entry.index}].replicas: the child's spec is not an object")
+        raise SpecError(f"spec.overrides[{entry.index}].replicas: the child's spec is not an object")
     return {**child, "spec": {**spec, "replicas": entry.replicas}}
 
 
 def _with_images(child: dict, entry: Override) -> dict:
     """Path-copy spec -> template -> pod spec -> container lists, replacing the named images."""
-    where = f"overrides[{entry.index}].images"
+    where = f"spec.overrides[{entry.index}].images"
     spec = _object(child.get("spec"), f"{where}: the child's spec")
     pod = _object(spec.get("template"), f"{where}: spec.template")
     pod_spec = _object(pod.get("spec"), f"{where}: spec.template.spec")
@@ -212,7 +212,7 @@ def _patch(child: dict, entry: Override, unit: str) -> None:
         try:
             jsonpatch.JsonPatch([concrete]).apply(child, in_place=True)
         except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, KeyError, IndexError, TypeError) as err:
-            what = f"overrides[{entry.index}].patch[{number}] ({concrete['op']} {concrete['path']})"
+            what = f"spec.overrides[{entry.index}].patch[{number}] ({concrete['op']} {concrete['path']})"
             raise SpecError(f"{what}: {_reason(err)}") from None
 
 

@@ -367,7 +367,7 @@ class TestPerUnitFailure:
         resp = render([{"patch": [{"op": "add", "path": "/nope/deeper", "value": 1}]}])
         error = resp["status"]["states"]["a"]["error"]
         assert "nginx" not in error and len(error) < 200
-        assert error.startswith("overrides[0].patch[0] (add /nope/deeper): ")
+        assert error.startswith("spec.overrides[0].patch[0] (add /nope/deeper): ")
 
     def test_bad_template_shape_is_a_unit_error_not_a_crash(self):
         tmpl = deployment_spec()
