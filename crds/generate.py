@@ -76,6 +76,53 @@ GRID_STATUS = {
             "additionalProperties": PRESERVE,
         },
         "conditions": CONDITIONS,
+        "unmatchedOverrideUnits": {
+            "type": "array",
+            "description": "Unit values named by spec.overrides that no current unit has (sites come and go).",
+            "items": {"type": "string"},
+        },
+    },
+}
+
+# A label value: at most 63 characters, alphanumeric at both ends, [-A-Za-z0-9_.] inside.
+LABEL_VALUE_PATTERN = r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$"
+
+PATCH_OPERATION = {
+    "type": "object",
+    "description": "One RFC 6902 operation, applied to the whole child object. Every {{unit}} in its strings "
+    "(path, from, values and keys) becomes the unit value.",
+    "required": ["op", "path"],
+    "properties": {
+        "op": {"type": "string", "enum": ["add", "remove", "replace", "move", "copy", "test"]},
+        "path": {"type": "string", "pattern": "^/", "description": "JSON pointer into the child, e.g. /spec/paused."},
+        "from": {"type": "string", "pattern": "^/", "description": "Source pointer of move and copy."},
+        "value": {
+            "x-kubernetes-preserve-unknown-fields": True,
+            "description": "Any JSON value (add, replace, test).",
+        },
+    },
+}
+
+OVERRIDES = {
+    "type": "array",
+    "description": "Per-unit differences, applied in order after the template choice; the unit pinning, "
+    "name, namespace, unit labels and selector are enforced afterwards.",
+    "items": {
+        "type": "object",
+        "properties": {
+            "units": {
+                "type": "array",
+                "description": "Unit values this entry applies to; omitted means every unit.",
+                "items": {"type": "string", "maxLength": 63, "pattern": LABEL_VALUE_PATTERN},
+            },
+            "replicas": {"type": "integer", "format": "int32", "minimum": 0},
+            "images": {
+                "type": "object",
+                "description": "Container (or initContainer) name -> image.",
+                "additionalProperties": {"type": "string", "minLength": 1},
+            },
+            "patch": {"type": "array", "items": PATCH_OPERATION},
+        },
     },
 }
 
@@ -155,6 +202,7 @@ def workload_spec(what: str) -> dict:
             "autoDeleteUnusedTemplate": {"type": "boolean", "description": "Accepted for compatibility; ignored."},
             "nodeSelector": LABEL_SELECTOR,
             "unitRemovalGracePeriodSeconds": GRACE_PERIOD,
+            "overrides": OVERRIDES,
         },
     }
 

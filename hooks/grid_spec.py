@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from hooks.errors import SpecError
 from hooks.names import label_key_error
+from hooks.overrides import Override, parse_overrides
 from hooks.selectors import validate_selector
 
 DEFAULT_TEMPLATE_NAMES = ("", "default")
@@ -30,6 +31,7 @@ class WorkloadSpec:
     pool: dict[str, dict] = field(default_factory=dict)
     templates: dict[str, str] = field(default_factory=dict)
     default_template: str = ""
+    overrides: tuple[Override, ...] = ()
 
 
 def parse_sites(spec: object) -> SiteSpec:
@@ -62,7 +64,8 @@ def parse_workload_spec(spec: object) -> WorkloadSpec:
     default = spec.get("defaultTemplateName") or ""
     if not isinstance(default, str):
         raise SpecError("spec.defaultTemplateName must be a string")
-    return WorkloadSpec(sites, template, pool, templates, default)
+    overrides = parse_overrides(spec.get("overrides"))
+    return WorkloadSpec(sites, template, pool, templates, default, overrides)
 
 
 def _string_map(spec: Mapping, name: str, value_type: type, what: str) -> dict:

@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from hooks import grid_sync
 from hooks.grid_spec import WorkloadSpec, parse_workload_spec, template_for
 from hooks.grid_status import grid_status, synced_condition
+from hooks.overrides import apply_overrides, unmatched_units
 from hooks.workload import WorkloadKind, base_child, is_ready, pin_to_unit, status_figures, unit_child_name
+from hooks.workload_checks import check_pinnable, check_workload
 
 NODES = grid_sync.NODES
 
@@ -44,13 +46,21 @@ def render_units(
     )
     desired = sorted(rendered.desired, key=grid_sync.child_order)
     status = grid_status(rendered.states, synced_condition(rendered.errors), parent.get("status"), now)
+    unmatched = unmatched_units(spec.overrides, units)
+    if unmatched:
+        status["unmatchedOverrideUnits"] = unmatched
     return {"status": status, "children": desired}
 
 
 def render_unit(parent: Mapping, spec: WorkloadSpec, kind: WorkloadKind, unit: str) -> dict:
+    """Resolution order: template choice -> child -> overrides in order -> invariants -> well-formedness."""
     meta = parent["metadata"]
     child = base_child(kind, meta, template_for(spec, unit), unit)
-    return pin_to_unit(kind, child, meta, spec.sites.key, unit)
+    child = apply_overrides(child, spec.overrides, unit)
+    check_pinnable(child)
+    child = pin_to_unit(kind, child, meta, spec.sites.key, unit)
+    check_workload(child)
+    return child
 
 
 def _unit_state(kind: WorkloadKind, seen: Mapping | None) -> dict:
