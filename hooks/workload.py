@@ -117,7 +117,7 @@ def _mapping(value: object, field: str) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise SpecError(f"{field} must be an object, not {type(value).__name__}")
+        raise SpecError(f"rendered child is invalid: {field} must be an object, not {type(value).__name__}")
     return dict(value)
 
 

@@ -35,27 +35,6 @@ class Invalid(Exception):
         super().__init__(f"{path}: {problem}")
 
 
-def check_pinnable(child: dict) -> None:
-    """Raise SpecError unless every path the invariants write into (pin_to_unit) is an object or absent."""
-    meta = _pinnable(child, "metadata", "metadata")
-    _pinnable(meta, "labels", "metadata.labels")
-    _pinnable(meta, "annotations", "metadata.annotations")
-    spec = _pinnable(child, "spec", "spec")
-    _pinnable(_pinnable(spec, "selector", "spec.selector"), "matchLabels", "spec.selector.matchLabels")
-    pod = _pinnable(spec, "template", "spec.template")
-    _pinnable(_pinnable(pod, "metadata", "spec.template.metadata"), "labels", "spec.template.metadata.labels")
-    _pinnable(_pinnable(pod, "spec", "spec.template.spec"), "nodeSelector", "spec.template.spec.nodeSelector")
-
-
-def _pinnable(node: dict, key: str, where: str) -> dict:
-    value = node.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise SpecError(f"rendered child is invalid: {where} must be an object")
-    return value
-
-
 def check_workload(child: Mapping) -> None:
     """Raise SpecError naming the first problem that makes ``child`` not a well-formed workload."""
     try:

@@ -9,7 +9,7 @@ from hooks.grid_spec import WorkloadSpec, parse_workload_spec, template_for
 from hooks.grid_status import grid_status, synced_condition
 from hooks.overrides import apply_overrides, unmatched_units
 from hooks.workload import WorkloadKind, base_child, is_ready, pin_to_unit, status_figures, unit_child_name
-from hooks.workload_checks import check_pinnable, check_workload
+from hooks.workload_checks import check_workload
 
 NODES = grid_sync.NODES
 
@@ -57,7 +57,6 @@ def render_unit(parent: Mapping, spec: WorkloadSpec, kind: WorkloadKind, unit: s
     meta = parent["metadata"]
     child = base_child(kind, meta, template_for(spec, unit), unit)
     child = apply_overrides(child, spec.overrides, unit)
-    check_pinnable(child)
     child = pin_to_unit(kind, child, meta, spec.sites.key, unit)
     check_workload(child)
     return child

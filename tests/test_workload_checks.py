@@ -6,7 +6,8 @@ import pytest
 
 from hooks.errors import SpecError
 from hooks.images import image_error
-from hooks.workload_checks import check_pinnable, check_workload
+from hooks.workload import DEPLOYMENT, pin_to_unit
+from hooks.workload_checks import check_workload
 from tests import k8s_schema
 
 
@@ -70,7 +71,6 @@ def statefulset() -> dict:
 @pytest.mark.parametrize("make", [deployment, statefulset])
 def test_realistic_workloads_pass_and_are_schema_valid(make):
     child = make()
-    check_pinnable(child)
     check_workload(child)
     k8s_schema.assert_valid(child)
 
@@ -174,14 +174,18 @@ def test_statefulset_specific_fields():
     ],
 )
 @pytest.mark.parametrize("value", ["x", [], 3])
-def test_pinnable_needs_objects_where_invariants_are_written(path, value):
+def test_pinning_needs_objects_where_invariants_are_written(path, value):
     with pytest.raises(SpecError, match=path.replace("/", ".") + " must be an object"):
-        check_pinnable(broken(path, value))
+        pin(broken(path, value))
 
 
-def test_pinnable_accepts_absent_parts():
-    check_pinnable({"apiVersion": "apps/v1", "kind": "Deployment"})
-    check_pinnable(copy.deepcopy(broken("spec/selector", None, delete=True)))
+def test_pinning_accepts_absent_parts():
+    pin({"apiVersion": "apps/v1", "kind": "Deployment"})
+    pin(copy.deepcopy(broken("spec/selector", None, delete=True)))
+
+
+def pin(child: dict) -> dict:
+    return pin_to_unit(DEPLOYMENT, child, {"name": "web", "namespace": "shop"}, "site", "a")
 
 
 @pytest.mark.parametrize(
