@@ -4,9 +4,18 @@ HOOKS_BIND (default 0.0.0.0:8080), HOOKS_WORKERS (default 2), HOOKS_TIMEOUT
 (seconds a request may take before its worker is restarted, default 30: above
 Metacontroller's 10 s hook timeout so a slow answer is not cut short twice),
 HOOKS_GRACEFUL_TIMEOUT (seconds in-flight requests get on SIGTERM, default 20).
+
+Metrics: every worker writes its samples to files in PROMETHEUS_MULTIPROC_DIR,
+which /metrics merges (prometheus_client multiprocess mode). Set it to a
+writable directory that only this server uses (in the cluster: an emptyDir);
+unset, a fresh private directory is made under /dev/shm (or the temp dir) and
+removed on exit. Either way it is emptied when the server starts, because
+files from an earlier run would be counted again.
 """
 
 import os
+import shutil
+import tempfile
 
 bind = os.environ.get("HOOKS_BIND", "0.0.0.0:8080")
 workers = int(os.environ.get("HOOKS_WORKERS", "2"))
@@ -17,4 +26,42 @@ keepalive = 5
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("HOOKS_LOG_LEVEL", "info").lower()
+# gunicorn 24+ opens a control socket under $HOME; the server needs none, and a read-only container has no
+# writable home (older gunicorn ignores this unknown setting).
+control_socket_disable = True
 worker_tmp_dir = os.environ.get("HOOKS_WORKER_TMP_DIR", "/dev/shm" if os.path.isdir("/dev/shm") else None)
+
+_METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+_OWNED_ENV = "HOOKS_METRICS_DIR_OWNED"  # set when the directory is ours to remove on exit
+
+
+def _metrics_dir() -> str:
+    """The multiprocess directory, chosen here because it must be in the environment before workers start."""
+    if not os.environ.get(_METRICS_ENV):
+        base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+        os.environ[_METRICS_ENV] = tempfile.mkdtemp(prefix="servicegroup-metrics-", dir=base)
+        os.environ[_OWNED_ENV] = "1"
+    return os.environ[_METRICS_ENV]
+
+
+_metrics = _metrics_dir()
+
+
+def on_starting(server):
+    """Start from zero: a restarted container keeps its emptyDir, and old files would be merged in."""
+    os.makedirs(_metrics, exist_ok=True)
+    for name in os.listdir(_metrics):
+        if name.endswith(".db"):
+            os.remove(os.path.join(_metrics, name))
+
+
+def child_exit(server, worker):
+    """Tell prometheus_client a worker died, so its live-only series stop being reported."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if os.environ.get(_OWNED_ENV):
+        shutil.rmtree(_metrics, ignore_errors=True)
