@@ -28,7 +28,9 @@ WSGI_APP = "hooks.app:app"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="servicegroup", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="servicegroup", description="Preview the children of grids offline, or run the ServiceGroup hook server."
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     render = commands.add_parser(
