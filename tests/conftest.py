@@ -22,8 +22,10 @@ import orjson
 import pytest
 
 import hooks
+from hooks.app import create_app
 from hooks.children import kept_child
 from tests import k8s_schema
+from tests.builders import NOW
 
 HOOK_FUNCTIONS = ("sync",)
 CHECKED = {"children": 0}
@@ -77,3 +79,9 @@ def pytest_terminal_summary(terminalreporter) -> None:
     terminalreporter.write_line(
         f"Kubernetes {k8s_schema.KUBERNETES_VERSION} schema (strict): {CHECKED['children']} produced children checked"
     )
+
+
+@pytest.fixture
+def client():
+    """The real Flask app with a fixed clock and a 1 MiB body limit."""
+    return create_app(clock=lambda: NOW, max_bytes=1 << 20).test_client()

@@ -10,16 +10,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from hooks import logs
-from hooks.app import create_app, hook_table
+from hooks.app import hook_table
 from hooks.observe import hook_name
-from tests.builders import NOW, grid, site_nodes, sync_request
+from tests.builders import grid, site_nodes, sync_request
 
 SYNC = "/deploymentgrid/sync"
-
-
-@pytest.fixture
-def client():
-    return create_app(clock=lambda: NOW, max_bytes=1 << 20).test_client()
 
 
 def scrape(client) -> dict[tuple[str, tuple], float]:

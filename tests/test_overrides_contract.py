@@ -2,15 +2,8 @@
 
 import pytest
 
-from hooks.app import create_app
-from tests.builders import NOW, children_map, grid, observed, site_nodes, sync_request
+from tests.builders import children_map, grid, observed, site_nodes, sync_request
 from tests.test_contract import post
-
-
-@pytest.fixture
-def client():
-    return create_app(clock=lambda: NOW, max_bytes=1 << 20).test_client()
-
 
 SITE_ENV = {
     "op": "add",
