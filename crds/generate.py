@@ -76,7 +76,60 @@ GRID_STATUS = {
             "additionalProperties": PRESERVE,
         },
         "conditions": CONDITIONS,
+        "unmatchedOverrideUnits": {
+            "type": "array",
+            "description": "Unit values named by spec.overrides that no current unit has (sites come and go).",
+            "items": {"type": "string"},
+        },
     },
+}
+
+# A label value: at most 63 characters, alphanumeric at both ends, [-A-Za-z0-9_.] inside.
+LABEL_VALUE_PATTERN = r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$"
+
+PATCH_OPERATION = {
+    "type": "object",
+    "description": "One RFC 6902 operation, applied to the whole child object. Every {{unit}} in its strings "
+    "(path, from, values and keys) becomes the unit value.",
+    "required": ["op", "path"],
+    "properties": {
+        "op": {"type": "string", "enum": ["add", "remove", "replace", "move", "copy", "test"]},
+        "path": {"type": "string", "pattern": "^/", "description": "JSON pointer into the child, e.g. /spec/paused."},
+        "from": {"type": "string", "pattern": "^/", "description": "Source pointer of move and copy."},
+        "value": {
+            "x-kubernetes-preserve-unknown-fields": True,
+            "description": "Any JSON value (add, replace, test).",
+        },
+    },
+}
+
+OVERRIDES = {
+    "type": "array",
+    "description": "Per-unit differences, applied in order after the template choice; the unit pinning, "
+    "name, namespace, unit labels and selector are enforced afterwards.",
+    "items": {
+        "type": "object",
+        "properties": {
+            "units": {
+                "type": "array",
+                "description": "Unit values this entry applies to; omitted means every unit.",
+                "items": {"type": "string", "maxLength": 63, "pattern": LABEL_VALUE_PATTERN},
+            },
+            "replicas": {"type": "integer", "format": "int32", "minimum": 0},
+            "images": {
+                "type": "object",
+                "description": "Container (or initContainer) name -> image.",
+                "additionalProperties": {"type": "string", "minLength": 1},
+            },
+            "patch": {"type": "array", "items": PATCH_OPERATION},
+        },
+    },
+}
+
+GRACE_PERIOD = {
+    "type": "integer",
+    "minimum": 0,
+    "description": "Seconds a unit's children are kept after its last node disappears (default 0: removed at once).",
 }
 
 GRID_COLUMNS = [
@@ -182,9 +235,33 @@ def workload_spec(what: str) -> dict:
             "defaultTemplateName": {"type": "string"},
             "autoDeleteUnusedTemplate": {"type": "boolean", "description": "Accepted for compatibility; ignored."},
             "nodeSelector": LABEL_SELECTOR,
+            "unitRemovalGracePeriodSeconds": GRACE_PERIOD,
+            "overrides": OVERRIDES,
             "siteSource": SITE_SOURCE,
         },
     }
+
+
+SERVICE_SPEC = {
+    "type": "object",
+    "required": ["gridUniqKey", "template"],
+    "properties": {
+        "gridUniqKey": GRID_UNIQ_KEY,
+        "template": {
+            **PRESERVE,
+            "description": "A Service spec: the shared Service <name>-svc uses it as is; "
+            "per-unit Services derive from it.",
+        },
+        "nodeSelector": LABEL_SELECTOR,
+        "unitRemovalGracePeriodSeconds": GRACE_PERIOD,
+        "siteSource": SITE_SOURCE,
+        "perUnitServices": {
+            "type": "boolean",
+            "description": "Also keep one Service <name>-svc-<unit> per unit selecting only that unit's pods "
+            "(default true).",
+        },
+    },
+}
 
 
 def crd(kind: str, plural: str, short: str, spec: dict, status: dict | None, columns: list, scope: str) -> dict:
@@ -244,6 +321,9 @@ def all_crds() -> dict[str, dict]:
             "NodeGroup", "nodegroups", "ng", NODEGROUP_SPEC, NODEGROUP_STATUS, GRID_COLUMNS, "Cluster"
         ),
         "nodeunits.yaml": crd("NodeUnit", "nodeunits", "nu", NODEUNIT_SPEC, None, NODEUNIT_COLUMNS, "Cluster"),
+        "servicegrids.yaml": crd(
+            "ServiceGrid", "servicegrids", "sg", SERVICE_SPEC, GRID_STATUS, GRID_COLUMNS, "Namespaced"
+        ),
     }
 
 

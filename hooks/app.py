@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 
 from flask import Flask, Response, request
 
-from hooks import codec, nodegroup, workload_grid
+from hooks import codec, logs, metrics, node_zone, nodegroup, observe
 from hooks.errors import RequestError
-from hooks.workload import DEPLOYMENT, STATEFULSET
+from hooks.grid_kinds import GRID_KINDS, customize_route, sync_route
 
 log = logging.getLogger("hooks")
 
@@ -26,14 +26,21 @@ Hook = Callable[[object, str], dict]
 
 def hook_table() -> dict[str, Hook]:
     """URL path -> pure function ``(request, now) -> response``. The manifests must use these paths."""
-    return {
-        "/deploymentgrid/sync": lambda req, now: workload_grid.sync(req, DEPLOYMENT, now),
-        "/deploymentgrid/customize": lambda req, now: workload_grid.customize(req, DEPLOYMENT),
-        "/statefulsetgrid/sync": lambda req, now: workload_grid.sync(req, STATEFULSET, now),
-        "/statefulsetgrid/customize": lambda req, now: workload_grid.customize(req, STATEFULSET),
-        "/nodegroup/sync": nodegroup.sync,
-        "/nodegroup/customize": lambda req, now: nodegroup.customize(req),
-    }
+    table: dict[str, Hook] = {}
+    for kind, grid in GRID_KINDS.items():
+        table[sync_route(kind)] = grid.sync
+        table[customize_route(kind)] = lambda req, now, customize=grid.customize: customize(req)
+    table["/nodegroup/sync"] = lambda req, now: nodegroup.sync(req, now)
+    table["/nodegroup/customize"] = lambda req, now: nodegroup.customize(req)
+    table["/nodezone/sync"] = lambda req, now: logged(node_zone.sync(req))
+    return table
+
+
+def logged(answer: node_zone.ZoneAnswer) -> dict:
+    """Log what the pure hook asked to be logged, and answer with its response."""
+    for warning in answer.warnings:
+        log.warning("%s %s", request.path, warning)
+    return answer.response
 
 
 def utc_now() -> str:
@@ -88,28 +95,32 @@ def handle(hook: Hook, clock: Callable[[], str], limit: int) -> Response:
 
 def parent_ref(payload: object) -> str:
     """``namespace/name`` of the request's parent (or object), for log lines; best effort."""
-    if not isinstance(payload, dict):
-        return "?"
-    obj = payload.get("parent") or payload.get("object")
-    meta = obj.get("metadata") if isinstance(obj, dict) else None
-    if not isinstance(meta, dict):
-        return "?"
-    return "/".join(str(meta[k]) for k in ("namespace", "name") if meta.get(k))
+    facts = observe.request_facts(payload)
+    return "/".join(str(facts[k]) for k in ("namespace", "name") if facts.get(k)) or "?"
 
 
 def create_app(clock: Callable[[], str] = utc_now, max_bytes: int | None = None) -> Flask:
     """Build the app; ``clock`` and ``max_bytes`` are injectable so tests control them."""
     app = Flask("hooks")
+    logs.configure()
     limit = max_bytes if max_bytes is not None else max_request_bytes()
-    for path, hook in hook_table().items():
+    hooks = hook_table()
+    for path, hook in hooks.items():
         app.add_url_rule(
             path,
             endpoint=path,
-            view_func=lambda hook=hook: handle(hook, clock, limit),
+            view_func=observe.observed_view(path, hook, lambda hook: handle(hook, clock, limit)),
             methods=["POST"],
         )
+    metrics.declare(observe.hook_name(path) for path in hooks)
     app.add_url_rule("/healthz", endpoint="healthz", view_func=lambda: json_response({"ok": True}))
+    app.add_url_rule("/metrics", endpoint="metrics", view_func=metrics_response)
     return app
+
+
+def metrics_response() -> Response:
+    body, content_type = metrics.exposition()
+    return Response(body, content_type=content_type)
 
 
 app = create_app()

@@ -31,22 +31,33 @@ SERVER_METADATA = (
 )
 
 
-def child_labels(parent_meta: Mapping, key: str, unit: str | None) -> dict:
-    """The grid's labels plus the grid selector label and, for a unit child, ``key: unit``."""
-    labels = string_map(parent_meta, "labels")
-    labels[GRID_SELECTOR_LABEL] = label_safe(parent_meta["name"])
+def grid_labels(parent_meta: Mapping) -> dict:
+    """The grid's own labels, which children inherit (overrides may change them; invariants are separate)."""
+    return string_map(parent_meta, "labels")
+
+
+def invariant_labels(parent_meta: Mapping, key: str, unit: str | None) -> dict:
+    """The labels no override may change: the grid selector label and, for a unit child, ``key: unit``."""
+    labels = {GRID_SELECTOR_LABEL: label_safe(parent_meta["name"])}
     if unit is not None:
         labels[key] = unit
     return labels
 
 
+def child_labels(parent_meta: Mapping, key: str, unit: str | None) -> dict:
+    """The grid's labels plus the grid selector label and, for a unit child, ``key: unit``."""
+    return {**grid_labels(parent_meta), **invariant_labels(parent_meta, key, unit)}
+
+
+def grid_annotations(parent_meta: Mapping) -> dict:
+    """The grid's annotations minus apply bookkeeping, which children inherit."""
+    own = string_map(parent_meta, "annotations")
+    return {k: v for k, v in own.items() if not k.startswith(NOT_COPIED_PREFIXES)}
+
+
 def child_annotations(parent_meta: Mapping, key: str) -> dict:
     """The grid's annotations minus apply bookkeeping, plus the gridUniqKey record."""
-    annotations = {
-        k: v for k, v in string_map(parent_meta, "annotations").items() if not k.startswith(NOT_COPIED_PREFIXES)
-    }
-    annotations[UNIQ_KEY_ANNOTATION] = key
-    return annotations
+    return {**grid_annotations(parent_meta), UNIQ_KEY_ANNOTATION: key}
 
 
 def kept_child(observed: Mapping) -> dict:

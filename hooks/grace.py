@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
+from hooks.grid_spec import SiteSpec
 from hooks.objects import mapping
 
 MISSING_SINCE = "superedge.io/unit-missing-since"
@@ -31,9 +32,9 @@ def parse_time(value: object) -> datetime | None:
 
 def departing_units(observed: Iterable[Mapping], key: str, live: Iterable[str], grace: int, now: str) -> dict[str, str]:
     """Units that have an observed child but no nodes, still inside the grace period: unit -> missing since."""
-    if grace <= 0:
-        return {}
     current = parse_time(now)
+    if grace <= 0 or current is None:
+        return {}
     live_units = set(live)
     out: dict[str, str] = {}
     for child in observed:
@@ -43,7 +44,7 @@ def departing_units(observed: Iterable[Mapping], key: str, live: Iterable[str], 
             continue
         recorded = mapping(meta, "annotations").get(MISSING_SINCE)
         since = recorded if parse_time(recorded) else now
-        if current is None or (current - parse_time(since)).total_seconds() < grace:
+        if (current - parse_time(since)).total_seconds() < grace:
             out[unit] = since
     return out
 
@@ -60,6 +61,29 @@ def resync_after(departing: Mapping[str, str], grace: int, now: str) -> int | No
         return None
     remaining = min(grace - (current - parse_time(since)).total_seconds() for since in departing.values())
     return max(1, math.ceil(remaining))
+
+
+def with_departures(response: dict, departing: Mapping[str, str], sites: SiteSpec, now: str) -> dict:
+    """Mark the departing units' children and states, and ask for a resync at the earliest deadline."""
+    if not departing:
+        return response
+    key, grace = sites.key, sites.grace_seconds
+    children = [_marked(c, key, departing) for c in response["children"]]
+    states = dict(response["status"].get("states") or {})
+    for unit, since in departing.items():
+        states[unit] = {**states.get(unit, {}), "removalAt": deadline(since, grace)}
+    status = {**response["status"], "states": states}
+    return {
+        **response,
+        "children": children,
+        "status": status,
+        "resyncAfterSeconds": resync_after(departing, grace, now),
+    }
+
+
+def _marked(child: dict, key: str, departing: Mapping[str, str]) -> dict:
+    unit = mapping(mapping(child, "metadata"), "labels").get(key)
+    return mark_departing(child, departing[unit]) if unit in departing else child
 
 
 def mark_departing(child: dict, since: str) -> dict:

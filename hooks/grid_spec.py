@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from hooks.errors import SpecError
 from hooks.names import label_key_error
+from hooks.overrides import Override, parse_overrides
 from hooks.selectors import validate_selector
 from hooks.site_source import NODES_SOURCE, parse_site_source
 
@@ -19,6 +20,7 @@ class SiteSpec:
 
     key: str
     node_selector: dict
+    grace_seconds: int = 0
     source: str = NODES_SOURCE  # where units come from: Nodes or NodeUnits (hooks.site_source)
 
 
@@ -31,6 +33,7 @@ class WorkloadSpec:
     pool: dict[str, dict] = field(default_factory=dict)
     templates: dict[str, str] = field(default_factory=dict)
     default_template: str = ""
+    overrides: tuple[Override, ...] = ()
 
 
 def parse_sites(spec: object) -> SiteSpec:
@@ -41,7 +44,17 @@ def parse_sites(spec: object) -> SiteSpec:
     if problem:
         raise SpecError(f"spec.gridUniqKey {key!r} is not a valid label key: {problem}")
     selector = validate_selector(spec.get("nodeSelector"), "spec.nodeSelector")
-    return SiteSpec(key=key, node_selector=selector, source=parse_site_source(spec, key, selector))
+    source = parse_site_source(spec, key, selector)
+    return SiteSpec(key=key, node_selector=selector, grace_seconds=_grace_seconds(spec), source=source)
+
+
+def _grace_seconds(spec: Mapping) -> int:
+    value = spec.get("unitRemovalGracePeriodSeconds", 0)
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise SpecError("spec.unitRemovalGracePeriodSeconds must be a non-negative integer")
+    return value
 
 
 def parse_workload_spec(spec: object) -> WorkloadSpec:
@@ -54,7 +67,8 @@ def parse_workload_spec(spec: object) -> WorkloadSpec:
     default = spec.get("defaultTemplateName") or ""
     if not isinstance(default, str):
         raise SpecError("spec.defaultTemplateName must be a string")
-    return WorkloadSpec(sites, template, pool, templates, default)
+    overrides = parse_overrides(spec.get("overrides"))
+    return WorkloadSpec(sites, template, pool, templates, default, overrides)
 
 
 def _string_map(spec: Mapping, name: str, value_type: type, what: str) -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from hooks.conditions import condition, with_transition_times
 
@@ -27,11 +27,11 @@ def synced_condition(unit_errors: Mapping[str, str]) -> dict:
     return condition("Synced", False, "UnitErrors", message)
 
 
-def grid_status(states: dict[str, dict], synced: dict, previous: object, now: str) -> dict:
-    """``units``, ``readyUnits``, ``states`` and the two conditions."""
+def grid_status(states: dict[str, dict], synced: dict, previous: object, now: str, extra: Sequence[dict] = ()) -> dict:
+    """``units``, ``readyUnits``, ``states`` and the conditions: ``Ready``, ``Synced``, then any kind-specific ones."""
     units = len(states)
     ready = sum(1 for s in states.values() if s.get("ready"))
-    conditions = [ready_condition(units, ready), synced]
+    conditions = [ready_condition(units, ready), synced, *extra]
     return {
         "units": units,
         "readyUnits": ready,

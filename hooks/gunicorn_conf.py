@@ -9,9 +9,18 @@ HOOKS_TLS_CERT / HOOKS_TLS_KEY (serve HTTPS when both are set).
 On SIGTERM gunicorn stops accepting connections and lets in-flight hook calls finish within
 graceful_timeout; the pod's terminationGracePeriodSeconds must exceed it. Metacontroller retries any call
 that fails meanwhile, and the hooks are stateless, so a restart loses nothing.
+
+Metrics: every worker writes its samples to files in PROMETHEUS_MULTIPROC_DIR,
+which /metrics merges (prometheus_client multiprocess mode). Set it to a
+writable directory that only this server uses (in the cluster: an emptyDir);
+unset, a fresh private directory is made under /dev/shm (or the temp dir) and
+removed on exit. Either way it is emptied when the server starts, because
+files from an earlier run would be counted again.
 """
 
 import os
+import shutil
+import tempfile
 
 bind = os.environ.get("HOOKS_BIND", "0.0.0.0:8080")
 workers = int(os.environ.get("HOOKS_WORKERS", "2"))
@@ -22,9 +31,50 @@ keepalive = 5
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("HOOKS_LOG_LEVEL", "info").lower()
+# gunicorn 24+ opens a control socket under $HOME; the server needs none, and a read-only container has no
+# writable home (older gunicorn ignores this unknown setting).
+control_socket_disable = True
 worker_tmp_dir = os.environ.get("HOOKS_WORKER_TMP_DIR", "/dev/shm" if os.path.isdir("/dev/shm") else None)
 
 # Optional TLS: mount a certificate and key and point these at them; the controllers' webhook URLs then
 # use https:// and, for a private CA, the webhook `caBundle` field of Metacontroller.
 certfile = os.environ.get("HOOKS_TLS_CERT") or None
 keyfile = os.environ.get("HOOKS_TLS_KEY") or None
+
+
+_METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+_OWNED_ENV = "HOOKS_METRICS_DIR_OWNED"  # set when the directory is ours to remove on exit
+
+
+def _metrics_dir() -> str:
+    """The multiprocess directory; made here, in the master, so every worker inherits it in its environment."""
+    if not os.environ.get(_METRICS_ENV):
+        base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+        os.environ[_METRICS_ENV] = tempfile.mkdtemp(prefix="servicegroup-metrics-", dir=base)
+        os.environ[_OWNED_ENV] = "1"
+    return os.environ[_METRICS_ENV]
+
+
+def on_starting(server):
+    """Choose the metrics directory and start from zero (a restarted container keeps its emptyDir).
+
+    Done in this hook, not at import, so importing the config has no side effects. Workers are forked
+    after it and load the app themselves, so prometheus_client sees the directory from the start.
+    """
+    metrics = _metrics_dir()
+    os.makedirs(metrics, exist_ok=True)
+    for name in os.listdir(metrics):
+        if name.endswith(".db"):
+            os.remove(os.path.join(metrics, name))
+
+
+def child_exit(server, worker):
+    """Tell prometheus_client a worker died, so its live-only series stop being reported."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if os.environ.get(_OWNED_ENV):
+        shutil.rmtree(os.environ[_METRICS_ENV], ignore_errors=True)

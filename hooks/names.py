@@ -66,6 +66,18 @@ def child_name(base: str, unit: str, max_len: int = NAME_MAX) -> str:
     return hashed_name(natural, unit, max_len)
 
 
+def suffixed_name(base: str, suffix: str, max_len: int = NAME_MAX) -> str:
+    """``base-suffix`` (one child per grid, e.g. the shared Service) or a fallback hashed on ``base``.
+
+    The hash is taken over ``base`` so that two grids whose names sanitise alike
+    still get distinct names.
+    """
+    natural = f"{base}-{suffix}"
+    if is_dns1035_label(natural, max_len):
+        return natural
+    return hashed_name(natural, base, max_len)
+
+
 def hashed_name(natural: str, unit: str, max_len: int = NAME_MAX) -> str:
     """Readable prefix of ``natural`` plus ``-`` and the first hex digits of sha256(unit)."""
     prefix = sanitize(natural)[: max_len - HASH_LEN - 1].strip("-")

@@ -18,14 +18,14 @@ def require_object(container: Mapping, key: str, where: str = "request") -> dict
     return value
 
 
-def parent_of(request: object) -> dict:
-    """The request's parent object, checked to carry metadata with a name."""
+def parent_of(request: object, key: str = "parent") -> dict:
+    """The request's parent object (or the one under ``key``), checked to carry metadata with a name."""
     if not isinstance(request, dict):
         raise RequestError("request body must be a JSON object")
-    parent = require_object(request, "parent")
-    meta = require_object(parent, "metadata", "parent")
+    parent = require_object(request, key)
+    meta = require_object(parent, "metadata", key)
     if not isinstance(meta.get("name"), str) or not meta["name"]:
-        raise RequestError("parent.metadata.name must be a non-empty string")
+        raise RequestError(f"{key}.metadata.name must be a non-empty string")
     return parent
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hooks.children import child_annotations, child_labels
+from hooks.children import UNIQ_KEY_ANNOTATION, grid_annotations, grid_labels, invariant_labels
 from hooks.errors import SpecError
 from hooks.names import NAME_MAX, STATEFULSET_NAME_MAX, child_name
 from hooks.objects import integer, mapping
@@ -63,14 +63,18 @@ def unit_child_name(kind: WorkloadKind, grid_name: str, unit: str) -> str:
 
 
 def base_child(kind: WorkloadKind, parent_meta: Mapping, template: dict, unit: str) -> dict:
-    """The child for ``unit`` before overrides: the template as spec, grid metadata on top."""
+    """The child for ``unit`` before overrides: the template as spec, the grid's labels and annotations.
+
+    Inherited labels and annotations are set here, before overrides, so a patch can
+    change them per unit; only the invariants are forced afterwards by :func:`pin_to_unit`.
+    """
     return {
         "apiVersion": kind.api_version,
         "kind": kind.kind,
         "metadata": {
             "name": unit_child_name(kind, parent_meta["name"], unit),
-            "labels": {},
-            "annotations": {},
+            "labels": grid_labels(parent_meta),
+            "annotations": grid_annotations(parent_meta),
         },
         "spec": template,
     }
@@ -79,17 +83,18 @@ def base_child(kind: WorkloadKind, parent_meta: Mapping, template: dict, unit: s
 def pin_to_unit(kind: WorkloadKind, child: dict, parent_meta: Mapping, key: str, unit: str) -> dict:
     """Enforce the invariants no template or override may break.
 
-    Name, namespace, the unit label on the child, its selector and its pods, and
-    the pod nodeSelector are (re)set here, last, so every child stays on its
-    unit and sibling workloads never select each other's pods.
+    Name, namespace, kind, the invariant labels (unit, grid selector) and the
+    gridUniqKey annotation on the child, the unit in its selector and its pods'
+    labels, and the unit in the pod nodeSelector are (re)set here, after every
+    override, so every child stays on its unit and sibling workloads never select
+    each other's pods. Other labels and annotations are left as overrides made them.
     """
     meta = _mapping(child.get("metadata"), "metadata")
     meta["name"] = unit_child_name(kind, parent_meta["name"], unit)
     if parent_meta.get("namespace"):
         meta["namespace"] = parent_meta["namespace"]
-    meta["labels"] = {**_mapping(meta.get("labels"), "metadata.labels"), **child_labels(parent_meta, key, unit)}
-    annotations = _mapping(meta.get("annotations"), "metadata.annotations")
-    meta["annotations"] = {**annotations, **child_annotations(parent_meta, key)}
+    meta["labels"] = {**_mapping(meta.get("labels"), "metadata.labels"), **invariant_labels(parent_meta, key, unit)}
+    meta["annotations"] = {**_mapping(meta.get("annotations"), "metadata.annotations"), UNIQ_KEY_ANNOTATION: key}
 
     spec = _mapping(child.get("spec"), "spec")
     selector = _mapping(spec.get("selector"), "spec.selector")
@@ -112,7 +117,7 @@ def _mapping(value: object, field: str) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise SpecError(f"{field} must be an object, not {type(value).__name__}")
+        raise SpecError(f"rendered child is invalid: {field} must be an object, not {type(value).__name__}")
     return dict(value)
 
 

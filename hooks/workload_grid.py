@@ -4,39 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from hooks.children import kept_child
-from hooks.errors import SpecError
+from hooks import grid_sync
 from hooks.grid_spec import WorkloadSpec, parse_workload_spec, template_for
-from hooks.grid_status import grid_status, invalid_spec_status, synced_condition
-from hooks.request import objects_of, parent_of, sync_parts
-from hooks.sites import site_rules, sites_from_request
+from hooks.grid_status import grid_status, synced_condition
+from hooks.overrides import apply_overrides, unmatched_units
 from hooks.workload import WorkloadKind, base_child, is_ready, pin_to_unit, status_figures, unit_child_name
+from hooks.workload_checks import check_workload
+
+NODES = grid_sync.NODES
 
 
 def customize(request: object, kind: WorkloadKind) -> dict:
-    """Ask Metacontroller for the grid's sites: Nodes or NodeUnits of its key (:func:`hooks.sites.site_rules`).
-
-    Depends only on the parent's spec (Metacontroller caches it per generation).
-    An invalid spec asks for nothing; the sync hook then reports the problem.
-    """
-    parent = parent_of(request)
-    try:
-        spec = parse_workload_spec(parent.get("spec"))
-    except SpecError:
-        return {"relatedResources": []}
-    return {"relatedResources": site_rules(spec.sites)}
+    """The Nodes that carry the grid's key (see :func:`hooks.grid_sync.customize`)."""
+    return grid_sync.customize(request, parse_workload_spec)
 
 
 def sync(request: object, kind: WorkloadKind, now: str) -> dict:
     """One child per unit, each pinned to its unit; observed children kept on any spec error."""
-    parent, children, related = sync_parts(request)
-    observed = {obj["metadata"]["name"]: obj for obj in _named(objects_of(children, kind.child_type))}
-    try:
-        spec = parse_workload_spec(parent.get("spec"))
-        units = sites_from_request(spec.sites, related)
-    except SpecError as err:  # an invalid spec, or no way to tell which units exist (hooks.sites)
-        return _keep_everything(parent, observed, err.reason, str(err), now)
-    return render_units(parent, spec, kind, units, observed, now)
+    return grid_sync.sync(
+        request,
+        kind.child_type,
+        parse_workload_spec,
+        lambda parent, spec, units, observed, at: render_units(parent, spec, kind, units, observed, at),
+        now,
+    )
 
 
 def render_units(
@@ -44,52 +35,34 @@ def render_units(
 ) -> dict:
     """Render every unit; a unit that fails keeps its observed child and is named in status."""
     meta = parent["metadata"]
-    desired: list[dict] = []
-    states: dict[str, dict] = {}
-    errors: dict[str, str] = {}
-    owners: dict[str, str] = {}
-    for unit in units:
-        name = unit_child_name(kind, meta["name"], unit)
-        seen = observed.get(name)
-        try:
-            if name in owners:
-                raise SpecError(f"child name {name!r} is already used by unit {owners[name]!r}")
-            owners[name] = unit
-            child = render_unit(parent, spec, kind, unit)
-        except SpecError as err:
-            errors[unit] = str(err)
-            child = kept_child(seen) if seen is not None and owners.get(name) == unit else None
-        if child is not None:
-            desired.append(child)
-        states[unit] = _unit_state(kind, seen, errors.get(unit))
-    desired.sort(key=_order)
-    status = grid_status(states, synced_condition(errors), parent.get("status"), now)
+    rendered = grid_sync.render_per_unit(
+        units,
+        observed,
+        grid_sync.UnitChildren(
+            name=lambda unit: unit_child_name(kind, meta["name"], unit),
+            render=lambda unit: render_unit(parent, spec, kind, unit),
+            state=lambda seen: _unit_state(kind, seen),
+        ),
+    )
+    desired = sorted(rendered.desired, key=grid_sync.child_order)
+    status = grid_status(rendered.states, synced_condition(rendered.errors), parent.get("status"), now)
+    unmatched = unmatched_units(spec.overrides, units)
+    if unmatched:
+        status["unmatchedOverrideUnits"] = unmatched
     return {"status": status, "children": desired}
 
 
 def render_unit(parent: Mapping, spec: WorkloadSpec, kind: WorkloadKind, unit: str) -> dict:
+    """Resolution order: template choice -> child -> overrides in order -> invariants -> well-formedness."""
     meta = parent["metadata"]
     child = base_child(kind, meta, template_for(spec, unit), unit)
-    return pin_to_unit(kind, child, meta, spec.sites.key, unit)
+    child = apply_overrides(child, spec.overrides, unit)
+    child = pin_to_unit(kind, child, meta, spec.sites.key, unit)
+    check_workload(child)
+    return child
 
 
-def _order(child: Mapping) -> tuple[str, str]:
-    return (str(child.get("kind", "")), str(child["metadata"]["name"]))
-
-
-def _unit_state(kind: WorkloadKind, seen: Mapping | None, error: str | None) -> dict:
+def _unit_state(kind: WorkloadKind, seen: Mapping | None) -> dict:
     state = status_figures(kind, seen) if seen is not None else {}
     state["ready"] = is_ready(seen)
-    if error:
-        state["error"] = error
     return state
-
-
-def _keep_everything(parent: Mapping, observed: Mapping, reason: str, message: str, now: str) -> dict:
-    kept = sorted((kept_child(obj) for obj in observed.values()), key=_order)
-    return {"status": invalid_spec_status(parent.get("status"), reason, message, now), "children": kept}
-
-
-def _named(objects: list[dict]) -> list[dict]:
-    """Observed objects that have a usable name (anything else cannot be matched or kept)."""
-    return [o for o in objects if isinstance(o.get("metadata"), dict) and isinstance(o["metadata"].get("name"), str)]

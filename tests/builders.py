@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 NOW = "2026-01-01T00:00:00Z"
 
@@ -73,3 +74,9 @@ def observed(child: dict, ready: bool = True, generation: int = 1) -> dict:
 
 def children_map(children: list[dict]) -> dict:
     return {f"{c['metadata']['namespace']}/{c['metadata']['name']}": c for c in children}
+
+
+def post(client, path: str, body: object, content_type: str = "application/json"):
+    """POST ``body`` (bytes as they are, anything else as JSON) to the test client."""
+    data = body if isinstance(body, bytes) else json.dumps(body)
+    return client.post(path, data=data, content_type=content_type)

@@ -1,23 +1,11 @@
 """Contract tests: the real Flask app over HTTP with Metacontroller v2-shaped requests."""
 
-import json
-
 import pytest
 
-from hooks.app import create_app
-from tests.builders import NOW, children_map, grid, observed, site_nodes, sync_request
+from hooks.app import hook_table
+from tests.builders import children_map, grid, observed, post, site_nodes, sync_request
 
-ROUTES = ["/deploymentgrid/sync", "/statefulsetgrid/sync", "/deploymentgrid/customize", "/statefulsetgrid/customize"]
-
-
-@pytest.fixture
-def client():
-    return create_app(clock=lambda: NOW, max_bytes=1 << 20).test_client()
-
-
-def post(client, path, body, content_type="application/json"):
-    data = body if isinstance(body, bytes) else json.dumps(body)
-    return client.post(path, data=data, content_type=content_type)
+ROUTES = sorted(hook_table())
 
 
 def test_sync_answers_v2_shape(client):
@@ -80,8 +68,9 @@ def test_non_object_related_entry_is_4xx(client):
     assert post(client, "/deploymentgrid/sync", req).status_code == 400
 
 
-def test_wrong_content_type_is_415(client):
-    resp = post(client, "/deploymentgrid/sync", sync_request(grid(), {}), content_type="text/plain")
+@pytest.mark.parametrize("path", ROUTES)
+def test_wrong_content_type_is_415(client, path):
+    resp = post(client, path, sync_request(grid(), {}), content_type="text/plain")
     assert resp.status_code == 415 and "error" in resp.get_json()
 
 

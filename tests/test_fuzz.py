@@ -14,10 +14,24 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hooks.app import create_app
+from hooks.app import create_app, hook_table
+from tests import conftest
 from tests.builders import NOW, children_map, grid, observed, site_nodes, sync_request
+from tests.nodegroup_builders import fleet, ng_request, node_group
+from tests.nodegroup_builders import workload_grid as ng_workload_grid
+from tests.service_builders import observed_service, service_grid, service_sync_request, zone_request
 
 FUZZ_EXAMPLES = 250
+
+
+@pytest.fixture(scope="module", autouse=True)
+def junk_children_are_expected():
+    """Junk in, junk out is fine here (the API server refuses it); losing children or a 5xx is not."""
+    conftest.ENABLED["on"] = False
+    yield
+    conftest.ENABLED["on"] = True
+
+
 APP = create_app(clock=lambda: NOW)
 
 junk = st.one_of(
@@ -62,12 +76,30 @@ def mutate(req: dict, draw) -> dict:
     return req
 
 
-def base_request(kind: str, child_type: str) -> dict:
-    nodes = site_nodes(a=2, b=1, c=1)
+def first_sync(path: str, req: dict, live) -> dict:
+    """``req`` with the children its first answer created, as the cluster would show them."""
+    answer = APP.test_client().post(path, json=req).get_json()
+    req = copy.deepcopy(req)
+    (child_type,) = req["children"]
+    req["children"][child_type] = children_map([live(c) for c in answer["children"]])
+    return req
+
+
+def workload_request(kind: str, child_type: str) -> dict:
     parent = grid(kind, templatePool={"big": grid()["spec"]["template"]}, templates={"b": "big"})
-    first = APP.test_client().post(f"/{kind.lower()}/sync", json=sync_request(parent, nodes, child_type=child_type))
-    lives = [observed(c) for c in first.get_json()["children"]]
-    return sync_request(parent, nodes, children_map(lives), child_type=child_type)
+    req = sync_request(parent, site_nodes(a=2, b=1, c=1), child_type=child_type)
+    return first_sync(f"/{kind.lower()}/sync", req, observed)
+
+
+def service_request() -> dict:
+    req = service_sync_request(service_grid(unitRemovalGracePeriodSeconds=30), site_nodes(a=2, b=1))
+    return first_sync("/servicegrid/sync", req, observed_service)
+
+
+def nodegroup_request() -> dict:
+    return ng_request(
+        node_group(), fleet(a=2, b=1, down=("b-0",)), [ng_workload_grid("shop", "web", ready={"a": True})]
+    )
 
 
 def units_with_nodes(req: dict, key: str) -> set[str]:
@@ -82,7 +114,15 @@ def units_with_nodes(req: dict, key: str) -> set[str]:
     return units
 
 
-def must_keep(req: dict, child_type: str) -> set[str]:
+def per_unit_services_wanted(spec: dict) -> bool:
+    """Whether a ServiceGrid spec asks for per-unit Services (else removing them is what the user wants)."""
+    template = spec.get("template")
+    if spec.get("perUnitServices") is False or not isinstance(template, dict):
+        return False
+    return bool(template.get("selector")) and template.get("type") != "ExternalName"
+
+
+def must_keep(req: dict, child_type: str, suffix: str) -> set[str]:
     """Names of observed children whose unit still has nodes (judged without the hook's own code)."""
     try:
         parent, observed_children = req["parent"], req["children"][child_type]
@@ -94,6 +134,8 @@ def must_keep(req: dict, child_type: str) -> set[str]:
         return set()
     if isinstance(spec.get("nodeSelector"), dict) and spec["nodeSelector"]:
         return set()  # a selector may legitimately remove units
+    if suffix == "-svc" and not per_unit_services_wanted(spec):
+        return set()
     live = units_with_nodes(req, key)
     out = set()
     for child in observed_children.values():
@@ -102,36 +144,66 @@ def must_keep(req: dict, child_type: str) -> set[str]:
         except (KeyError, TypeError):
             continue
         unit = labels.get(key) if isinstance(labels, dict) else None
-        if isinstance(unit, str) and unit in live and child_name == f"{name}-{unit}":
+        if isinstance(unit, str) and unit in live and child_name == f"{name}{suffix}-{unit}":
             out.add(child_name)
     return out
 
 
-CASES = [("DeploymentGrid", "Deployment.apps/v1"), ("StatefulSetGrid", "StatefulSet.apps/v1")]
+SYNC_CASES = {
+    "/deploymentgrid/sync": (
+        lambda: workload_request("DeploymentGrid", "Deployment.apps/v1"),
+        "Deployment.apps/v1",
+        "",
+    ),
+    "/statefulsetgrid/sync": (
+        lambda: workload_request("StatefulSetGrid", "StatefulSet.apps/v1"),
+        "StatefulSet.apps/v1",
+        "",
+    ),
+    "/servicegrid/sync": (service_request, "Service.v1", "-svc"),
+    "/nodegroup/sync": (nodegroup_request, None, ""),
+    "/nodezone/sync": (lambda: zone_request({"site": "a", "zone": "x"}), None, ""),
+}
+OTHER_CASES = {
+    "/deploymentgrid/customize": lambda: {"controller": {}, "parent": grid(nodeSelector={"matchLabels": {"t": "e"}})},
+    "/statefulsetgrid/customize": lambda: {"controller": {}, "parent": grid("StatefulSetGrid")},
+    "/servicegrid/customize": lambda: {"controller": {}, "parent": service_grid()},
+    "/nodegroup/customize": lambda: {"controller": {}, "parent": node_group()},
+}
 
 
-@pytest.mark.parametrize(("kind", "child_type"), CASES)
+def test_every_post_route_is_fuzzed():
+    assert set(hook_table()) == set(SYNC_CASES) | set(OTHER_CASES)
+
+
+def post(path: str, req: object):
+    return APP.test_client().post(path, data=json.dumps(req), content_type="application/json")
+
+
+@pytest.mark.parametrize("path", sorted(SYNC_CASES))
 @settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_fuzzed_sync_requests_never_5xx_nor_drop_live_children(kind, child_type, data):
-    req = mutate(base_request(kind, child_type), data.draw)
-    resp = APP.test_client().post(f"/{kind.lower()}/sync", data=json.dumps(req), content_type="application/json")
+def test_fuzzed_sync_requests_never_5xx_nor_drop_live_children(path, data):
+    build, child_type, suffix = SYNC_CASES[path]
+    req = mutate(build(), data.draw)
+    resp = post(path, req)
     assert resp.status_code < 500, resp.get_data(as_text=True)
     body = resp.get_json()
     if resp.status_code != 200:
         assert "error" in body
         return
+    if child_type is None:
+        return
     assert isinstance(body["children"], list) and isinstance(body["status"], dict)
     returned = {c["metadata"]["name"] for c in body["children"]}
-    assert must_keep(req, child_type) <= returned
+    assert must_keep(req, child_type, suffix) <= returned
 
 
-@pytest.mark.parametrize("kind", ["DeploymentGrid", "StatefulSetGrid"])
+@pytest.mark.parametrize("path", sorted(OTHER_CASES))
 @settings(max_examples=FUZZ_EXAMPLES // 2, deadline=None)
 @given(data=st.data())
-def test_fuzzed_customize_requests_never_5xx(kind, data):
-    req = mutate({"controller": {}, "parent": grid(kind, nodeSelector={"matchLabels": {"tier": "edge"}})}, data.draw)
-    resp = APP.test_client().post(f"/{kind.lower()}/customize", data=json.dumps(req), content_type="application/json")
+def test_fuzzed_customize_requests_never_5xx(path, data):
+    resp = post(path, mutate(OTHER_CASES[path](), data.draw))
     assert resp.status_code < 500
     if resp.status_code == 200:
         assert set(resp.get_json()) == {"relatedResources"}

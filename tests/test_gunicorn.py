@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from tests.builders import grid, site_nodes, sync_request
+from tests.service_builders import service_grid, service_sync_request, zone_request
 
 
 def free_port() -> int:
@@ -70,3 +71,11 @@ def test_oversized_body_is_refused_before_it_is_sent(server):
         )
         reply = sock.recv(4096)
     assert reply.startswith(b"HTTP/1.1 413")
+
+
+def test_servicegrid_and_nodezone_through_gunicorn(server):
+    req = service_sync_request(service_grid(), site_nodes(a=1))
+    resp = requests.post(server + "/servicegrid/sync", json=req, timeout=10)
+    assert [c["metadata"]["name"] for c in resp.json()["children"]] == ["web-svc", "web-svc-a"]
+    resp = requests.post(server + "/nodezone/sync", json=zone_request({"site": "a"}, key=None), timeout=10)
+    assert resp.status_code == 200 and resp.json() == {"labels": {}, "annotations": {}}

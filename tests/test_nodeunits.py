@@ -4,7 +4,9 @@ import copy
 
 import pytest
 
-from hooks import nodegroup, workload_grid
+from hooks import nodegroup, render, workload_grid
+from hooks import service_grid as service_grid_module
+from hooks.documents import Sourced
 from hooks.grid_spec import parse_sites
 from hooks.names import is_dns1035_label, is_label_value, unit_hash
 from hooks.nodeunit import NODEUNIT_TYPE, nodeunit, nodeunit_children, unit_key_value, unit_of_nodeunit
@@ -13,6 +15,7 @@ from hooks.workload import DEPLOYMENT, STATEFULSET
 from tests.builders import NOW, children_map, grid, observed, site_nodes, sync_request
 from tests.nodegroup_builders import fleet, ng_request, node_group
 from tests.nodeunit_builders import nodeunits_of, nu_request
+from tests.service_builders import observed_service, service_grid, service_sync_request
 
 ZONE = "topology.kubernetes.io/zone"
 
@@ -372,3 +375,49 @@ def test_request_is_not_mutated():
     before = copy.deepcopy(req)
     workload_grid.sync(req, DEPLOYMENT, NOW)
     assert req == before
+
+
+class TestServiceGridInNodeUnitsMode:
+    """ServiceGrids share the engine (hooks.grid_sync), so they read NodeUnits the same way."""
+
+    def test_customize_asks_for_nodeunits(self):
+        rules = service_grid_module.customize({"parent": service_grid(siteSource="NodeUnits")})["relatedResources"]
+        assert [(r["apiVersion"], r["resource"]) for r in rules] == [("superedge.io/v1", "nodeunits")]
+
+    def test_services_are_those_of_nodes_mode(self):
+        nodes = site_nodes(a=1, b=2)
+        by_nodes = service_grid_module.sync(service_sync_request(service_grid(), nodes), NOW)
+        req = nu_request(service_grid(siteSource="NodeUnits"), nodeunits_of(nodes), child_type="Service.v1")
+        by_units = service_grid_module.sync(req, NOW)
+        assert by_units == by_nodes
+        assert names(by_units) == ["web-svc", "web-svc-a", "web-svc-b"]
+
+    def test_no_nodeunits_keeps_every_service(self):
+        made = service_grid_module.sync(service_sync_request(service_grid(), site_nodes(a=1)), NOW)["children"]
+        lives = children_map([observed_service(c) for c in made])
+        req = nu_request(service_grid(siteSource="NodeUnits"), {}, lives, child_type="Service.v1")
+        resp = service_grid_module.sync(req, NOW)
+        assert names(resp) == ["web-svc", "web-svc-a"]
+        assert conditions(resp["status"])["Synced"]["reason"] == "NoNodeUnits"
+
+
+class TestOfflineRender:
+    """``servicegroup render`` gives a NodeUnits grid the NodeUnits a NodeGroup of its key would keep."""
+
+    def render(self, **spec):
+        parent = grid(**spec)
+        parent["metadata"] = {"name": "web", "namespace": "shop"}
+        item = Sourced(parent, "grid.yaml")
+        return render.render_grid(item, site_nodes(a=1, b=2), "default").children
+
+    def test_same_children_as_nodes_mode(self):
+        assert self.render(siteSource="NodeUnits") == self.render()
+        assert [c["metadata"]["name"] for c in self.render(siteSource="NodeUnits")] == ["web-a", "web-b"]
+
+    def test_selector_on_units_applies(self):
+        selector = {"matchExpressions": [{"key": "site", "operator": "NotIn", "values": ["a"]}]}
+        assert [c["metadata"]["name"] for c in self.render(siteSource="NodeUnits", nodeSelector=selector)] == ["web-b"]
+
+    def test_bad_key_is_still_reported_by_the_hook(self):
+        with pytest.raises(render.RenderError, match="gridUniqKey"):
+            self.render(siteSource="NodeUnits", gridUniqKey="bad key")

@@ -1,23 +1,11 @@
-"""Contract tests of siteSource: NodeUnits over HTTP: NodeGroup -> NodeUnits -> grid, as Metacontroller chains them."""
-
-import json
+"""Contract tests of siteSource: NodeUnits over HTTP (conftest's client): NodeGroup -> NodeUnits -> grid."""
 
 import pytest
 
-from hooks.app import create_app
 from hooks.nodeunit import NODEUNIT_TYPE
-from tests.builders import NOW, children_map, grid, observed, site_nodes
+from tests.builders import children_map, grid, observed, post, site_nodes
 from tests.nodegroup_builders import ng_request, node_group
 from tests.nodeunit_builders import as_stored, nu_request
-
-
-@pytest.fixture
-def client():
-    return create_app(clock=lambda: NOW, max_bytes=1 << 20).test_client()
-
-
-def post(client, path, body):
-    return client.post(path, data=json.dumps(body), content_type="application/json")
 
 
 def nodeunits_over_http(client, nodes):

@@ -8,16 +8,24 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hooks import codec, workload_grid
+from hooks.grid_kinds import GRID_KINDS
 from hooks.names import is_label_value
-from hooks.workload import DEPLOYMENT, STATEFULSET
+from hooks.workload import DEPLOYMENT
 from tests.builders import NOW, children_map, grid, node, observed, sync_request
 from tests.nodeunit_builders import nodeunits_of, nu_request
+from tests.service_builders import observed_service, service_grid
 
 label_values = st.from_regex(r"\A([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)\Z", fullmatch=True)
 keys = st.sampled_from(["site", "topology.kubernetes.io/zone", "edge.example.com/unit", "Site_Key"])
 grid_names = st.from_regex(r"\A[a-z][a-z0-9-]{0,40}[a-z0-9]\Z", fullmatch=True)
 group_names = st.from_regex(r"\A[a-z][a-z0-9-]{0,60}[a-z0-9]\Z", fullmatch=True)
-kinds = st.sampled_from([(DEPLOYMENT, "DeploymentGrid"), (STATEFULSET, "StatefulSetGrid")])
+# Every grid kind: how to build one, and how its children look once the API server has them.
+BUILD = {
+    "DeploymentGrid": (lambda name, spec: grid("DeploymentGrid", name=name, **spec), observed),
+    "StatefulSetGrid": (lambda name, spec: grid("StatefulSetGrid", name=name, **spec), observed),
+    "ServiceGrid": (lambda name, spec: service_grid(name, **spec), lambda child, ready: observed_service(child)),
+}
+kinds = st.sampled_from(sorted(GRID_KINDS))
 
 
 @st.composite
@@ -51,17 +59,19 @@ def unit_selectors(draw, key, units):
 @st.composite
 def scenarios(draw):
     key, units, nodes = draw(clusters())
-    kind, grid_kind = draw(kinds)
+    grid_kind = draw(kinds)
+    build, live = BUILD[grid_kind]
+    kind = GRID_KINDS[grid_kind]
     spec = {"gridUniqKey": key}
     selector = draw(unit_selectors(key, units))
     if selector is not None:
         spec["nodeSelector"] = selector
-    parent = grid(grid_kind, name=draw(grid_names), **spec)
+    parent = build(draw(grid_names), spec)
     # Observed children: some of what an earlier sync made (any readiness), including units since gone.
     earlier_units = [*units, *draw(st.lists(label_values, max_size=2, unique=True))]
     earlier = {f"e{i}": node(f"e{i}", {key: u}) for i, u in enumerate(earlier_units)}
-    made = workload_grid.sync(sync_request(parent, earlier, child_type=kind.child_type), kind, NOW)["children"]
-    kept = [observed(c, ready=draw(st.booleans())) for c in made if draw(st.booleans())]
+    made = kind.sync(sync_request(parent, earlier, child_type=kind.child_types[0]), NOW)["children"]
+    kept = [live(c, draw(st.booleans())) for c in made if draw(st.booleans())]
     return kind, parent, units, nodes, children_map(kept), draw(group_names)
 
 
@@ -69,19 +79,19 @@ def scenarios(draw):
 @given(scenarios())
 def test_nodeunits_mode_renders_the_same_bytes_as_nodes_mode(scenario):
     kind, parent, units, nodes, lives, group = scenario
-    key = parent["spec"]["gridUniqKey"]
-    by_nodes = workload_grid.sync(sync_request(parent, nodes, lives, kind.child_type), kind, NOW)
+    key, child_type = parent["spec"]["gridUniqKey"], kind.child_types[0]
+    by_nodes = kind.sync(sync_request(parent, nodes, lives, child_type), NOW)
 
     nodeunits = nodeunits_of(nodes, key, group)
     unit_parent = {**parent, "spec": {**parent["spec"], "siteSource": "NodeUnits"}}
-    by_units = workload_grid.sync(nu_request(unit_parent, nodeunits, lives, kind.child_type), kind, NOW)
+    by_units = kind.sync(nu_request(unit_parent, nodeunits, lives, child_type), NOW)
 
     if units:
         assert codec.dumps(by_units["children"]) == codec.dumps(by_nodes["children"])
         assert codec.dumps(by_units) == codec.dumps(by_nodes)  # status too: same units, same observed children
     else:
         # No NodeUnit for the key: Nodes mode has no units, NodeUnits mode refuses to conclude that.
-        assert by_nodes["children"] == []
+        assert all(c["metadata"]["name"] == f"{parent['metadata']['name']}-svc" for c in by_nodes["children"])
         assert sorted(c["metadata"]["name"] for c in by_units["children"]) == sorted(
             live["metadata"]["name"] for live in lives.values()
         )
