@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -275,6 +276,7 @@ def scenario(nodes_count: int, args: argparse.Namespace) -> None:
     first_ng = nodegroup.sync(nodegroup_request(nodes, [], {}), STAMP)
     nodeunits = stored_nodeunits(first_ng["children"])
     client = create_app(clock=lambda: STAMP, max_bytes=1 << 31).test_client()
+    logging.getLogger("hooks").setLevel(logging.WARNING)  # one log line per call would drown the figures
 
     modes = {}
     for source in ("Nodes", "NodeUnits"):
