@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 
 from hooks.names import label_safe
+from hooks.partial import whole
 
 GRID_SELECTOR_LABEL = "superedge.io/grid-selector"
 UNIQ_KEY_ANNOTATION = "superedge.io/grid-uniq-key"
@@ -58,6 +59,7 @@ def kept_child(observed: Mapping) -> dict:
     server-side apply), send the live object minus status and server-owned
     metadata, which also changes nothing.
     """
+    observed = whole(observed)
     meta = observed.get("metadata") or {}
     recorded = (meta.get("annotations") or {}).get(METACONTROLLER_LAST_APPLIED)
     if isinstance(recorded, str):

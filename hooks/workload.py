@@ -10,6 +10,11 @@ from dataclasses import dataclass
 
 from hooks.children import child_annotations, child_labels
 from hooks.names import NAME_MAX, STATEFULSET_NAME_MAX, child_name
+from hooks.partial import ANY, TEXT
+
+OBSERVED_FIELDS = {"metadata": {"name": TEXT, "generation": ANY}, "spec": {"replicas": ANY}, "status": ANY}
+"""The fields of an observed workload child that the grid hooks read (hooks.partial): its name and what
+status_figures and is_ready look at. Keep in step with them; kept_child decodes the whole child."""
 
 
 @dataclass(frozen=True)

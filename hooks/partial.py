@@ -1,0 +1,68 @@
+"""Partially decoded request objects: what a hook declares it reads, and nothing else.
+
+A steady-state sync request is mostly bytes no hook looks at (Node images, conditions, managedFields,
+children's last-applied annotations). Each hook may declare, per object type of a v2 request, the
+fields it reads (a *shape*); the HTTP layer then decodes only those (:mod:`hooks.fast_decode`) and the
+pure functions keep working on plain dicts of the usual layout, just with fewer keys.
+
+The contract a hook signs by declaring a shape:
+
+- it reads only the declared fields of those objects (a test compares the answer with the one from a
+  full decode, on random requests);
+- it never puts a reduced object into its answer. Observed children are the objects hooks send back
+  (``kept_child``): :func:`whole` gives the complete child. A reduced object that reaches the response
+  encoder anyway is refused (HTTP 500, Metacontroller changes nothing) rather than sent without its
+  undeclared fields.
+
+Routes and types without a declared shape are decoded in full, so a new hook is correct by default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Union
+
+TEXT = "text"
+"""Leaf: a JSON string. Anything else sends the whole request down the full decode."""
+TEXT_MAP = "text-map"
+"""Leaf: an object of strings (labels, annotations). Anything else sends the request down the full decode."""
+ANY = "any"
+"""Leaf: any JSON value, decoded exactly as the full decode would."""
+
+Shape = Mapping[str, Union["Shape", str]]
+"""Field name -> leaf marker or nested shape. Fields not named are skipped undecoded."""
+
+
+@dataclass(frozen=True)
+class RequestReads:
+    """What a hook reads of the two large maps of a v2 request, per ``Kind.group/version`` key.
+
+    ``children`` objects stay decodable in full (:func:`whole`), because hooks may send an observed
+    child back unchanged; ``related`` objects are only ever read. Types not listed are decoded in full;
+    ``parent`` and every other top-level key always are.
+    """
+
+    children: Mapping[str, Shape] = field(default_factory=dict)
+    related: Mapping[str, Shape] = field(default_factory=dict)
+
+
+class Partial(dict):
+    """A dict holding only the declared fields of a JSON object; never to be sent back as it is."""
+
+    __slots__ = ("_load_whole",)
+
+    def __init__(self, fields: Mapping, load_whole: Callable[[], dict] | None = None) -> None:
+        super().__init__(fields)
+        self._load_whole = load_whole
+
+    def whole(self) -> dict:
+        """The complete object, decoded now (only top-level objects of ``children`` can be)."""
+        if self._load_whole is None:
+            raise TypeError("only an observed child can be decoded whole")
+        return self._load_whole()
+
+
+def whole(obj: Mapping) -> Mapping:
+    """``obj`` complete: a reduced observed child is decoded in full, anything else is returned as is."""
+    return obj.whole() if isinstance(obj, Partial) else obj
