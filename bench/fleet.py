@@ -363,21 +363,22 @@ def steady_state_request(
 ) -> dict:
     """A steady-state sync request for ``nodes`` nodes (5 per unit): every unit has its child.
 
-    ``sync`` is the hook itself: it renders the desired children once from an empty state, and they are
+    ``sync`` is the hook itself: it renders the desired children once from an empty state, they are
     then "observed" with server fields and status (one unit in ``not_ready_every`` not ready), and the
-    parent carries the status that first answer gave, as it would after the previous sync.
+    parent carries the status the hook gave for them, as after the previous sync: so the answer does
+    not depend on the clock.
     """
     rng = random.Random(seed)
     node_map = make_nodes(rng, max(1, nodes // NODES_PER_UNIT))
     parent = grid_parent(kind)
-    first = sync(
-        {"parent": parent, "children": {child_type: {}}, "related": {"Node.v1": node_map}}, "2025-10-28T02:05:51Z"
-    )
-    parent = {**parent, "status": {**first["status"], "observedGeneration": 3}}
+    request = {"parent": parent, "children": {child_type: {}}, "related": {"Node.v1": node_map}}
+    first = sync(request, "2025-10-28T02:05:51Z")
     children = {}
     for i, desired in enumerate(first["children"]):
         child = observed_child(rng, desired, parent, ready=(i % not_ready_every) != 1)
         children[f"{NAMESPACE}/{child['metadata']['name']}"] = child
+    previous = sync({**request, "children": {child_type: children}}, "2025-10-28T02:07:10Z")
+    parent = {**parent, "status": {**previous["status"], "observedGeneration": 3}}
     return {
         "controller": {
             "apiVersion": "metacontroller.k8s.io/v1alpha1",

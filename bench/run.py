@@ -21,10 +21,13 @@ Not a test: it prints figures and asserts nothing about time.
 from __future__ import annotations
 
 import argparse
+import cProfile
+import gc
 import http.client
 import json
 import os
 import platform
+import pstats
 import socket
 import statistics
 import subprocess
@@ -84,9 +87,16 @@ def route_decoder(path: str) -> Callable[[bytes], object]:
     return decoder_for(route_reads().get(path))
 
 
-def median_time(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
+def median_time(fn: Callable[[], object], repeat: int, min_seconds: float = 1.0) -> float:
+    """Median of at least ``repeat`` runs, and of as many more as fit in ``min_seconds``.
+
+    Small sizes take milliseconds, where one garbage collection or a neighbour's burst of CPU shifts
+    a single figure a lot; many runs and the median keep the ratios stable.
+    """
+    gc.collect()
+    times: list[float] = []
+    began = time.perf_counter()
+    while len(times) < repeat or time.perf_counter() - began < min_seconds:
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
@@ -162,15 +172,15 @@ class Server:
         self.proc.wait(timeout=30)
 
 
-def measure(nodes: int, repeat: int) -> Result:
+def measure(nodes: int, repeat: int, min_seconds: float = 1.0) -> Result:
     body = build_body(nodes)
     decode = route_decoder(ROUTE)
     answer = in_process(body, decode)
     if in_process(body, codec.loads) != answer:
         raise AssertionError("the route's decoder and a full parse gave different answers")
-    floor = median_time(lambda: orjson.loads(body), repeat)
-    fast = median_time(lambda: in_process(body, decode), repeat)
-    reference = median_time(lambda: in_process(body, codec.loads), repeat)
+    floor = median_time(lambda: orjson.loads(body), repeat, min_seconds)
+    fast = median_time(lambda: in_process(body, decode), repeat, min_seconds)
+    reference = median_time(lambda: in_process(body, codec.loads), repeat, min_seconds)
     server = Server()
     try:
         idle = server.memory_mb("VmRSS")
@@ -180,12 +190,33 @@ def measure(nodes: int, repeat: int) -> Result:
             if status != 200 or data != answer:
                 raise AssertionError(f"HTTP answer differs from the in-process one (status {status})")
 
-        round_trip = median_time(post, repeat)
+        round_trip = median_time(post, repeat, min_seconds)
         peak = server.memory_mb("VmHWM")
     finally:
         server.stop()
     units = max(1, nodes // NODES_PER_UNIT)
     return Result(nodes, units, len(body), len(answer), floor, fast, reference, round_trip, peak, idle)
+
+
+def profile(nodes: int, repeat: int, top: int = 20) -> None:
+    """Print where the in-process path spends its time: per phase (medians), then cProfile by own time."""
+    body = build_body(nodes)
+    decode = route_decoder(ROUTE)
+    hook = hook_table()[ROUTE]
+    request = decode(body)
+    answer = hook(request, NOW)
+    phases = {
+        "decode": lambda: decode(body),
+        "hook": lambda: hook(request, NOW),
+        "encode": lambda: codec.dumps(answer),
+        "full parse (floor)": lambda: orjson.loads(body),
+    }
+    print(f"# {nodes} nodes, {len(body) / 1e6:.1f} MB")
+    for name, fn in phases.items():
+        print(f"{name:>20}: {median_time(fn, repeat) * 1000:7.1f} ms")
+    profiler = cProfile.Profile()
+    profiler.runcall(in_process, body, decode)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
 
 
 def machine() -> dict:
@@ -226,12 +257,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="100,1000,5000,10000", help="node counts, comma-separated")
     parser.add_argument("--repeat", type=int, default=5, help="runs per measurement (the median is shown)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--min-seconds", type=float, default=1.0, help="keep repeating for at least this long")
+    parser.add_argument("--profile", type=int, metavar="NODES", help="only profile the in-process path at NODES")
     args = parser.parse_args(argv)
+    if args.profile:
+        profile(args.profile, args.repeat)
+        return 0
     info = machine()
     print(f"# {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, load {info['loadavg']}", flush=True)
     results = []
     for nodes in (int(s) for s in args.sizes.split(",")):
-        results.append(measure(nodes, args.repeat))
+        results.append(measure(nodes, args.repeat, args.min_seconds))
         print(f"# {nodes} nodes done", file=sys.stderr, flush=True)
     info["loadavg_after"] = os.getloadavg()
     print(table(results))

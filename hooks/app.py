@@ -54,30 +54,13 @@ def max_request_bytes() -> int:
 
 
 def read_body(limit: int) -> bytes:
-    """The raw body, refusing oversized ones before reading them (Content-Length is checked first).
-
-    With a Content-Length (Metacontroller always sends one) the body is read from the WSGI input in one
-    call: gunicorn then hands over one ``bytes`` object, where Werkzeug's ``request.stream`` would copy
-    it twice more (tens of MB each); and ``bytes``, unlike a buffer, lets the decoder keep zero-copy views.
-    """
+    """The raw body, refusing oversized ones before reading them (Content-Length is checked first)."""
     length = request.content_length
     if length is not None and length > limit:
         raise OversizeError(length)
-    if length is not None:
-        return _read_exactly(request.environ["wsgi.input"], length)
     body = request.stream.read(limit + 1)
     if len(body) > limit:
         raise OversizeError(len(body))
-    return body
-
-
-def _read_exactly(stream, length: int) -> bytes:
-    body = stream.read(length)
-    while len(body) < length:  # WSGI servers may return less than asked; a short body fails in decoding
-        more = stream.read(length - len(body))
-        if not more:
-            break
-        body += more
     return body
 
 

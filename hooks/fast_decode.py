@@ -1,19 +1,23 @@
 """Decoding a v2 request to just the fields its hook declared (see :mod:`hooks.partial`).
 
-msgspec walks the request once to find where each part starts and ends (``Raw`` views into the body,
-no copies), then decodes the declared object types into the declared fields only, skipping the rest
-without building Python objects for it. That is where a full parse spends its time: a 5,000-node
-request has a few hundred thousand values, of which a hook needs a few thousand.
+One msgspec pass over the body does the work: it splits the top level, the ``children`` and
+``related`` maps by type, and decodes each declared related type straight into the declared fields,
+skipping everything else without building Python objects for it. That is where a full parse spends
+its time: a 5,000-node request holds a few million values, of which a hook needs a few tens of
+thousands. Observed children are kept as ``Raw`` views into the body (no copy), each decoded to its
+declared fields in a second, small step, and in full only when a hook asks (:func:`hooks.partial.whole`).
 
 The answer must never differ from the reference path (``codec.loads`` of the whole body, then the
 same hook), so:
 
-- everything outside the declared shapes (``parent``, undeclared types, ``ANY`` leaves, whole
-  children) is decoded by ``codec.loads`` itself, never by a second JSON implementation;
-- a body that is not valid UTF-8 (msgspec does not check the bytes it skips) and any request whose
-  layout does not fit the declared shapes (a Node that is not an object, a label that is not a
-  string, malformed JSON, ...) is decoded by the reference path, so odd and malformed requests get
-  exactly the reference answer or 4xx error, only more slowly.
+- everything outside the declared fields that a hook may see (``parent``, the other top-level keys,
+  ``ANY`` leaves, whole children) is decoded by ``codec.loads`` itself, never by a second JSON
+  implementation (msgspec and orjson differ, e.g. on integers beyond 64 bits);
+- a body that is not valid UTF-8 (msgspec does not check the bytes it skips), and any request that
+  does not fit the plan -- malformed JSON, a top-level key other than those of a v2 sync request, a
+  type the route did not declare, a Node that is not an object, a label that is not a string, ... --
+  is decoded by the reference path: odd and malformed requests get exactly the reference answer or
+  4xx error, only more slowly. Each such fallback is logged at INFO with its reason.
 
 Known difference: a number outside the double range (``1e400``) inside a part no hook reads is
 rejected (400) by the reference path and ignored here. Kubernetes never sends one (Go's encoding/json
@@ -24,7 +28,8 @@ from __future__ import annotations
 
 import codecs
 import itertools
-from collections.abc import Callable, Mapping
+import logging
+from collections.abc import Callable, Iterator, Mapping
 from typing import TypedDict
 
 import msgspec
@@ -32,65 +37,86 @@ import msgspec
 from hooks import codec
 from hooks.partial import ANY, TEXT, TEXT_MAP, Partial, RequestReads, Shape
 
+log = logging.getLogger("hooks.fast_decode")
+
 Decoder = Callable[[bytes], object]
 
-_RAW_MAP = msgspec.json.Decoder(dict[str, msgspec.Raw])
+SYNC_REQUEST_KEYS = ("controller", "parent", "children", "related", "finalizing")
+"""Top-level keys of Metacontroller's v2 sync and finalize requests (DESIGN 5.2)."""
+
 _UTF8_CHUNK = 1 << 20
+_type_names = itertools.count()
 _LEAF_TYPES = {TEXT: str, TEXT_MAP: dict[str, str], ANY: msgspec.Raw}
-_names = itertools.count()
 
 
 def decoder_for(reads: RequestReads | None) -> Decoder:
     """A ``bytes -> request`` function for a route: ``codec.loads`` when the route declared nothing."""
     if reads is None or not (reads.children or reads.related):
         return codec.loads
-    children = {key: _Reduced(shape) for key, shape in reads.children.items()}
-    related = {key: _Reduced(shape) for key, shape in reads.related.items()}
+    plan = _Plan(reads)
 
     def decode(body: bytes) -> object:
         if not _is_utf8(body):
+            log.info("request decoded in full: not valid UTF-8")
             return codec.loads(body)
         try:
-            return _decode(body, children, related)
-        except (msgspec.MsgspecError, ValueError, RecursionError):
+            return plan.decode(body)
+        except (msgspec.MsgspecError, ValueError, RecursionError) as err:
+            log.info("request decoded in full: %s", err)
             return codec.loads(body)
 
     return decode
 
 
-def _decode(body: bytes, children: Mapping[str, _Reduced], related: Mapping[str, _Reduced]) -> dict:
-    request = {}
-    for key, raw in _RAW_MAP.decode(body).items():
-        if key == "children":
-            request[key] = {t: _objects(r, children.get(t), keep_whole=True) for t, r in _RAW_MAP.decode(raw).items()}
-        elif key == "related":
-            request[key] = {t: _objects(r, related.get(t), keep_whole=False) for t, r in _RAW_MAP.decode(raw).items()}
-        else:
-            request[key] = _load(raw)
-    return request
+class _Plan:
+    """A route's :class:`RequestReads` compiled to one msgspec type for the whole request."""
 
+    def __init__(self, reads: RequestReads) -> None:
+        self.children = {key: _Reduced(shape) for key, shape in reads.children.items()}
+        self.related = {key: _Reduced(shape) for key, shape in reads.related.items()}
+        maps = {
+            "children": _keyed_struct("Children", {key: r.raw_map_type for key, r in self.children.items()}),
+            "related": _keyed_struct("Related", {key: r.map_type for key, r in self.related.items()}),
+        }
+        request = _keyed_struct("Request", {key: maps.get(key, msgspec.Raw) for key in SYNC_REQUEST_KEYS})
+        self.decoder = msgspec.json.Decoder(request)
 
-def _objects(raw: msgspec.Raw, reduced: _Reduced | None, keep_whole: bool) -> object:
-    """One ``"namespace/name" -> object`` map: reduced when its type has a shape, else in full."""
-    if reduced is None:
-        return _load(raw)
-    if not keep_whole:
-        return {name: reduced.finish(obj) for name, obj in reduced.map_decoder.decode(raw).items()}
-    objects = _RAW_MAP.decode(raw)
-    return {name: reduced.finish(reduced.decoder.decode(r), lambda r=r: _load(r)) for name, r in objects.items()}
-
-
-def _load(raw: msgspec.Raw) -> object:
-    return codec.loads(memoryview(raw))
+    def decode(self, body: bytes) -> dict:
+        request = {}
+        for key, value in _present(self.decoder.decode(body)):
+            if key == "children":
+                request[key] = {kind: self.children[kind].children(objs) for kind, objs in _present(value)}
+            elif key == "related":
+                request[key] = {kind: self.related[kind].related(objs) for kind, objs in _present(value)}
+            else:
+                request[key] = _load(value)
+        return request
 
 
 class _Reduced:
-    """One shape compiled to msgspec types (TypedDicts: decoded as plain dicts, missing keys absent)."""
+    """The declared shape of one object type, compiled to msgspec types.
 
-    def __init__(self, shape: Shape) -> None:
-        self.any_paths = _any_paths(shape)
-        self.decoder = msgspec.json.Decoder(_msgspec_type(shape))
-        self.map_decoder = msgspec.json.Decoder(dict[str, _msgspec_type(shape)])
+    Reduced levels are TypedDicts (msgspec decodes them as plain dicts, without the keys that are
+    absent); a type whose shape is ``ANY`` is taken whole.
+    """
+
+    def __init__(self, shape: Shape | str) -> None:
+        self.whole = shape == ANY
+        reduced = _msgspec_type(shape)
+        self.any_paths = [] if self.whole else _any_paths(shape)
+        self.decoder = msgspec.json.Decoder(reduced)
+        self.map_type = msgspec.Raw if self.whole else dict[str, reduced]
+        self.raw_map_type = msgspec.Raw if self.whole else dict[str, msgspec.Raw]
+
+    def related(self, objects: object) -> object:
+        if self.whole:
+            return _load(objects)
+        return {name: self.finish(obj) for name, obj in objects.items()}
+
+    def children(self, objects: object) -> object:
+        if self.whole:
+            return _load(objects)
+        return {name: self.finish(self.decoder.decode(r), lambda r=r: _load(r)) for name, r in objects.items()}
 
     def finish(self, obj: dict, load_whole: Callable[[], object] | None = None) -> Partial:
         """Decode the ``ANY`` leaves with the reference decoder and mark the object as reduced."""
@@ -105,11 +131,32 @@ class _Reduced:
         return Partial(obj, load_whole)
 
 
+def _keyed_struct(name: str, fields: Mapping[str, object]) -> type:
+    """A Struct with one optional field per JSON key; any other key fails decoding (-> full decode)."""
+    spec = [
+        (f"f{i}", kind | msgspec.UnsetType, msgspec.field(default=msgspec.UNSET, name=key))
+        for i, (key, kind) in enumerate(fields.items())
+    ]
+    return msgspec.defstruct(name, spec, forbid_unknown_fields=True)
+
+
+def _present(struct: msgspec.Struct) -> Iterator[tuple[str, object]]:
+    """(JSON key, value) of the fields the body had."""
+    for field in msgspec.structs.fields(struct):
+        value = getattr(struct, field.name)
+        if value is not msgspec.UNSET:
+            yield field.encode_name, value
+
+
+def _load(raw: msgspec.Raw) -> object:
+    return codec.loads(memoryview(raw))
+
+
 def _msgspec_type(shape: Shape | str) -> object:
     if isinstance(shape, str):
         return _LEAF_TYPES[shape]
     fields = {name: _msgspec_type(sub) for name, sub in shape.items()}
-    return TypedDict(f"Reduced{next(_names)}", fields, total=False)
+    return TypedDict(f"Reduced{next(_type_names)}", fields, total=False)
 
 
 def _any_paths(shape: Shape) -> list[tuple[str, ...]]:
