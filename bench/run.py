@@ -5,7 +5,9 @@
 For each fleet size (5 nodes per unit) it builds one realistic request (bench/fleet.py) and measures,
 in one run on the same machine, the median of ``--repeat`` runs of:
 
-- floor: ``orjson.loads`` of the request body (a full parse, no hook);
+- floor: ``orjson.loads`` of the request body (a full parse, no hook), as a hook server runs it, with
+  the garbage collector on; also shown with the collector off, the best a full parse could do (the
+  ratios are to the first, as DESIGN section 7 defines the floor);
 - in-process: body bytes -> response bytes along the path the Flask view takes (the route's decoder,
   the hook, ``codec.dumps``);
 - reference: the same with a full ``orjson.loads`` of the body instead of the route's decoder (what
@@ -58,6 +60,7 @@ class Result:
     request_bytes: int
     response_bytes: int
     floor_s: float
+    floor_gc_off_s: float
     in_process_s: float
     reference_s: float
     round_trip_s: float
@@ -101,6 +104,14 @@ def median_time(fn: Callable[[], object], repeat: int, min_seconds: float = 1.0)
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def without_gc(fn: Callable[[bytes], object], arg: bytes) -> object:
+    gc.disable()
+    try:
+        return fn(arg)
+    finally:
+        gc.enable()
 
 
 def build_body(nodes: int) -> bytes:
@@ -179,6 +190,7 @@ def measure(nodes: int, repeat: int, min_seconds: float = 1.0) -> Result:
     if in_process(body, codec.loads) != answer:
         raise AssertionError("the route's decoder and a full parse gave different answers")
     floor = median_time(lambda: orjson.loads(body), repeat, min_seconds)
+    floor_gc_off = median_time(lambda: without_gc(orjson.loads, body), repeat, min_seconds)
     fast = median_time(lambda: in_process(body, decode), repeat, min_seconds)
     reference = median_time(lambda: in_process(body, codec.loads), repeat, min_seconds)
     server = Server()
@@ -195,7 +207,7 @@ def measure(nodes: int, repeat: int, min_seconds: float = 1.0) -> Result:
     finally:
         server.stop()
     units = max(1, nodes // NODES_PER_UNIT)
-    return Result(nodes, units, len(body), len(answer), floor, fast, reference, round_trip, peak, idle)
+    return Result(nodes, units, len(body), len(answer), floor, floor_gc_off, fast, reference, round_trip, peak, idle)
 
 
 def profile(nodes: int, repeat: int, top: int = 20) -> None:
@@ -239,13 +251,13 @@ def machine() -> dict:
 
 def table(results: list[Result]) -> str:
     head = (
-        "| nodes | units | request MB | floor s | in-process s (x floor) | reference s (x floor) "
+        "| nodes | units | request MB | floor s (GC off) | in-process s (x floor) | reference s (x floor) "
         "| round trip s (x floor) | worker peak MB (idle) |"
     )
     lines = [head, "|" + "---|" * 8]
     for r in results:
         lines.append(
-            f"| {r.nodes:,} | {r.units:,} | {r.request_bytes / 1e6:.1f} | {r.floor_s:.3f} "
+            f"| {r.nodes:,} | {r.units:,} | {r.request_bytes / 1e6:.1f} | {r.floor_s:.3f} ({r.floor_gc_off_s:.3f}) "
             f"| {r.in_process_s:.3f} ({r.in_process_x:.2f}x) | {r.reference_s:.3f} ({r.reference_x:.2f}x) "
             f"| {r.round_trip_s:.3f} ({r.round_trip_x:.2f}x) | {r.worker_peak_mb:.0f} ({r.worker_idle_mb:.0f}) |"
         )
@@ -273,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     print(f"# load average after: {info['loadavg_after']}")
     if args.json:
-        rows = [{**asdict(r), "in_process_x": r.in_process_x, "round_trip_x": r.round_trip_x} for r in results]
+        ratios = ("in_process_x", "reference_x", "round_trip_x")
+        rows = [{**asdict(r), **{name: getattr(r, name) for name in ratios}} for r in results]
         args.json.write_text(json.dumps({"machine": info, "route": ROUTE, "results": rows}, indent=2) + "\n")
     return 0
 

@@ -10,6 +10,7 @@ import logging
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import IO
 
 from flask import Flask, Response, request
 
@@ -22,6 +23,7 @@ from hooks.workload import DEPLOYMENT, STATEFULSET
 log = logging.getLogger("hooks")
 
 DEFAULT_MAX_REQUEST_BYTES = 256 * 1024 * 1024
+READ_CHUNK = 1024 * 1024
 
 Hook = Callable[[object, str], dict]
 
@@ -53,14 +55,37 @@ def max_request_bytes() -> int:
     return int(raw) if raw.isdigit() else DEFAULT_MAX_REQUEST_BYTES
 
 
-def read_body(limit: int) -> bytes:
+def read_body(limit: int) -> bytes | bytearray:
     """The raw body, refusing oversized ones before reading them (Content-Length is checked first)."""
     length = request.content_length
     if length is not None and length > limit:
         raise OversizeError(length)
+    if length is not None:
+        return read_exactly(request.stream, length)
     body = request.stream.read(limit + 1)
     if len(body) > limit:
         raise OversizeError(len(body))
+    return body
+
+
+def read_exactly(stream: IO[bytes], length: int) -> bytearray:
+    """``length`` bytes into one buffer allocated once (fewer if the client went away early).
+
+    Reading the whole body in one call makes gunicorn grow a buffer step by step, and the allocator
+    keeps the freed steps: up to ~25 MB more at the worker's peak for a 39 MB body, varying from
+    request to request (docs/performance.md).
+    """
+    body = bytearray(length)
+    view = memoryview(body)
+    done = 0
+    while done < length:
+        chunk = stream.read(min(READ_CHUNK, length - done))
+        if not chunk:
+            break
+        view[done : done + len(chunk)] = chunk
+        done += len(chunk)
+    view.release()
+    del body[done:]
     return body
 
 

@@ -12,7 +12,7 @@ from hooks.errors import RequestError
 from hooks.partial import Partial
 
 
-def loads(body: bytes | memoryview) -> object:
+def loads(body: bytes | bytearray | memoryview) -> object:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as err:

@@ -4,8 +4,8 @@ One msgspec pass over the body does the work: it splits the top level, the ``chi
 ``related`` maps by type, and decodes each declared related type straight into the declared fields,
 skipping everything else without building Python objects for it. That is where a full parse spends
 its time: a 5,000-node request holds a few million values, of which a hook needs a few tens of
-thousands. Observed children are kept as ``Raw`` views into the body (no copy), each decoded to its
-declared fields in a second, small step, and in full only when a hook asks (:func:`hooks.partial.whole`).
+thousands. Observed children are kept as ``Raw`` slices of the body, each decoded to its declared
+fields in a second, small step, and in full only when a hook asks (:func:`hooks.partial.whole`).
 
 The answer must never differ from the reference path (``codec.loads`` of the whole body, then the
 same hook), so:
@@ -39,7 +39,7 @@ from hooks.partial import ANY, TEXT, TEXT_MAP, Partial, RequestReads, Shape
 
 log = logging.getLogger("hooks.fast_decode")
 
-Decoder = Callable[[bytes], object]
+Decoder = Callable[[bytes | bytearray], object]
 
 SYNC_REQUEST_KEYS = ("controller", "parent", "children", "related", "finalizing")
 """Top-level keys of Metacontroller's v2 sync and finalize requests (DESIGN 5.2)."""
@@ -55,7 +55,7 @@ def decoder_for(reads: RequestReads | None) -> Decoder:
         return codec.loads
     plan = _Plan(reads)
 
-    def decode(body: bytes) -> object:
+    def decode(body: bytes | bytearray) -> object:
         if not _is_utf8(body):
             log.info("request decoded in full: not valid UTF-8")
             return codec.loads(body)
@@ -81,7 +81,7 @@ class _Plan:
         request = _keyed_struct("Request", {key: maps.get(key, msgspec.Raw) for key in SYNC_REQUEST_KEYS})
         self.decoder = msgspec.json.Decoder(request)
 
-    def decode(self, body: bytes) -> dict:
+    def decode(self, body: bytes | bytearray) -> dict:
         request = {}
         for key, value in _present(self.decoder.decode(body)):
             if key == "children":
@@ -169,7 +169,7 @@ def _any_paths(shape: Shape) -> list[tuple[str, ...]]:
     return paths
 
 
-def _is_utf8(body: bytes) -> bool:
+def _is_utf8(body: bytes | bytearray) -> bool:
     """Whether ``body`` is valid UTF-8, as the reference decoder requires of every byte."""
     if body.isascii():
         return True

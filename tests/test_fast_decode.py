@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from bench.fleet import steady_state_request
 from hooks import codec
-from hooks.app import create_app, hook_table
+from hooks.app import READ_CHUNK, create_app, hook_table, read_exactly
 from hooks.errors import RequestError
 from hooks.fast_decode import decoder_for
 from hooks.partial import ANY, TEXT, Partial, RequestReads, whole
@@ -236,3 +236,16 @@ def test_non_utf8_body_is_4xx_like_the_reference():
     pos = random.Random(1).randrange(len(body) // 2, len(body))  # inside the Nodes: bytes nobody reads
     status, _ = assert_same_answer("/deploymentgrid/sync", body[:pos] + b"\xff" + body[pos:])
     assert status == "4xx"
+
+
+def test_large_body_is_read_in_chunks_into_one_buffer():
+    body = realistic_body(300)
+    assert len(body) > 2 * READ_CHUNK
+    client = create_app(clock=lambda: NOW, max_bytes=len(body)).test_client()
+    resp = client.post("/deploymentgrid/sync", data=body, content_type="application/json")
+    assert resp.status_code == 200 and resp.data == outcome(codec.loads, "/deploymentgrid/sync", body)[1]
+
+
+def test_short_body_is_returned_short():
+    assert read_exactly(io.BytesIO(b"abc"), 5) == b"abc"
+    assert read_exactly(io.BytesIO(b"abcdef"), 5) == b"abcde"
