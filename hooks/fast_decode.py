@@ -152,9 +152,14 @@ def _load(raw: msgspec.Raw) -> object:
     return codec.loads(memoryview(raw))
 
 
-def _msgspec_type(shape: Shape | str) -> object:
+def _msgspec_type(shape: Shape | list | str) -> object:
     if isinstance(shape, str):
         return _LEAF_TYPES[shape]
+    if isinstance(shape, list):
+        (item,) = shape
+        if _any_paths(item) or item == ANY:
+            raise ValueError("ANY is not supported inside a list shape; declare the list itself ANY")
+        return list[_msgspec_type(item)]
     fields = {name: _msgspec_type(sub) for name, sub in shape.items()}
     return TypedDict(f"Reduced{next(_type_names)}", fields, total=False)
 
@@ -164,7 +169,7 @@ def _any_paths(shape: Shape) -> list[tuple[str, ...]]:
     for name, sub in shape.items():
         if sub == ANY:
             paths.append((name,))
-        elif not isinstance(sub, str):
+        elif isinstance(sub, Mapping):
             paths.extend((name, *path) for path in _any_paths(sub))
     return paths
 

@@ -14,7 +14,8 @@ The contract a hook signs by declaring a shape:
   encoder anyway is refused (HTTP 500, Metacontroller changes nothing) rather than sent without its
   undeclared fields.
 
-Routes and types without a declared shape are decoded in full, so a new hook is correct by default.
+Routes without declared reads (hooks.route_reads) are decoded in full, so a new hook is correct by
+default; docs/performance.md shows how to declare a hook's reads.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ TEXT_MAP = "text-map"
 ANY = "any"
 """Leaf: any JSON value, decoded exactly as the full decode would."""
 
-Shape = Mapping[str, Union["Shape", str]]
-"""Field name -> leaf marker or nested shape. Fields not named are skipped undecoded."""
+Shape = Mapping[str, Union["Shape", list, str]]
+"""Field name -> leaf marker, nested shape, or ``[shape]`` for an array of objects each reduced to
+``shape`` (no ``ANY`` inside an array). Fields not named are skipped undecoded."""
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,14 @@ class RequestReads:
     """What a hook reads of the two large maps of a v2 request, per ``Kind.group/version`` key.
 
     ``children`` objects stay decodable in full (:func:`whole`), because hooks may send an observed
-    child back unchanged; ``related`` objects are only ever read. Types not listed are decoded in full;
-    ``parent`` and every other top-level key always are.
+    child back unchanged; ``related`` objects are only ever read. ``parent`` and the other top-level
+    keys are always decoded in full. List every type the route receives: a type given the shape
+    ``ANY`` is decoded whole; a type not listed makes that request take the full decode (correct,
+    slower, logged).
     """
 
-    children: Mapping[str, Shape] = field(default_factory=dict)
-    related: Mapping[str, Shape] = field(default_factory=dict)
+    children: Mapping[str, Shape | str] = field(default_factory=dict)
+    related: Mapping[str, Shape | str] = field(default_factory=dict)
 
 
 class Partial(dict):

@@ -210,6 +210,16 @@ def test_shapes_reduce_only_declared_fields():
     assert request["related"] == orjson.loads(body)["related"]
 
 
+def test_list_shapes_reduce_each_item():
+    conditions = {"status": {"conditions": [{"type": TEXT, "status": TEXT}]}}
+    body = b"""{"related": {"Node.v1": {"n": {"status": {"conditions": [
+        {"type": "Ready", "status": "True", "reason": "KubeletReady"}, {"type": "DiskPressure"}]}}}}}"""
+    node = decoder_for(RequestReads(related={"Node.v1": conditions}))(body)["related"]["Node.v1"]["n"]
+    assert node == {"status": {"conditions": [{"type": "Ready", "status": "True"}, {"type": "DiskPressure"}]}}
+    with pytest.raises(ValueError):
+        decoder_for(RequestReads(related={"Node.v1": {"status": {"conditions": [{"type": ANY}]}}}))
+
+
 def test_a_reduced_object_is_never_encoded():
     with pytest.raises(TypeError):
         codec.dumps({"children": [Partial({"metadata": {"name": "y"}})]})
