@@ -8,19 +8,10 @@ from hooks.children import kept_child
 from hooks.errors import SpecError
 from hooks.grid_spec import WorkloadSpec, parse_workload_spec, template_for
 from hooks.grid_status import grid_status, invalid_spec_status, synced_condition
-from hooks.partial import RequestReads
 from hooks.request import objects_of, parent_of, sync_parts
 from hooks.selectors import with_key_exists
-from hooks.units import NODE_FIELDS, discover_units
-from hooks.workload import (
-    OBSERVED_FIELDS,
-    WorkloadKind,
-    base_child,
-    is_ready,
-    pin_to_unit,
-    status_figures,
-    unit_child_name,
-)
+from hooks.units import discover_units
+from hooks.workload import WorkloadKind, base_child, is_ready, pin_to_unit, status_figures, unit_child_name
 
 NODES = "Node.v1"
 
@@ -52,11 +43,6 @@ def sync(request: object, kind: WorkloadKind, now: str) -> dict:
         return _keep_everything(parent, observed, "NodesNotObserved", "the request carried no Node list", now)
     units = discover_units(objects_of(related, NODES), spec.sites.key, spec.sites.node_selector)
     return render_units(parent, spec, kind, list(units), observed, now)
-
-
-def sync_reads(kind: WorkloadKind) -> RequestReads:
-    """What :func:`sync` reads of the Nodes and observed children (the rest is never decoded)."""
-    return RequestReads(children={kind.child_type: OBSERVED_FIELDS}, related={NODES: NODE_FIELDS})
 
 
 def render_units(
