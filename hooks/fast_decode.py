@@ -3,7 +3,7 @@
 One msgspec pass over the body does the work: it splits the top level, the ``children`` and
 ``related`` maps by type, and decodes each declared related type straight into the declared fields,
 skipping everything else without building Python objects for it. That is where a full parse spends
-its time: a 5,000-node request holds a few million values, of which a hook needs a few tens of
+its time: a 5,000-node request holds about two million values, of which a hook needs some tens of
 thousands. Observed children are kept as ``Raw`` slices of the body, each decoded to its declared
 fields in a second, small step, and in full only when a hook asks (:func:`hooks.partial.whole`).
 
