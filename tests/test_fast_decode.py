@@ -190,6 +190,18 @@ def test_odd_requests_fall_back_to_the_full_decode_and_say_why(caplog):
     assert "decoded in full" in caplog.text and "Node.v1" in caplog.text
 
 
+def test_a_failing_reduced_decode_falls_back_to_the_full_decode(monkeypatch, caplog):
+    from hooks import fast_decode
+
+    def broken(self, body):
+        raise TypeError("bug")
+
+    monkeypatch.setattr(fast_decode._Plan, "decode", broken)
+    req = sync_request(grid(), {"n": node("n", {"site": "a"})})
+    assert decoder_for(route_reads()["/deploymentgrid/sync"])(orjson.dumps(req)) == req
+    assert "reduced decode failed" in caplog.text
+
+
 def test_routes_without_declared_reads_decode_in_full():
     assert decoder_for(None) is codec.loads
     assert decoder_for(RequestReads()) is codec.loads
