@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from hooks.grace import GRACE_FIELDS
 from hooks.nodeunit import NODEUNIT_TYPE
-from hooks.partial import ANY, RequestReads, merge_shapes
-from hooks.units import NODE_FIELDS
+from hooks.partial import ANY, TEXT, RequestReads, merge_shapes
+from hooks.service_grid import SERVICE_TYPE
+from hooks.units import NODE_FIELDS, NODE_HEALTH_FIELDS
 from hooks.workload import DEPLOYMENT, OBSERVED_FIELDS, STATEFULSET, WorkloadKind
 from hooks.workload_grid import NODES
+from hooks.workload_readiness import GRID_KINDS, grid_type_key
 
 
 def workload_sync_reads(kind: WorkloadKind) -> RequestReads:
@@ -21,8 +23,23 @@ def workload_sync_reads(kind: WorkloadKind) -> RequestReads:
     return RequestReads(children={kind.child_type: observed}, related={NODES: NODE_FIELDS, NODEUNIT_TYPE: ANY})
 
 
+def service_sync_reads() -> RequestReads:
+    """What service_grid.sync reads: the sites as above, and of each observed Service its name (it is ready
+    when it exists), unit label and grace mark."""
+    observed = merge_shapes({"metadata": {"name": TEXT}}, GRACE_FIELDS)
+    return RequestReads(children={SERVICE_TYPE: observed}, related={NODES: NODE_FIELDS, NODEUNIT_TYPE: ANY})
+
+
+def nodegroup_sync_reads() -> RequestReads:
+    """What nodegroup.sync reads: Node names, labels and Ready condition; grids and NodeUnits whole (few)."""
+    grids = {grid_type_key(kind): ANY for kind in GRID_KINDS}
+    return RequestReads(children={NODEUNIT_TYPE: ANY}, related={NODES: NODE_HEALTH_FIELDS, **grids})
+
+
 def route_reads() -> dict[str, RequestReads]:
     return {
         "/deploymentgrid/sync": workload_sync_reads(DEPLOYMENT),
         "/statefulsetgrid/sync": workload_sync_reads(STATEFULSET),
+        "/servicegrid/sync": service_sync_reads(),
+        "/nodegroup/sync": nodegroup_sync_reads(),
     }

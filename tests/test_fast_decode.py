@@ -25,10 +25,15 @@ from hooks.partial import ANY, TEXT, Partial, RequestReads, whole
 from hooks.route_reads import route_reads
 from hooks.workload import DEPLOYMENT, STATEFULSET
 from tests.builders import NOW, children_map, deployment_spec, grid, node, observed, sync_request
+from tests.nodegroup_builders import fleet, ng_request, node_group
+from tests.nodegroup_builders import workload_grid as ng_workload_grid
+from tests.service_builders import observed_service, service_spec
 
+# route -> (grid kind, child type, template, how the cluster shows a child)
 SYNC_ROUTES = {
-    "/deploymentgrid/sync": ("DeploymentGrid", DEPLOYMENT),
-    "/statefulsetgrid/sync": ("StatefulSetGrid", STATEFULSET),
+    "/deploymentgrid/sync": ("DeploymentGrid", DEPLOYMENT.child_type, deployment_spec, observed),
+    "/statefulsetgrid/sync": ("StatefulSetGrid", STATEFULSET.child_type, deployment_spec, observed),
+    "/servicegrid/sync": ("ServiceGrid", "Service.v1", service_spec, lambda child, ready: observed_service(child)),
 }
 BIG = "__BIG_INT__"  # replaced in the body by an integer beyond 64 bits (orjson reads it as a float)
 ODD_NODES = [
@@ -89,21 +94,20 @@ def mutate_child(child, draw):
 @st.composite
 def sync_requests(draw):
     route = draw(st.sampled_from(sorted(SYNC_ROUTES)))
-    kind_name, kind = SYNC_ROUTES[route]
-    child_type = kind.child_type
+    kind_name, child_type, template, live = SYNC_ROUTES[route]
     units = draw(st.lists(st.sampled_from(["a", "b", "c", "Dd", "e_1", "x" * 70]), unique=True, max_size=4))
     nodes = {f"{u}-{i}": node(f"{u}-{i}", {"site": u, "kubernetes.io/os": "linux"}) for u in units for i in (0, 1)}
     odd_nodes = draw(st.lists(st.sampled_from(ODD_NODES), max_size=2))
     for i, odd in enumerate(odd_nodes):
         nodes[f"odd-{i}"] = odd
-    spec = {"gridUniqKey": "site", "template": deployment_spec()}
+    spec = {"gridUniqKey": "site", "template": template()}
     if draw(st.booleans()):
         spec["templates"] = {"a": "missing-from-pool"}  # fails unit "a" only: its child is kept
     if draw(st.booleans()):
         spec["unitRemovalGracePeriodSeconds"] = 60  # vanished units below keep their children a while
     parent = grid(kind_name, **spec)
     rendered = hook_table()[route](sync_request(parent, nodes, child_type=child_type), NOW)["children"]
-    lives = [observed(c, ready=draw(st.booleans())) for c in rendered if draw(st.booleans())]
+    lives = [live(c, ready=draw(st.booleans())) for c in rendered if draw(st.booleans())]
     fits = all([mutate_child(child, draw) for child in lives]) and not odd_nodes
     kids = children_map(lives)
     for gone in draw(st.lists(st.sampled_from(units), unique=True, max_size=2)) if units else ():
@@ -138,7 +142,7 @@ def reduced_objects(request):
     return all(isinstance(o, Partial) for o in objects) if objects else None
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(sync_requests())
 def test_reduced_decode_answers_like_a_full_decode(case):
     route, body, fits = case
@@ -281,3 +285,37 @@ def test_large_body_is_read_in_chunks_into_one_buffer():
 def test_short_body_is_returned_short():
     assert read_exactly(io.BytesIO(b"abc"), 5) == b"abc"
     assert read_exactly(io.BytesIO(b"abcdef"), 5) == b"abcde"
+
+
+ODD_HEALTH = [
+    {"metadata": {"name": "h1", "labels": {"site": "a"}}, "status": None},
+    {"metadata": {"name": "h2", "labels": {"site": "a"}}, "status": {"conditions": "Ready"}},
+    {
+        "metadata": {"name": "h3", "labels": {"site": "b"}},
+        "status": {"conditions": [{"type": "Ready", "status": True}]},
+    },
+    {"metadata": {"name": "h4", "labels": {"site": "b"}}, "status": {"conditions": [None, {"type": "Ready"}]}},
+]
+
+
+@st.composite
+def nodegroup_requests(draw):
+    units = {u: draw(st.integers(0, 3)) for u in draw(st.lists(st.sampled_from("abcd"), unique=True, max_size=4))}
+    nodes = fleet(down=tuple(draw(st.lists(st.sampled_from(["a-node-0", "b-node-1", "c-node-0"])))), **units)
+    for i, odd in enumerate(draw(st.lists(st.sampled_from(ODD_HEALTH), max_size=2))):
+        nodes[f"odd-{i}"] = odd
+    grids = [ng_workload_grid("shop", "web", {u: draw(st.booleans()) for u in units})]
+    req = ng_request(node_group(), nodes, grids)
+    first = hook_table()["/nodegroup/sync"](req, NOW)
+    if draw(st.booleans()):  # the NodeUnits it keeps, as observed children, some gone or odd
+        kept = {c["metadata"]["name"]: c for c in first["children"] if draw(st.booleans())}
+        req["children"] = {"NodeUnit.superedge.io/v1": kept}
+    if draw(st.booleans()):
+        req["parent"]["spec"]["gridUniqKey"] = "bad key"
+    return orjson.dumps(req)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(nodegroup_requests())
+def test_nodegroup_reduced_decode_answers_like_a_full_decode(body):
+    assert_same_answer("/nodegroup/sync", body)
