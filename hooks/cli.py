@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="run the hook server (gunicorn with hooks/gunicorn_conf.py)",
         description="Run the hook server under gunicorn. Options override the HOOKS_* environment variables "
-        "documented in the README.",
+        "listed in docs/reference.md (Hook server).",
     )
     serve.add_argument("--bind", help="listen address, e.g. 0.0.0.0:8080 (HOOKS_BIND)")
     serve.add_argument("--workers", type=int, help="worker processes (HOOKS_WORKERS)")

@@ -2,7 +2,7 @@
 
 Commands on the user's own files (``my-grids.yaml``, ``grid.yaml``) cannot be run here; every command
 whose inputs are files of this repository is, from the repository root, and must print children.
-Every ``examples/...`` path the documentation names must exist.
+Every ``examples/...`` path the documentation names must exist, and the hook routes it names are the server's.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from hooks import cli
+from hooks.app import hook_table
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "examples").rglob("*.md"))]
@@ -57,3 +58,12 @@ def test_render_command_runs_on_the_examples(where, argv, monkeypatch, capsys):
 def test_example_paths_named_in_documents_exist(path):
     named = set(EXAMPLE_PATH.findall(path.read_text(encoding="utf-8")))
     assert [p for p in sorted(named) if not (ROOT / p).exists()] == []
+
+
+ROUTE = re.compile(r"/(?:[a-z]+)/(?:sync|customize)\b")
+
+
+@pytest.mark.parametrize("path", [ROOT / "README.md", ROOT / "docs" / "reference.md"], ids=lambda p: p.name)
+def test_routes_named_in_documents_are_the_servers(path):
+    named = set(ROUTE.findall(path.read_text(encoding="utf-8")))
+    assert named == set(hook_table()), "a route is missing from the document or named wrongly"
