@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 
 from hooks.names import label_safe
 from hooks.objects import mapping, string_map
+from hooks.partial import whole
 
 GRID_SELECTOR_LABEL = "superedge.io/grid-selector"
 UNIQ_KEY_ANNOTATION = "superedge.io/grid-uniq-key"
@@ -68,6 +69,7 @@ def kept_child(observed: Mapping) -> dict:
     server-side apply), send the live object minus status and server-owned
     metadata, which also changes nothing.
     """
+    observed = whole(observed)
     meta = mapping(observed, "metadata")
     recorded = mapping(meta, "annotations").get(METACONTROLLER_LAST_APPLIED)
     if isinstance(recorded, str):

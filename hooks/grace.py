@@ -16,9 +16,13 @@ from datetime import UTC, datetime
 
 from hooks.grid_spec import SiteSpec
 from hooks.objects import mapping
+from hooks.partial import TEXT, TEXT_MAP
 
 MISSING_SINCE = "superedge.io/unit-missing-since"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+GRACE_FIELDS = {"metadata": {"labels": TEXT_MAP, "annotations": {MISSING_SINCE: TEXT}}}
+"""What :func:`departing_units` reads of an observed child (hooks.partial): its unit label and our mark."""
 
 
 def parse_time(value: object) -> datetime | None:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from hooks.partial import TEXT, TEXT_MAP
 from hooks.selectors import matches
+
+NODE_FIELDS = {"metadata": {"name": TEXT, "labels": TEXT_MAP}}
+"""The fields of a Node that unit discovery reads (hooks.partial): keep in step with discover_units."""
 
 
 def node_name(node: Mapping) -> str:

@@ -12,6 +12,11 @@ from hooks.children import UNIQ_KEY_ANNOTATION, grid_annotations, grid_labels, i
 from hooks.errors import SpecError
 from hooks.names import NAME_MAX, STATEFULSET_NAME_MAX, child_name
 from hooks.objects import integer, mapping
+from hooks.partial import ANY, TEXT
+
+OBSERVED_FIELDS = {"metadata": {"name": TEXT, "generation": ANY}, "spec": {"replicas": ANY}, "status": ANY}
+"""The fields of an observed workload child that the grid hooks read (hooks.partial): its name and what
+status_figures and is_ready look at. Keep in step with them; kept_child decodes the whole child."""
 
 
 @dataclass(frozen=True)

@@ -88,3 +88,17 @@ def test_service_grid_keeps_per_unit_service_through_grace():
     assert gone["resyncAfterSeconds"] == 60
     expired = service_grid.sync(service_sync_request(parent, site_nodes(a=1), live(gone)), T61)
     assert names(expired) == ["web-svc", "web-svc-a"]
+
+
+def test_grace_period_through_http(client):
+    """The HTTP layer decodes only declared fields of observed children: labels and the mark must be among them."""
+    from tests.builders import post
+
+    parent = grid(unitRemovalGracePeriodSeconds=60)
+    first = deploy_sync(parent, site_nodes(a=1, b=1), {}, T0)
+    gone = post(client, "/deploymentgrid/sync", sync_request(parent, site_nodes(a=1), live(first))).get_json()
+    assert names(gone) == ["web-a", "web-b"]
+    since = {c["metadata"]["name"]: c for c in gone["children"]}["web-b"]["metadata"]["annotations"][MISSING_SINCE]
+    later = post(client, "/deploymentgrid/sync", sync_request(parent, site_nodes(a=1), live(gone))).get_json()
+    marked = {c["metadata"]["name"]: c for c in later["children"]}["web-b"]
+    assert marked["metadata"]["annotations"][MISSING_SINCE] == since

@@ -1,0 +1,25 @@
+"""The benchmark (bench/) is not part of the suite; this only keeps it from rotting, at a tiny size."""
+
+import random
+
+import orjson
+
+from bench import run
+from bench.fleet import NODES_PER_UNIT, UNIT_KEY, make_node
+
+
+def test_generated_node_looks_like_a_real_one():
+    node = make_node(random.Random(1), "store-00001", 0)
+    assert node["metadata"]["labels"][UNIT_KEY] == "store-00001"
+    assert len(node["status"]["conditions"]) == 5 and len(node["status"]["images"]) >= 20
+    assert 5_000 < len(orjson.dumps(node)) < 8_000
+
+
+def test_measure_and_table_at_a_tiny_size(tmp_path):
+    result = run.measure(nodes=10 * NODES_PER_UNIT, repeat=1, min_seconds=0)
+    assert result.units == 10 and result.request_bytes > 10 * NODES_PER_UNIT * 5_000
+    assert result.floor_s > 0 and result.round_trip_s > 0 and result.worker_peak_mb >= result.worker_idle_mb > 0
+    assert "| 50 | 10 |" in run.table([result])
+    out = tmp_path / "bench.json"
+    assert run.main(["--sizes", "5", "--repeat", "1", "--min-seconds", "0", "--json", str(out)]) == 0
+    assert orjson.loads(out.read_bytes())["results"][0]["nodes"] == 5
