@@ -17,7 +17,7 @@ from typing import TextIO
 
 import yaml
 
-from hooks.documents import DocumentError, Inputs
+from hooks.documents import DocumentError, Inputs, PlainDumper
 from hooks.render import RenderError, node_map, render_all
 
 EXIT_OK = 0
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="run the hook server (gunicorn with hooks/gunicorn_conf.py)",
         description="Run the hook server under gunicorn. Options override the HOOKS_* environment variables "
-        "documented in the README.",
+        "listed in docs/reference.md (Hook server).",
     )
     serve.add_argument("--bind", help="listen address, e.g. 0.0.0.0:8080 (HOOKS_BIND)")
     serve.add_argument("--workers", type=int, help="worker processes (HOOKS_WORKERS)")
@@ -77,13 +77,6 @@ def run_render(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: 
         print(f"warning: {note}", file=stderr)
     stdout.write(format_objects(outcome.children, args.output))
     return EXIT_OK
-
-
-class PlainDumper(yaml.SafeDumper):
-    """Children share untouched template subtrees; spell them out instead of writing YAML anchors."""
-
-    def ignore_aliases(self, data: object) -> bool:
-        return True
 
 
 def format_objects(objects: list[dict], output: str) -> str:

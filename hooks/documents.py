@@ -3,7 +3,8 @@
 Accepted in every input: one object, a multi-document YAML stream, JSON, and
 ``kind: List`` (or ``NodeList``, ...) wrappers, so ``kubectl get nodes -o yaml``
 output works as is. Every problem is a :class:`DocumentError` whose message is
-one line naming the input, never a traceback.
+one line naming the input, never a traceback. :class:`PlainDumper` writes YAML
+for the same readers (``servicegroup render`` output, the generated CRDs).
 """
 
 from __future__ import annotations
@@ -17,6 +18,17 @@ import yaml
 
 STDIN = "-"
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class PlainDumper(yaml.SafeDumper):
+    """Safe YAML with every repeated subtree spelled out, never as an anchor and alias.
+
+    Children share untouched template subtrees and the CRDs share schema fragments;
+    YAML aliases for them would be valid but surprise readers, diffs and some tools.
+    """
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
 
 
 class DocumentError(ValueError):

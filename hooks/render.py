@@ -6,7 +6,10 @@ goes through the very sync function the server routes to. Grids from files
 have no uid, generation or status; the hooks do not need them. A grid with
 ``siteSource: NodeUnits`` is given the NodeUnits a NodeGroup of its key
 (without a nodeSelector) would keep for those Nodes, so it renders as in a
-cluster that has one.
+cluster that has one. Offline the renderer plays that NodeGroup, so "no
+NodeUnit for the key" can only mean that no given Node carries the key: the
+same "no units" a Nodes grid gets, reported as a note rather than as the
+cluster's advice to create a NodeGroup.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from hooks.errors import RequestError, SpecError
 from hooks.grid_kinds import GRID_KINDS, GROUP, GridKind
 from hooks.names import label_key_error
 from hooks.nodeunit import NODEUNIT_TYPE, nodeunit_children
+from hooks.sites import NO_NODEUNITS
 from hooks.units import discover_units
 
 NODES = "Node.v1"
@@ -98,6 +102,8 @@ def render_grid(item: Sourced, nodes: Mapping[str, dict], default_namespace: str
         response = kind.sync(request, RENDER_TIME)
     except (RequestError, SpecError) as err:
         raise RenderError(f"{item.where}: {label}: {err}") from None
+    if synced_reason(response) == NO_NODEUNITS:
+        return Rendered([], f"{item.where}: {label}: no children: {no_offline_nodeunits(parent)}")
     failed = not_synced(response)
     if failed:
         raise RenderError(f"{item.where}: {label}: {failed}")
@@ -118,6 +124,15 @@ def offline_nodeunits(parent: Mapping, nodes: Mapping[str, dict]) -> dict:
     return {NODEUNIT_TYPE: {c["metadata"]["name"]: c for c in children}}
 
 
+def no_offline_nodeunits(parent: Mapping) -> str:
+    """Why a NodeUnits grid has no units offline: no given Node carries its key (it has no NodeGroup to miss)."""
+    key = parent["spec"]["gridUniqKey"]  # valid: the sync hook checked the spec before looking for NodeUnits
+    return (
+        f"no given Node carries the label {key!r}, so a NodeGroup of that key would keep no NodeUnit "
+        "(in a cluster this grid would keep its existing children and report Synced=False, NoNodeUnits)"
+    )
+
+
 def with_namespace(obj: dict, default_namespace: str) -> dict:
     """The grid with ``metadata.namespace`` set (its own wins, as with ``kubectl apply -n``)."""
     meta = obj.get("metadata")
@@ -132,30 +147,38 @@ def describe(obj: Mapping) -> str:
     return f"{meta.get('namespace') or ''}/{meta.get('name') or '?'}".lstrip("/")
 
 
+def synced_reason(response: Mapping) -> str | None:
+    """The reason of a ``Synced=False`` condition in a sync answer, or None."""
+    condition = _failed_synced(response)
+    return None if condition is None else condition.get("reason")
+
+
+def _failed_synced(response: Mapping) -> Mapping | None:
+    status = response.get("status")
+    conditions = status.get("conditions") if isinstance(status, Mapping) else None
+    for cond in conditions if isinstance(conditions, list) else []:
+        if isinstance(cond, Mapping) and cond.get("type") == "Synced" and cond.get("status") == "False":
+            return cond
+    return None
+
+
 def not_synced(response: Mapping) -> str | None:
     """Why a sync answer says ``Synced=False``: the failed units and their errors, else the condition; or None.
 
     Offline there is no previous child to keep, so per-unit errors are named
     from ``status.states`` rather than with the condition's "kept" wording.
     """
-    status = response.get("status")
-    if not isinstance(status, Mapping):
+    synced = _failed_synced(response)
+    if synced is None:
         return None
-    conditions = status.get("conditions")
-    synced = [
-        c
-        for c in (conditions if isinstance(conditions, list) else [])
-        if isinstance(c, Mapping) and c.get("type") == "Synced" and c.get("status") == "False"
-    ]
-    if not synced:
-        return None
+    status = response["status"]
     states = status.get("states") if isinstance(status.get("states"), Mapping) else {}
     failed = [
         f"unit {unit}: {state['error']}"
         for unit, state in states.items()
         if isinstance(state, Mapping) and state.get("error")
     ]
-    return "; ".join(failed) if failed else f"{synced[0].get('reason')}: {synced[0].get('message')}"
+    return "; ".join(failed) if failed else f"{synced.get('reason')}: {synced.get('message')}"
 
 
 def _grid_kind(item: Sourced) -> GridKind:

@@ -32,6 +32,7 @@ from hooks.site_source import NODEUNITS_SOURCE
 from hooks.units import discover_units
 
 NODES = "Node.v1"
+NO_NODEUNITS = "NoNodeUnits"  # the Synced reason when the key has no NodeUnit at all
 
 
 class SitesUnavailable(SpecError):
@@ -65,7 +66,7 @@ def _units_from_nodeunits(sites: SiteSpec, related: Mapping) -> list[str]:
     units = {unit for obj in objects_of(related, NODEUNIT_TYPE) if (unit := unit_of_nodeunit(obj, sites.key))}
     if not units:
         raise SitesUnavailable(
-            "NoNodeUnits",
+            NO_NODEUNITS,
             f"no NodeUnit exists for gridUniqKey {sites.key!r}: create a NodeGroup for this key "
             "(every observed child is kept meanwhile)",
         )

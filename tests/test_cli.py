@@ -152,6 +152,16 @@ def test_grid_without_units_warns_and_prints_nothing(render, tmp_path, nodes_fil
     assert err.startswith("warning: ") and "DeploymentGrid shop/web" in err
 
 
+def test_nodeunits_grid_whose_key_no_node_carries_warns_like_a_nodes_grid(render, tmp_path, nodes_file):
+    """Offline the renderer plays the NodeGroup: no NodeUnit means no given Node has the key (no NodeGroup missing)."""
+    lonely = grid_doc("lonely", gridUniqKey="region", siteSource="NodeUnits")
+    fine = grid_doc("web", siteSource="NodeUnits")
+    code, out, err = render(["-f", write(tmp_path, "g.yaml", [lonely, fine]), "--nodes", nodes_file])
+    assert code == 0 and names(out) == ["web-a", "web-b"]
+    assert err.count("\n") == 1 and err.startswith("warning: ") and "DeploymentGrid shop/lonely" in err
+    assert "no given Node carries the label 'region'" in err and "create a NodeGroup" not in err
+
+
 def bad_inputs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
     """name -> (render arguments, text the single error line must contain)."""
     nodes = write(tmp_path, "nodes.yaml", node_list())
