@@ -8,7 +8,10 @@ from hooks.conditions import condition, with_transition_times
 
 
 def ready_condition(
-    units: int, ready: int, ctype: str = "Ready", no_units: str = "no node carries the grid's unit label"
+    units: int,
+    ready: int,
+    ctype: str = "Ready",
+    no_units: str = "no selected node (or NodeUnit) has a value for the grid's unit label",
 ) -> dict:
     """The summary condition over units; NodeGroups use it too, as ``AllUnitsReady``."""
     if units == 0:
@@ -23,7 +26,7 @@ def synced_condition(unit_errors: Mapping[str, str]) -> dict:
         return condition("Synced", True, "Synced", "every unit's child was rendered")
     shown = "; ".join(f"{unit}: {msg}" for unit, msg in sorted(unit_errors.items())[:10])
     more = f" (and {len(unit_errors) - 10} more)" if len(unit_errors) > 10 else ""
-    message = f"{len(unit_errors)} unit(s) kept their previous child: {shown}{more}"
+    message = f"{len(unit_errors)} unit(s) could not be rendered (an existing child is kept as it is): {shown}{more}"
     return condition("Synced", False, "UnitErrors", message)
 
 
