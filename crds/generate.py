@@ -18,6 +18,7 @@ if str(ROOT) not in sys.path:  # run as a script (sys.path[0] is crds/): use thi
 
 from hooks import GROUP  # noqa: E402
 from hooks.documents import PlainDumper  # noqa: E402
+from hooks.grid_spec import MAX_GRACE_SECONDS  # noqa: E402
 
 # A label key: optional DNS-subdomain prefix and "/", then a 1-63 character name.
 LABEL_KEY_PATTERN = (
@@ -134,6 +135,7 @@ OVERRIDES = {
 GRACE_PERIOD = {
     "type": "integer",
     "minimum": 0,
+    "maximum": MAX_GRACE_SECONDS,
     "description": "Seconds a unit's children are kept after its last node disappears (default 0: removed at once).",
 }
 

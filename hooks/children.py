@@ -77,11 +77,20 @@ def kept_child(observed: Mapping) -> dict:
             last = json.loads(recorded)
         except ValueError:
             last = None
-        if isinstance(last, dict) and isinstance(last.get("metadata"), dict):
+        if _same_object(last, observed):
             return last
     live = {k: v for k, v in observed.items() if k != "status"}
     live["metadata"] = {k: v for k, v in meta.items() if k not in SERVER_METADATA}
     return live
+
+
+def _same_object(recorded: object, observed: Mapping) -> bool:
+    """Whether a last-applied record describes ``observed`` itself (it may have been edited or copied)."""
+    if not isinstance(recorded, dict):
+        return False
+    name = mapping(recorded, "metadata").get("name")
+    same_type = all(recorded.get(k) == observed.get(k) for k in ("apiVersion", "kind"))
+    return same_type and isinstance(name, str) and name == mapping(observed, "metadata").get("name")
 
 
 def kept_children(observed: Iterable[Mapping]) -> list[dict]:
@@ -90,5 +99,9 @@ def kept_children(observed: Iterable[Mapping]) -> list[dict]:
     An object without a usable name cannot be sent back (Metacontroller could not match it), so it is left out.
     """
     named = [o for o in observed if isinstance(mapping(o, "metadata").get("name"), str)]
-    kept = [kept_child(o) for o in named]
-    return sorted(kept, key=lambda c: (str(c.get("kind", "")), str(mapping(c, "metadata").get("name", ""))))
+    return sorted((kept_child(o) for o in named), key=child_order)
+
+
+def child_order(child: Mapping) -> tuple[str, str]:
+    """Children are answered sorted by kind and name, so the same request gives the same bytes."""
+    return (str(child.get("kind", "")), str(mapping(child, "metadata").get("name", "")))

@@ -15,3 +15,11 @@ class SpecError(ValueError):
     """The grid's spec (or the part of it for one unit) cannot be rendered."""
 
     reason = "InvalidSpec"  # the Synced condition's reason when the whole grid is kept as it is
+
+
+MESSAGE_LIMIT = 300
+
+
+def brief(message: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``message`` cut to ``limit`` characters: error texts quote user data, and status must stay small."""
+    return message if len(message) <= limit else message[: limit - 3] + "..."

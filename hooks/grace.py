@@ -11,7 +11,7 @@ simply renders again, and the annotation disappears with the next apply.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
 from hooks.grid_spec import SiteSpec
@@ -20,6 +20,9 @@ from hooks.partial import TEXT, TEXT_MAP
 
 MISSING_SINCE = "superedge.io/unit-missing-since"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+NameOf = Callable[[str], str]
+"""unit -> the name of that unit's child (the grid kind's naming rule)."""
 
 GRACE_FIELDS = {"metadata": {"labels": TEXT_MAP, "annotations": {MISSING_SINCE: TEXT}}}
 """What :func:`departing_units` reads of an observed child (hooks.partial): its unit label and our mark."""
@@ -34,8 +37,14 @@ def parse_time(value: object) -> datetime | None:
         return None
 
 
-def departing_units(observed: Iterable[Mapping], key: str, live: Iterable[str], grace: int, now: str) -> dict[str, str]:
-    """Units that have an observed child but no nodes, still inside the grace period: unit -> missing since."""
+def departing_units(
+    observed: Iterable[Mapping], key: str, live: Iterable[str], grace: int, now: str, name_of: NameOf
+) -> dict[str, str]:
+    """Units that have an observed child but no nodes, still inside the grace period: unit -> missing since.
+
+    A child counts only if it is *the* child of its unit (``name_of(unit)``): a shared child that merely
+    carries the key label (say, inherited from the grid's own labels) must not conjure up a unit.
+    """
     current = parse_time(now)
     if grace <= 0 or current is None:
         return {}
@@ -44,10 +53,11 @@ def departing_units(observed: Iterable[Mapping], key: str, live: Iterable[str], 
     for child in observed:
         meta = mapping(child, "metadata")
         unit = mapping(meta, "labels").get(key)
-        if not isinstance(unit, str) or not unit or unit in live_units:
+        if not isinstance(unit, str) or not unit or unit in live_units or meta.get("name") != name_of(unit):
             continue
         recorded = mapping(meta, "annotations").get(MISSING_SINCE)
-        since = recorded if parse_time(recorded) else now
+        started = parse_time(recorded)
+        since = recorded if started is not None and started <= current else now  # nonsense restarts the clock
         if (current - parse_time(since)).total_seconds() < grace:
             out[unit] = since
     return out
@@ -67,12 +77,13 @@ def resync_after(departing: Mapping[str, str], grace: int, now: str) -> int | No
     return max(1, math.ceil(remaining))
 
 
-def with_departures(response: dict, departing: Mapping[str, str], sites: SiteSpec, now: str) -> dict:
+def with_departures(response: dict, departing: Mapping[str, str], sites: SiteSpec, now: str, name_of: NameOf) -> dict:
     """Mark the departing units' children and states, and ask for a resync at the earliest deadline."""
     if not departing:
         return response
-    key, grace = sites.key, sites.grace_seconds
-    children = [_marked(c, key, departing) for c in response["children"]]
+    grace = sites.grace_seconds
+    marks = {name_of(unit): since for unit, since in departing.items()}
+    children = [_marked(c, marks) for c in response["children"]]
     states = dict(response["status"].get("states") or {})
     for unit, since in departing.items():
         states[unit] = {**states.get(unit, {}), "removalAt": deadline(since, grace)}
@@ -85,9 +96,9 @@ def with_departures(response: dict, departing: Mapping[str, str], sites: SiteSpe
     }
 
 
-def _marked(child: dict, key: str, departing: Mapping[str, str]) -> dict:
-    unit = mapping(mapping(child, "metadata"), "labels").get(key)
-    return mark_departing(child, departing[unit]) if unit in departing else child
+def _marked(child: dict, marks: Mapping[str, str]) -> dict:
+    name = mapping(child, "metadata").get("name")
+    return mark_departing(child, marks[name]) if name in marks else child
 
 
 def mark_departing(child: dict, since: str) -> dict:

@@ -12,6 +12,8 @@ from hooks.selectors import validate_selector
 from hooks.site_source import NODES_SOURCE, parse_site_source
 
 DEFAULT_TEMPLATE_NAMES = ("", "default")
+MAX_GRACE_SECONDS = 10 * 365 * 24 * 3600
+"""Ten years: longer makes no sense, and grace deadlines must stay inside the calendar."""
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,8 @@ def _grace_seconds(spec: Mapping) -> int:
     value = spec.get("unitRemovalGracePeriodSeconds", 0)
     if value is None:
         return 0
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise SpecError("spec.unitRemovalGracePeriodSeconds must be a non-negative integer")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_GRACE_SECONDS:
+        raise SpecError(f"spec.unitRemovalGracePeriodSeconds must be an integer from 0 to {MAX_GRACE_SECONDS}")
     return value
 
 

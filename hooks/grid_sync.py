@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from hooks.children import kept_child
-from hooks.errors import SpecError
+from hooks.children import kept_child, kept_children
+from hooks.errors import SpecError, brief
 from hooks.grace import departing_units, with_departures
 from hooks.grid_spec import SiteSpec
 from hooks.grid_status import invalid_spec_status
@@ -30,6 +30,7 @@ class HasSites(Protocol):
 Spec = TypeVar("Spec", bound=HasSites)
 Parse = Callable[[object], Spec]
 Render = Callable[[dict, Spec, list[str], dict, str], dict]
+UnitName = Callable[[str, str], str]
 
 
 def customize(request: object, parse: Parse) -> dict:
@@ -46,8 +47,11 @@ def customize(request: object, parse: Parse) -> dict:
     return {"relatedResources": site_rules(sites)}
 
 
-def sync(request: object, child_type: str, parse: Parse, render: Render, now: str) -> dict:
-    """Discover the units and hand them to ``render``; keep every observed child when that is impossible."""
+def sync(request: object, child_type: str, parse: Parse, render: Render, now: str, unit_name: UnitName) -> dict:
+    """Discover the units and hand them to ``render``; keep every observed child when that is impossible.
+
+    ``unit_name(grid name, unit)`` is the kind's name for a unit's child (the grace period needs it).
+    """
     parent, children, related = sync_parts(request)
     observed = {obj["metadata"]["name"]: obj for obj in named(objects_of(children, child_type))}
     try:
@@ -55,9 +59,11 @@ def sync(request: object, child_type: str, parse: Parse, render: Render, now: st
         units = sites_from_request(spec.sites, related)
     except SpecError as err:  # an invalid spec, or no way to tell which units exist (hooks.sites)
         return keep_everything(parent, observed, err.reason, str(err), now)
-    departing = departing_units(observed.values(), spec.sites.key, units, spec.sites.grace_seconds, now)
+    grid_name = parent["metadata"]["name"]
+    name_of = lambda unit: unit_name(grid_name, unit)  # noqa: E731
+    departing = departing_units(observed.values(), spec.sites.key, units, spec.sites.grace_seconds, now, name_of)
     response = render(parent, spec, sorted([*units, *departing]), observed, now)
-    return with_departures(response, departing, spec.sites, now)
+    return with_departures(response, departing, spec.sites, now, name_of)
 
 
 @dataclass(frozen=True)
@@ -95,8 +101,10 @@ def render_per_unit(
             owners[name] = f"unit {unit!r}"
             child = kind.render(unit)
         except SpecError as err:
-            out.errors[unit] = str(err)
-            child = kept_child(seen) if seen is not None and owners.get(name) == f"unit {unit!r}" else None
+            out.errors[unit] = brief(str(err))
+            if owners.get(name) != f"unit {unit!r}":
+                seen = None  # the child of that name belongs to another unit (or another child)
+            child = kept_child(seen) if seen is not None else None
         if child is not None:
             out.desired.append(child)
         state = kind.state(seen)
@@ -106,13 +114,9 @@ def render_per_unit(
     return out
 
 
-def child_order(child: Mapping) -> tuple[str, str]:
-    return (str(child.get("kind", "")), str(child["metadata"]["name"]))
-
-
 def keep_everything(parent: Mapping, observed: Mapping, reason: str, message: str, now: str) -> dict:
-    kept = sorted((kept_child(obj) for obj in observed.values()), key=child_order)
-    return {"status": invalid_spec_status(parent.get("status"), reason, message, now), "children": kept}
+    kept = kept_children(observed.values())
+    return {"status": invalid_spec_status(parent.get("status"), reason, brief(message), now), "children": kept}
 
 
 def named(objects: list[dict]) -> list[dict]:

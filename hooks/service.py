@@ -90,9 +90,9 @@ def shared_service(parent_meta: Mapping, spec: ServiceGridSpec) -> dict:
     key = spec.sites.key
     annotations = child_annotations(parent_meta, key)
     annotations[TOPOLOGY_KEYS_ANNOTATION] = json.dumps([key])
-    return _service(
-        shared_name(parent_meta["name"]), parent_meta, child_labels(parent_meta, key, None), annotations, spec.template
-    )
+    # The shared Service belongs to no unit: a key label inherited from the grid would say otherwise.
+    labels = {k: v for k, v in child_labels(parent_meta, key, None).items() if k != key}
+    return _service(shared_name(parent_meta["name"]), parent_meta, labels, annotations, spec.template)
 
 
 def unit_service(parent_meta: Mapping, spec: ServiceGridSpec, unit: str) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hooks import grid_sync
+from hooks.children import child_order
 from hooks.grid_status import grid_status, synced_condition
 from hooks.service import (
     SERVICE_TYPE,
@@ -25,7 +26,7 @@ def customize(request: object) -> dict:
 
 def sync(request: object, now: str) -> dict:
     """The shared Service always; per-unit Services when wanted and derivable; observed ones kept on errors."""
-    return grid_sync.sync(request, SERVICE_TYPE, parse_service_spec, render_services, now)
+    return grid_sync.sync(request, SERVICE_TYPE, parse_service_spec, render_services, now, unit_service_name)
 
 
 def render_services(parent: Mapping, spec: ServiceGridSpec, units: list[str], observed: Mapping, now: str) -> dict:
@@ -47,7 +48,7 @@ def render_services(parent: Mapping, spec: ServiceGridSpec, units: list[str], ob
         )
     else:
         rendered = grid_sync.Rendered([], {unit: {"ready": shared_seen} for unit in units}, {})
-    desired = sorted([shared, *rendered.desired], key=grid_sync.child_order)
+    desired = sorted([shared, *rendered.desired], key=child_order)
     status = grid_status(
         rendered.states, synced_condition(rendered.errors), parent.get("status"), now, extra=[per_unit]
     )

@@ -8,9 +8,9 @@ from hooks.partial import TEXT, TEXT_MAP
 from hooks.selectors import matches
 
 NODE_FIELDS = {"metadata": {"name": TEXT, "labels": TEXT_MAP}}
+"""The fields of a Node that unit discovery reads (hooks.partial): keep in step with discover_units."""
 NODE_HEALTH_FIELDS = {**NODE_FIELDS, "status": {"conditions": [{"type": TEXT, "status": TEXT}]}}
 """What :func:`node_ready` reads on top of NODE_FIELDS (hooks.partial)."""
-"""The fields of a Node that unit discovery reads (hooks.partial): keep in step with discover_units."""
 
 
 def node_name(node: Mapping) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hooks import grid_sync
+from hooks.children import child_order
 from hooks.grid_spec import WorkloadSpec, parse_workload_spec, template_for
 from hooks.grid_status import grid_status, synced_condition
 from hooks.overrides import apply_overrides, unmatched_units
@@ -27,6 +28,7 @@ def sync(request: object, kind: WorkloadKind, now: str) -> dict:
         parse_workload_spec,
         lambda parent, spec, units, observed, at: render_units(parent, spec, kind, units, observed, at),
         now,
+        lambda grid_name, unit: unit_child_name(kind, grid_name, unit),
     )
 
 
@@ -44,7 +46,7 @@ def render_units(
             state=lambda seen: _unit_state(kind, seen),
         ),
     )
-    desired = sorted(rendered.desired, key=grid_sync.child_order)
+    desired = sorted(rendered.desired, key=child_order)
     status = grid_status(rendered.states, synced_condition(rendered.errors), parent.get("status"), now)
     unmatched = unmatched_units(spec.overrides, units)
     if unmatched:

@@ -102,3 +102,17 @@ def test_grace_period_through_http(client):
     later = post(client, "/deploymentgrid/sync", sync_request(parent, site_nodes(a=1), live(gone))).get_json()
     marked = {c["metadata"]["name"]: c for c in later["children"]}["web-b"]
     assert marked["metadata"]["annotations"][MISSING_SINCE] == since
+
+
+def test_grid_labelled_with_its_own_key_conjures_no_unit():
+    """The shared Service inherits the grid's labels; a `site` label there is not a departing unit."""
+    parent = service_grid_parent(unitRemovalGracePeriodSeconds=60)
+    parent["metadata"]["labels"] = {"site": "b"}
+    first = service_grid.sync(service_sync_request(parent, site_nodes(a=1)), T0)
+    again = service_grid.sync(service_sync_request(parent, site_nodes(a=1), live(first)), T30)
+    assert names(again) == ["web-svc", "web-svc-a"] and "resyncAfterSeconds" not in again
+
+
+def test_huge_grace_period_is_an_invalid_spec_not_a_crash():
+    resp = deploy_sync(grid(unitRemovalGracePeriodSeconds=10**12), site_nodes(a=1), {}, T0)
+    assert resp["status"]["conditions"][-1]["reason"] == "InvalidSpec"

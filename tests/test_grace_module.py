@@ -13,19 +13,32 @@ def child(unit, since=None):
 T0 = "2026-01-01T00:00:00Z"
 
 
+def NAME(unit):
+    return f"web-{unit}"
+
+
+def test_only_the_units_own_child_counts():
+    shared = {"metadata": {"name": "web-svc", "labels": {"site": "b"}}}
+    assert departing_units([shared], "site", [], 60, T0, NAME) == {}
+
+
+def test_a_mark_in_the_future_restarts_the_clock():
+    assert departing_units([child("a", "9999-01-01T00:00:00Z")], "site", [], 60, T0, NAME) == {"a": T0}
+
+
 def test_no_grace_means_nothing_departs():
-    assert departing_units([child("a")], "site", [], 0, T0) == {}
+    assert departing_units([child("a")], "site", [], 0, T0, NAME) == {}
 
 
 def test_first_seen_missing_now_then_counted_from_annotation():
-    assert departing_units([child("a"), child("b")], "site", ["b"], 60, T0) == {"a": T0}
+    assert departing_units([child("a"), child("b")], "site", ["b"], 60, T0, NAME) == {"a": T0}
     later = "2026-01-01T00:00:59Z"
-    assert departing_units([child("a", T0)], "site", [], 60, later) == {"a": T0}
-    assert departing_units([child("a", T0)], "site", [], 60, "2026-01-01T00:01:00Z") == {}
+    assert departing_units([child("a", T0)], "site", [], 60, later, NAME) == {"a": T0}
+    assert departing_units([child("a", T0)], "site", [], 60, "2026-01-01T00:01:00Z", NAME) == {}
 
 
 def test_unparsable_annotation_restarts_the_clock():
-    assert departing_units([child("a", "yesterday")], "site", [], 60, T0) == {"a": T0}
+    assert departing_units([child("a", "yesterday")], "site", [], 60, T0, NAME) == {"a": T0}
 
 
 def test_resync_after_earliest_deadline():

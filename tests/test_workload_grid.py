@@ -254,3 +254,24 @@ def test_vanished_unit_child_is_not_returned():
     kids = sync(sync_request(grid(), site_nodes(a=1, b=1)))["children"]
     resp = sync(sync_request(grid(), site_nodes(a=1), children_map([observed(c) for c in kids])))
     assert [c["metadata"]["name"] for c in resp["children"]] == ["web-a"]
+
+
+def test_last_applied_of_another_object_is_not_trusted():
+    """An edited or copied record must not make the hook send (and keep) a different object."""
+    desired = sync(sync_request(grid(), site_nodes(a=1)))["children"][0]
+    live = observed(desired)
+    other = {**desired, "metadata": {**desired["metadata"], "name": "web-old"}}
+    live["metadata"]["annotations"][METACONTROLLER_LAST_APPLIED] = json.dumps(other)
+    resp = sync(sync_request(grid(gridUniqKey="bad key"), site_nodes(a=1), children_map([live])))
+    assert [c["metadata"]["name"] for c in resp["children"]] == ["web-a"]
+    live["metadata"]["annotations"][METACONTROLLER_LAST_APPLIED] = json.dumps({"metadata": {}})
+    resp = sync(sync_request(grid(gridUniqKey="bad key"), site_nodes(a=1), children_map([live])))
+    assert [c["metadata"]["name"] for c in resp["children"]] == ["web-a"]
+
+
+def test_unit_error_messages_are_kept_short():
+    big = "x" * 5000
+    parent = grid(templatePool={}, templates={"a": big[:60]})
+    parent["spec"]["templates"] = {"a": big}
+    resp = sync(sync_request(parent, site_nodes(a=1)))
+    assert len(resp["status"]["states"]["a"]["error"]) <= 300
