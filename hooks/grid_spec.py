@@ -38,9 +38,14 @@ class WorkloadSpec:
     overrides: tuple[Override, ...] = ()
 
 
+MAX_SPEC_DEPTH = 100
+"""Deeper specs are refused: no Kubernetes object nests anywhere near this, and the JSON encoder stops at 254."""
+
+
 def parse_sites(spec: object) -> SiteSpec:
     if not isinstance(spec, Mapping):
         raise SpecError("spec must be an object")
+    _check_depth(spec)
     key = spec.get("gridUniqKey")
     problem = label_key_error(key)
     if problem:
@@ -48,6 +53,21 @@ def parse_sites(spec: object) -> SiteSpec:
     selector = validate_selector(spec.get("nodeSelector"), "spec.nodeSelector")
     source = parse_site_source(spec, key, selector)
     return SiteSpec(key=key, node_selector=selector, grace_seconds=_grace_seconds(spec), source=source)
+
+
+def _check_depth(spec: Mapping) -> None:
+    """Refuse absurdly nested specs up front (iteratively: recursion would hit Python's own limit)."""
+    level, depth = [spec], 1
+    while level:
+        if depth > MAX_SPEC_DEPTH:
+            raise SpecError(f"spec nests deeper than {MAX_SPEC_DEPTH} levels")
+        level = [
+            v
+            for node in level
+            for v in (node.values() if isinstance(node, dict) else node)
+            if isinstance(v, dict | list)
+        ]
+        depth += 1
 
 
 def _grace_seconds(spec: Mapping) -> int:

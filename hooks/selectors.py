@@ -51,8 +51,8 @@ def _check_expression(expr: object, field: str) -> dict:
     if op not in OPERATORS:
         raise SpecError(f"{field}.operator must be one of {', '.join(OPERATORS)}")
     if op in ("In", "NotIn"):
-        if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
-            raise SpecError(f"{field}.values must be a non-empty list of strings for {op}")
+        if not isinstance(values, list) or not values or not all(is_label_value(v) for v in values):
+            raise SpecError(f"{field}.values must be a non-empty list of label values for {op}")
         return {"key": key, "operator": op, "values": list(values)}
     if values:
         raise SpecError(f"{field}.values must be empty for {op}")

@@ -442,3 +442,9 @@ class TestUnmatchedUnits:
 
     def test_helper(self):
         assert unmatched_units(parse_overrides([{"units": ["x", "a"]}, {}]), ["a", "b"]) == ["x"]
+
+
+@pytest.mark.parametrize("value", [None, {"a": None}, [1, None]])
+def test_patch_values_may_not_hold_null(value):
+    with pytest.raises(SpecError, match="null"):
+        parse_overrides([{"patch": [{"op": "add", "path": "/metadata/labels/x", "value": value}]}])

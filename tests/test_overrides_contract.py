@@ -67,7 +67,7 @@ def test_patch_failing_in_one_unit_is_200_keeping_that_child(client):
 
 def test_hostile_patch_value_types_never_cause_5xx(client):
     hostile = [
-        {"op": "replace", "path": "/spec", "value": None},
+        {"op": "replace", "path": "/spec", "value": 5},
         {"op": "replace", "path": "/metadata", "value": [1, 2]},
         {"op": "add", "path": "/spec/selector", "value": "x"},
         {"op": "add", "path": "/spec/template/spec/nodeSelector", "value": 7},

@@ -58,3 +58,8 @@ def test_with_key_exists_adds_requirement_without_changing_input():
     out = with_key_exists(sel, "site")
     assert out == {"matchLabels": {"a": "b"}, "matchExpressions": [{"key": "site", "operator": "Exists"}]}
     assert sel == {"matchLabels": {"a": "b"}}
+
+
+def test_in_values_must_be_label_values():
+    with pytest.raises(SpecError, match="label values"):
+        validate_selector({"matchExpressions": [{"key": "site", "operator": "In", "values": ["a b"]}]}, "s")

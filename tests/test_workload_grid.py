@@ -275,3 +275,14 @@ def test_unit_error_messages_are_kept_short():
     parent["spec"]["templates"] = {"a": big}
     resp = sync(sync_request(parent, site_nodes(a=1)))
     assert len(resp["status"]["states"]["a"]["error"]) <= 300
+
+
+def test_absurdly_deep_spec_is_invalid_not_a_crash():
+    deep = cur = {}
+    for _ in range(300):
+        cur["x"] = {}
+        cur = cur["x"]
+    tmpl = deployment_spec()
+    tmpl["template"]["spec"]["affinity"] = deep
+    resp = sync(sync_request(grid(template=tmpl), site_nodes(a=1)))
+    assert resp["children"] == [] and "deeper than" in resp["status"]["conditions"][-1]["message"]
