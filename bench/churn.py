@@ -34,7 +34,7 @@ from hooks.children import METACONTROLLER_LAST_APPLIED
 from hooks.nodeunit import NODEUNIT_TYPE
 from hooks.selectors import matches
 from hooks.workload import STATEFULSET, WorkloadKind
-from hooks.workload_readiness import GRID_KINDS, grid_type_key
+from hooks.workload_readiness import WORKLOAD_GRID_KINDS, grid_type_key
 
 KEY = "site"
 HEARTBEAT = "2026-01-01T00:05:00Z"
@@ -109,7 +109,7 @@ def workload_status(kind: WorkloadKind) -> dict:
 
 
 def grid_parent(index: int, source: str) -> tuple[WorkloadKind, dict]:
-    kind = GRID_KINDS[index % len(GRID_KINDS)]
+    kind = WORKLOAD_GRID_KINDS[index % len(WORKLOAD_GRID_KINDS)]
     template = {
         "replicas": 2,
         "selector": {"matchLabels": {"app": f"svc-{index}"}},
@@ -156,7 +156,7 @@ def build_grids(count: int, source: str, nodes: dict, nodeunits: dict) -> list[t
 def nodegroup_request(nodes: dict, grids: list[dict], nodeunits: dict) -> dict:
     parent = {"apiVersion": API_VERSION, "kind": "NodeGroup", "metadata": {"name": "sites", "uid": "ng"}}
     parent["spec"] = {"gridUniqKey": KEY}
-    related: dict = {"Node.v1": nodes, **{grid_type_key(k): {} for k in GRID_KINDS}}
+    related: dict = {"Node.v1": nodes, **{grid_type_key(k): {} for k in WORKLOAD_GRID_KINDS}}
     for grid in grids:
         meta = grid["metadata"]
         related[f"{grid['kind']}.{API_VERSION}"][f"{meta['namespace']}/{meta['name']}"] = grid

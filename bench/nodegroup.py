@@ -19,7 +19,7 @@ import orjson
 
 from hooks import nodegroup
 from hooks.app import create_app
-from hooks.workload_readiness import GRID_KINDS, grid_type_key
+from hooks.workload_readiness import WORKLOAD_GRID_KINDS, grid_type_key
 
 STAMP = "2026-01-01T00:00:00Z"
 
@@ -106,7 +106,7 @@ def bench_node(name: str, unit: str, ready: bool) -> dict:
 
 def bench_grid(index: int, grids: int, units: list[str], rollout: bool) -> dict:
     """A grid whose status covers every unit: in steady state one unit in 50 has this or another grid not ready."""
-    kind = GRID_KINDS[index % len(GRID_KINDS)]
+    kind = WORKLOAD_GRID_KINDS[index % len(WORKLOAD_GRID_KINDS)]
     states = {}
     for i, unit in enumerate(units):
         ok = not rollout and not (i % 50 == 0 and (i // 50) % grids == index)
@@ -138,7 +138,7 @@ def build_request(units: int, per_unit: int, grids: int, rollout: bool) -> dict:
         for n in range(per_unit):
             name = f"edge-{u:04d}-{n}"
             nodes[name] = bench_node(name, unit, ready=(u * per_unit + n) % 20 != 0)
-    related: dict = {"Node.v1": nodes, **{grid_type_key(k): {} for k in GRID_KINDS}}
+    related: dict = {"Node.v1": nodes, **{grid_type_key(k): {} for k in WORKLOAD_GRID_KINDS}}
     for g in range(grids):
         grid = bench_grid(g, grids, names, rollout)
         related[f"{grid['kind']}.superedge.io/v1"][f"{grid['metadata']['namespace']}/{grid['metadata']['name']}"] = grid

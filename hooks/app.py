@@ -60,8 +60,13 @@ def error_response(status: int, message: str) -> Response:
 
 
 def max_request_bytes() -> int:
-    raw = os.environ.get("HOOKS_MAX_REQUEST_BYTES", "")
-    return int(raw) if raw.isdigit() else DEFAULT_MAX_REQUEST_BYTES
+    """HOOKS_MAX_REQUEST_BYTES, or the default; a malformed value stops the server with a clear message."""
+    raw = os.environ.get("HOOKS_MAX_REQUEST_BYTES", "").strip()
+    if not raw:
+        return DEFAULT_MAX_REQUEST_BYTES
+    if not raw.isdigit() or int(raw) == 0:
+        raise ValueError(f"HOOKS_MAX_REQUEST_BYTES must be a positive number of bytes, got {raw!r}")
+    return int(raw)
 
 
 def read_body(limit: int) -> bytes | bytearray:

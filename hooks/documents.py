@@ -20,6 +20,16 @@ STDIN = "-"
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML as Kubernetes reads it: an unquoted date stays a string (kubectl accepts ``built: 2024-01-01``)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class PlainDumper(yaml.SafeDumper):
     """Safe YAML with every repeated subtree spelled out, never as an anchor and alias.
 
@@ -95,15 +105,17 @@ def parse_objects(text: str, name: str) -> list[Sourced]:
 
 
 def _documents(text: str, name: str) -> list[object]:
-    if text.lstrip().startswith(("{", "[")):
-        try:
-            return [json.loads(text)]
-        except ValueError:
-            pass  # flow-style YAML also starts with "{": let the YAML parser decide and explain
     try:
-        return list(yaml.safe_load_all(text))
+        if text.lstrip().startswith(("{", "[")):
+            try:
+                return [json.loads(text)]
+            except ValueError:
+                pass  # flow-style YAML also starts with "{": let the YAML parser decide and explain
+        return list(yaml.load_all(text, Loader=_Loader))
     except yaml.YAMLError as err:
         raise DocumentError(f"{name}: not valid YAML or JSON: {_yaml_problem(err)}") from None
+    except RecursionError:
+        raise DocumentError(f"{name}: nested too deeply to read") from None
 
 
 def _yaml_problem(err: yaml.YAMLError) -> str:

@@ -19,7 +19,6 @@ from hooks.grace import departing_units, with_departures
 from hooks.grid_spec import SiteSpec
 from hooks.grid_status import invalid_spec_status
 from hooks.request import objects_of, parent_of, sync_parts
-from hooks.sites import NODES as NODES  # re-exported: grid kinds name the Node list through this module
 from hooks.sites import site_rules, sites_from_request
 
 

@@ -27,7 +27,6 @@ workers = int(os.environ.get("HOOKS_WORKERS", "2"))
 worker_class = "sync"
 timeout = int(os.environ.get("HOOKS_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("HOOKS_GRACEFUL_TIMEOUT", "20"))
-keepalive = 5
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("HOOKS_LOG_LEVEL", "info").lower()

@@ -20,11 +20,9 @@ from hooks.grid_status import invalid_spec_status
 from hooks.nodegroup_status import nodegroup_status, unit_entry
 from hooks.nodeunit import NODEUNIT_TYPE, nodeunit_children
 from hooks.request import objects_of, parent_of, sync_parts
-from hooks.selectors import with_key_exists
-from hooks.units import group_by_unit, node_name
-from hooks.workload_readiness import GRID_KINDS, grid_resource, grid_type_key, grids_of_key, workloads_by_unit
-
-NODES = "Node.v1"
+from hooks.sites import node_rule
+from hooks.units import NODES, group_by_unit, node_name
+from hooks.workload_readiness import WORKLOAD_GRID_KINDS, grid_resource, grid_type_key, grids_of_key, workloads_by_unit
 
 
 def customize(request: object) -> dict:
@@ -40,9 +38,10 @@ def customize(request: object) -> dict:
         sites = parse_sites(parent.get("spec"))
     except SpecError:
         return {"relatedResources": []}
-    nodes = {"apiVersion": "v1", "resource": "nodes", "labelSelector": with_key_exists(sites.node_selector, sites.key)}
-    grids = [{"apiVersion": API_VERSION, "resource": grid_resource(k), "labelSelector": {}} for k in GRID_KINDS]
-    return {"relatedResources": [nodes, *grids]}
+    grids = [
+        {"apiVersion": API_VERSION, "resource": grid_resource(k), "labelSelector": {}} for k in WORKLOAD_GRID_KINDS
+    ]
+    return {"relatedResources": [node_rule(sites), *grids]}
 
 
 def sync(request: object, now: str) -> dict:
@@ -79,7 +78,7 @@ def _missing_related(related: Mapping) -> tuple[str, str] | None:
     """
     if NODES not in related:
         return "NodesNotObserved", "the request carried no Node list"
-    absent = [grid_type_key(k) for k in GRID_KINDS if grid_type_key(k) not in related]
+    absent = [grid_type_key(k) for k in WORKLOAD_GRID_KINDS if grid_type_key(k) not in related]
     if absent:
         return "GridsNotObserved", f"the request carried no {' or '.join(absent)} list"
     return None

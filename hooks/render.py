@@ -23,9 +23,8 @@ from hooks.grid_kinds import GRID_KINDS, GROUP, GridKind
 from hooks.names import label_key_error
 from hooks.nodeunit import NODEUNIT_TYPE, nodeunit_children
 from hooks.sites import NO_NODEUNITS
-from hooks.units import discover_units
+from hooks.units import NODES, discover_units
 
-NODES = "Node.v1"
 # Status is not printed, so the clock is irrelevant; a fixed one keeps the output reproducible.
 RENDER_TIME = "1970-01-01T00:00:00Z"
 
@@ -48,7 +47,8 @@ def node_map(nodes: Iterable[Sourced]) -> dict[str, dict]:
     for item in nodes:
         if item.obj.get("kind") != "Node":
             raise RenderError(f"{item.where}: expected a Node, found {_kind_of(item.obj)}")
-        name = (item.obj.get("metadata") or {}).get("name")
+        meta = item.obj.get("metadata")
+        name = meta.get("name") if isinstance(meta, dict) else None
         if not isinstance(name, str) or not name:
             raise RenderError(f"{item.where}: Node without metadata.name")
         found[name] = item.obj

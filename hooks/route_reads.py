@@ -7,13 +7,13 @@ fields; tests/test_fast_decode.py compares its answers with those of a full deco
 from __future__ import annotations
 
 from hooks.grace import GRACE_FIELDS
+from hooks.grid_kinds import sync_route
 from hooks.nodeunit import NODEUNIT_TYPE
 from hooks.partial import ANY, TEXT, RequestReads, merge_shapes
 from hooks.service_grid import SERVICE_TYPE
-from hooks.units import NODE_FIELDS, NODE_HEALTH_FIELDS
+from hooks.units import NODE_FIELDS, NODE_HEALTH_FIELDS, NODES
 from hooks.workload import DEPLOYMENT, OBSERVED_FIELDS, STATEFULSET, WorkloadKind
-from hooks.workload_grid import NODES
-from hooks.workload_readiness import GRID_KINDS, grid_type_key
+from hooks.workload_readiness import WORKLOAD_GRID_KINDS, grid_type_key
 
 
 def workload_sync_reads(kind: WorkloadKind) -> RequestReads:
@@ -32,14 +32,14 @@ def service_sync_reads() -> RequestReads:
 
 def nodegroup_sync_reads() -> RequestReads:
     """What nodegroup.sync reads: Node names, labels and Ready condition; grids and NodeUnits whole (few)."""
-    grids = {grid_type_key(kind): ANY for kind in GRID_KINDS}
+    grids = {grid_type_key(kind): ANY for kind in WORKLOAD_GRID_KINDS}
     return RequestReads(children={NODEUNIT_TYPE: ANY}, related={NODES: NODE_HEALTH_FIELDS, **grids})
 
 
 def route_reads() -> dict[str, RequestReads]:
     return {
-        "/deploymentgrid/sync": workload_sync_reads(DEPLOYMENT),
-        "/statefulsetgrid/sync": workload_sync_reads(STATEFULSET),
-        "/servicegrid/sync": service_sync_reads(),
+        sync_route("DeploymentGrid"): workload_sync_reads(DEPLOYMENT),
+        sync_route("StatefulSetGrid"): workload_sync_reads(STATEFULSET),
+        sync_route("ServiceGrid"): service_sync_reads(),
         "/nodegroup/sync": nodegroup_sync_reads(),
     }

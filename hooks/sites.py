@@ -29,9 +29,8 @@ from hooks.nodeunit import NODEUNIT_TYPE, nodeunit_rule, unit_of_nodeunit
 from hooks.request import objects_of
 from hooks.selectors import matches, with_key_exists
 from hooks.site_source import NODEUNITS_SOURCE
-from hooks.units import discover_units
+from hooks.units import NODES, discover_units
 
-NODES = "Node.v1"
 NO_NODEUNITS = "NoNodeUnits"  # the Synced reason when the key has no NodeUnit at all
 
 
@@ -47,8 +46,12 @@ def site_rules(sites: SiteSpec) -> list[dict]:
     """The customize hook's ``relatedResources`` for these sites (depends only on the spec)."""
     if sites.source == NODEUNITS_SOURCE:
         return [nodeunit_rule(sites.key)]
-    selector = with_key_exists(sites.node_selector, sites.key)
-    return [{"apiVersion": "v1", "resource": "nodes", "labelSelector": selector}]
+    return [node_rule(sites)]
+
+
+def node_rule(sites: SiteSpec) -> dict:
+    """The Nodes that carry the key and pass the nodeSelector (narrow: every change of one resyncs the parent)."""
+    return {"apiVersion": "v1", "resource": "nodes", "labelSelector": with_key_exists(sites.node_selector, sites.key)}
 
 
 def sites_from_request(sites: SiteSpec, related: Mapping) -> list[str]:

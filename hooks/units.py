@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from hooks.partial import TEXT, TEXT_MAP
 from hooks.selectors import matches
 
+NODES = "Node.v1"
+"""The key of the Node list in a v2 request's ``related`` map."""
 NODE_FIELDS = {"metadata": {"name": TEXT, "labels": TEXT_MAP}}
 """The fields of a Node that unit discovery reads (hooks.partial): keep in step with discover_units."""
 NODE_HEALTH_FIELDS = {**NODE_FIELDS, "status": {"conditions": [{"type": TEXT, "status": TEXT}]}}

@@ -12,8 +12,6 @@ from hooks.overrides import apply_overrides, unmatched_units
 from hooks.workload import WorkloadKind, base_child, is_ready, pin_to_unit, status_figures, unit_child_name
 from hooks.workload_checks import check_workload
 
-NODES = grid_sync.NODES
-
 
 def customize(request: object, kind: WorkloadKind) -> dict:
     """The Nodes that carry the grid's key (see :func:`hooks.grid_sync.customize`)."""

@@ -17,7 +17,7 @@ from hooks.request import objects_of
 from hooks.selectors import matches, validate_selector
 from hooks.workload import DEPLOYMENT, STATEFULSET, WorkloadKind
 
-GRID_KINDS: tuple[WorkloadKind, ...] = (DEPLOYMENT, STATEFULSET)
+WORKLOAD_GRID_KINDS: tuple[WorkloadKind, ...] = (DEPLOYMENT, STATEFULSET)
 
 
 def grid_type_key(kind: WorkloadKind) -> str:
@@ -55,7 +55,7 @@ def grids_of_key(related: Mapping, key: str) -> list[GridView]:
     skipped: one odd grid must not hide every site's health.
     """
     views = []
-    for kind in GRID_KINDS:
+    for kind in WORKLOAD_GRID_KINDS:
         for grid in objects_of(related, grid_type_key(kind)):
             view = _view(grid, kind, key)
             if view is not None:

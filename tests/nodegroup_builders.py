@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 from hooks.nodeunit import NODEUNIT_TYPE
-from hooks.workload_readiness import GRID_KINDS, grid_type_key
+from hooks.workload_readiness import WORKLOAD_GRID_KINDS, grid_type_key
 
 NODE_TYPE = "Node.v1"
 
@@ -73,7 +73,7 @@ def ng_request(parent: dict, nodes: dict, grids: list[dict] = (), nodeunits: dic
     ``nodeunits`` are the observed children (cluster-scoped, so keyed by name).
     """
     related: dict = {NODE_TYPE: copy.deepcopy(nodes)}
-    for kind in GRID_KINDS:
+    for kind in WORKLOAD_GRID_KINDS:
         related[grid_type_key(kind)] = {}
     for grid in grids:
         meta = grid["metadata"]

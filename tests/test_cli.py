@@ -201,6 +201,11 @@ def bad_inputs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
         "stdin twice": (["-f", "-", "--nodes", "-"], "only once"),
         "empty grid file": (["-f", write(tmp_path, "empty.yaml", "---\n"), "--nodes", nodes], "no objects found"),
         "empty directory": (["-f", str(_empty_dir(tmp_path)), "--nodes", nodes], "holds no"),
+        "node metadata not an object": (
+            ["-f", good, "--nodes", write(tmp_path, "n.yaml", {"apiVersion": "v1", "kind": "Node", "metadata": [1]})],
+            "Node without metadata.name",
+        ),
+        "deeply nested json": (["-f", write(tmp_path, "deep.json", "[" * 100000), "--nodes", nodes], "nested too"),
     }
 
 
@@ -225,6 +230,8 @@ BAD = [
     "stdin twice",
     "empty grid file",
     "empty directory",
+    "node metadata not an object",
+    "deeply nested json",
 ]
 
 
@@ -290,3 +297,11 @@ def test_console_entry_point_error_as_a_subprocess(tmp_path):
     )
     assert proc.returncode == 1 and proc.stdout == ""
     assert proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
+
+
+def test_unquoted_dates_stay_strings_as_in_kubectl(render, tmp_path, nodes_file):
+    doc = grid_doc()
+    text = yaml.safe_dump(doc).replace("metadata:\n", "metadata:\n  annotations:\n    built: 2024-01-01\n", 1)
+    code, out, err = render(["-f", write(tmp_path, "dated.yaml", text), "--nodes", nodes_file])
+    assert code == 0, err
+    assert "built: '2024-01-01'" in out

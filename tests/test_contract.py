@@ -94,3 +94,12 @@ def test_internal_error_is_500_json_and_logged(client, monkeypatch, caplog):
     resp = post(client, "/deploymentgrid/sync", sync_request(grid(), site_nodes(a=1)))
     assert resp.status_code == 500 and "error" in resp.get_json()
     assert "shop/web" in caplog.text
+
+
+@pytest.mark.parametrize("raw", ["lots", "-5", "0", "1e6"])
+def test_malformed_size_limit_stops_the_server(monkeypatch, raw):
+    from hooks.app import create_app
+
+    monkeypatch.setenv("HOOKS_MAX_REQUEST_BYTES", raw)
+    with pytest.raises(ValueError, match="HOOKS_MAX_REQUEST_BYTES"):
+        create_app()
