@@ -78,11 +78,11 @@ def suffixed_name(base: str, suffix: str, max_len: int = NAME_MAX) -> str:
     return hashed_name(natural, base, max_len)
 
 
-def hashed_name(natural: str, unit: str, max_len: int = NAME_MAX) -> str:
-    """Readable prefix of ``natural`` plus ``-`` and the first hex digits of sha256(unit)."""
+def hashed_name(natural: str, hash_source: str, max_len: int = NAME_MAX) -> str:
+    """Readable prefix of ``natural`` plus ``-`` and the first hex digits of sha256(hash_source)."""
     prefix = sanitize(natural)[: max_len - HASH_LEN - 1].strip("-")
     prefix = prefix.lstrip("0123456789-")
-    suffix = unit_hash(unit)
+    suffix = unit_hash(hash_source)
     return f"{prefix}-{suffix}" if prefix else f"u-{suffix}"
 
 

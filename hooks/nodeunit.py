@@ -86,9 +86,10 @@ def nodeunit_children(
 ) -> tuple[list[dict], dict[str, str]]:
     """One NodeUnit per unit (unit -> sorted node names), sorted by name, and the units that got none.
 
-    Distinct units get distinct names except in a hash collision of the
-    fallback; then the later unit (in sorted order) gets no NodeUnit and is
-    reported, rather than two units sharing, and overwriting, one object.
+    Two units of one NodeGroup can still map to one name (a natural name equal
+    to another unit's hashed fallback, or a hash collision); then the later
+    unit (in sorted order) gets no NodeUnit and is reported, rather than two
+    units sharing, and overwriting, one object.
     """
     children: list[dict] = []
     owners: dict[str, str] = {}

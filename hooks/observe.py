@@ -4,8 +4,9 @@ The pure hooks stay unaware of it: :func:`observed_view` wraps the hook to note
 what it was asked (parent namespace/name) and answered (units, children,
 ``Synced=False``), and wraps the view to time it and read the HTTP status.
 Reading those facts is best effort on plain dicts; anything unexpected is
-simply left out. Observing must never change an answer, so a failure here is
-logged and swallowed.
+simply left out. Recording metrics and the log line after the answer is
+guarded (a failure there is logged and swallowed); reading the facts runs
+inside the hook call and is written so as not to raise.
 """
 
 from __future__ import annotations

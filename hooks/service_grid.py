@@ -20,7 +20,7 @@ from hooks.service import (
 
 
 def customize(request: object) -> dict:
-    """The Nodes that carry the grid's key (see :func:`hooks.grid_sync.customize`)."""
+    """The grid's sites: Nodes or NodeUnits of its key (see :func:`hooks.grid_sync.customize`)."""
     return grid_sync.customize(request, parse_service_spec)
 
 

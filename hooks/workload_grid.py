@@ -14,7 +14,10 @@ from hooks.workload_checks import check_workload
 
 
 def customize(request: object, kind: WorkloadKind) -> dict:
-    """The Nodes that carry the grid's key (see :func:`hooks.grid_sync.customize`)."""
+    """The grid's sites: Nodes or NodeUnits of its key (see :func:`hooks.grid_sync.customize`).
+
+    Both workload kinds ask the same; ``kind`` keeps the signature alike to :func:`sync`.
+    """
     return grid_sync.customize(request, parse_workload_spec)
 
 
