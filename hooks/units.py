@@ -17,7 +17,7 @@ NODE_HEALTH_FIELDS = {**NODE_FIELDS, "status": {"conditions": [{"type": TEXT, "s
 
 def node_name(node: Mapping) -> str:
     meta = node.get("metadata")
-    name = meta.get("name") if isinstance(meta, Mapping) else None
+    name = meta.get("name") if isinstance(meta, dict) else None
     return name if isinstance(name, str) else ""
 
 
@@ -26,11 +26,12 @@ def unit_of(node: object, key: str, selector: Mapping) -> str | None:
 
     Nodes without the key, with an empty value, or outside ``selector`` are in
     no unit. Malformed node entries are in none either rather than failing the
-    whole answer, since one odd Node must not stop every site.
+    whole answer, since one odd Node must not stop every site. (Plain ``dict``
+    checks, not ``Mapping``: this runs for every Node and JSON gives dicts.)
     """
-    meta = node.get("metadata") if isinstance(node, Mapping) else None
-    labels = meta.get("labels") if isinstance(meta, Mapping) else None
-    if not isinstance(labels, Mapping):
+    meta = node.get("metadata") if isinstance(node, dict) else None
+    labels = meta.get("labels") if isinstance(meta, dict) else None
+    if not isinstance(labels, dict):
         return None
     unit = labels.get(key)
     if not isinstance(unit, str) or not unit or not matches(selector, labels):
