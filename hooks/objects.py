@@ -31,3 +31,21 @@ def integer(obj: Mapping, key: str, default: int | None = None) -> int | None:
 def string_map(obj: Mapping, key: str) -> dict[str, str]:
     """The string-valued entries of a label/annotation-like map."""
     return {k: v for k, v in mapping(obj, key).items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def holds_null(value: object) -> bool:
+    """Whether ``value`` is or contains a JSON null.
+
+    The API server drops nulls from what it stores, so a desired object holding one never equals the live
+    object and Metacontroller would update it on every sync (DESIGN 5.10).
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if item is None:
+            return True
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False

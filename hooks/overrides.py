@@ -22,6 +22,7 @@ import orjson
 from hooks.errors import SpecError
 from hooks.images import image_error
 from hooks.names import DNS1123_LABEL, is_label_value
+from hooks.objects import holds_null
 
 UNIT_PLACEHOLDER = "{{unit}}"
 OPS = ("add", "remove", "replace", "move", "copy", "test")
@@ -122,24 +123,11 @@ def _parse_operation(op: object, where: str) -> dict:
     if name in ("add", "replace", "test"):
         if "value" not in op:
             raise SpecError(f"{where}: a {name} operation needs a 'value'")
-        if name != "test" and _holds_null(op["value"]):
+        if name != "test" and holds_null(op["value"]):
             # The API server drops nulls, so the child would never match what we send: an endless update loop.
             raise SpecError(f"{where}.value must not be or contain null (use a remove operation instead)")
         checked["value"] = op["value"]
     return checked
-
-
-def _holds_null(value: object) -> bool:
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if item is None:
-            return True
-        if isinstance(item, dict):
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return False
 
 
 def _pointer(path: object, where: str) -> str:

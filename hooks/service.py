@@ -19,6 +19,7 @@ from hooks.conditions import condition
 from hooks.errors import SpecError
 from hooks.grid_spec import SiteSpec, parse_sites
 from hooks.names import child_name, is_label_value, label_key_error, suffixed_name
+from hooks.objects import holds_null
 
 SERVICE_TYPE = "Service.v1"
 SHARED_SUFFIX = "svc"
@@ -55,11 +56,45 @@ def parse_service_spec(spec: object) -> ServiceGridSpec:
     template = spec.get("template")
     if not isinstance(template, dict):
         raise SpecError("spec.template must be an object (a Service spec)")
-    _check_selector(template.get("selector"))
+    _check_template(template)
     per_unit = spec.get("perUnitServices", True)
     if not isinstance(per_unit, bool):
         raise SpecError("spec.perUnitServices must be true or false")
     return ServiceGridSpec(sites, template, per_unit)
+
+
+SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+
+
+def _check_template(template: dict) -> None:
+    """What the API server would refuse, or silently change, reported as an invalid spec instead."""
+    if holds_null(template):
+        raise SpecError("spec.template must not hold null values (the API server drops them)")
+    service_type = template.get("type", "ClusterIP")
+    if service_type not in SERVICE_TYPES:
+        raise SpecError(f"spec.template.type must be one of {', '.join(SERVICE_TYPES)}, got {service_type!r}")
+    _check_selector(template.get("selector"))
+    _check_ports(template.get("ports"))
+
+
+def _check_ports(ports: object) -> None:
+    if ports is None:
+        return
+    if not isinstance(ports, list):
+        raise SpecError("spec.template.ports must be a list")
+    for i, port in enumerate(ports):
+        where = f"spec.template.ports[{i}]"
+        if not isinstance(port, dict):
+            raise SpecError(f"{where} must be an object")
+        number = port.get("port")
+        if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= 65535:
+            raise SpecError(f"{where}.port must be an integer from 1 to 65535, got {number!r}")
+        if port.get("protocol", "TCP") not in PROTOCOLS:
+            raise SpecError(f"{where}.protocol must be one of {', '.join(PROTOCOLS)}")
+        target = port.get("targetPort", number)
+        if not isinstance(target, int | str) or isinstance(target, bool):
+            raise SpecError(f"{where}.targetPort must be a port number or name")
 
 
 def _check_selector(selector: object) -> None:

@@ -275,3 +275,25 @@ def test_vanished_unit_loses_its_service_and_the_shared_one_stays():
 def test_same_request_same_answer():
     req = service_sync_request(sg(), site_nodes(a=1, b=2, c=1))
     assert json.dumps(sync(req), sort_keys=True) == json.dumps(sync(copy.deepcopy(req)), sort_keys=True)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"selector": None}, "null"),
+        ({"type": "Bogus"}, "spec.template.type"),
+        ({"ports": "80"}, "ports must be a list"),
+        ({"ports": [{"port": 0}]}, "ports[0].port"),
+        ({"ports": [{"port": 80, "protocol": "HTTP"}]}, "ports[0].protocol"),
+        ({"ports": [{"port": 80, "targetPort": 1.5}]}, "ports[0].targetPort"),
+    ],
+)
+def test_template_the_api_server_would_refuse_is_an_invalid_spec(change, expected):
+    first = sync(service_sync_request(sg(), site_nodes(a=1)))
+    broken = sg(template={**service_spec(), **change})
+    resp = sync(
+        service_sync_request(broken, site_nodes(a=1), children_map([observed_service(c) for c in first["children"]]))
+    )
+    assert sorted(c["metadata"]["name"] for c in resp["children"]) == ["web-svc", "web-svc-a"]
+    synced = {c["type"]: c for c in resp["status"]["conditions"]}["Synced"]
+    assert synced["reason"] == "InvalidSpec" and expected in synced["message"]
