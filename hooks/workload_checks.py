@@ -35,7 +35,25 @@ class Invalid(Exception):
         super().__init__(f"{path}: {problem}")
 
 
-def check_workload(child: Mapping) -> None:
+class CheckedContainers:
+    """Container lists already found well-formed during one sync.
+
+    Units share the template's container lists unless an override changes them (children are built by path
+    copying), so each distinct list is checked once rather than once per unit. The lists themselves are held
+    here, so their ids cannot be reused by other objects while this record lives.
+    """
+
+    def __init__(self) -> None:
+        self._lists: dict[tuple[int, int], tuple[object, object]] = {}
+
+    def seen(self, init: object, containers: object) -> bool:
+        return (id(init), id(containers)) in self._lists
+
+    def add(self, init: object, containers: object) -> None:
+        self._lists[(id(init), id(containers))] = (init, containers)
+
+
+def check_workload(child: Mapping, checked: CheckedContainers | None = None) -> None:
     """Raise SpecError naming the first problem that makes ``child`` not a well-formed workload."""
     try:
         _check_top_level(child)
@@ -43,7 +61,7 @@ def check_workload(child: Mapping) -> None:
         spec = child["spec"]
         _check_counts(spec)
         pod = _object(spec.get("template"), "spec.template")
-        pod_labels = _check_pod_template(pod)
+        pod_labels = _check_pod_template(pod, checked or CheckedContainers())
         _check_selector(spec.get("selector"), pod_labels)
         if child.get("kind") == "StatefulSet":
             _check_statefulset(spec)
@@ -129,7 +147,7 @@ def _check_selector(selector: object, pod_labels: Mapping) -> None:
         raise Invalid("spec.selector", "does not match the pod template's labels")
 
 
-def _check_pod_template(pod: Mapping) -> dict:
+def _check_pod_template(pod: Mapping, checked: CheckedContainers) -> dict:
     """Check the pod template; return its labels (the selector must match them)."""
     meta = _object(pod.get("metadata") or {}, "spec.template.metadata")
     labels = _check_labels(meta.get("labels"), "spec.template.metadata.labels")
@@ -138,6 +156,17 @@ def _check_pod_template(pod: Mapping) -> dict:
     containers = pod_spec.get("containers")
     if not isinstance(containers, list) or not containers:
         raise Invalid("spec.template.spec.containers", "must be a non-empty list")
+    init = pod_spec.get("initContainers")
+    if not checked.seen(init, containers):
+        _check_containers(pod_spec)
+        checked.add(init, containers)
+    node_selector = pod_spec.get("nodeSelector")
+    if node_selector is not None and not all(isinstance(v, str) for v in node_selector.values()):
+        raise Invalid("spec.template.spec.nodeSelector", "values must be strings")
+    return labels
+
+
+def _check_containers(pod_spec: Mapping) -> None:
     names: set[str] = set()
     for list_name in ("initContainers", "containers"):
         items = pod_spec.get(list_name)
@@ -147,10 +176,6 @@ def _check_pod_template(pod: Mapping) -> dict:
             raise Invalid(f"spec.template.spec.{list_name}", "must be a list")
         for i, container in enumerate(items):
             _check_container(container, f"spec.template.spec.{list_name}[{i}]", names)
-    node_selector = pod_spec.get("nodeSelector")
-    if node_selector is not None and not all(isinstance(v, str) for v in node_selector.values()):
-        raise Invalid("spec.template.spec.nodeSelector", "values must be strings")
-    return labels
 
 
 def _check_container(container: object, where: str, names: set[str]) -> None:

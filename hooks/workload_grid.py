@@ -10,7 +10,7 @@ from hooks.grid_spec import WorkloadSpec, parse_workload_spec, template_for
 from hooks.grid_status import grid_status, synced_condition
 from hooks.overrides import apply_overrides, unmatched_units
 from hooks.workload import WorkloadKind, base_child, is_ready, pin_to_unit, status_figures, unit_child_name
-from hooks.workload_checks import check_workload
+from hooks.workload_checks import CheckedContainers, check_workload
 
 
 def customize(request: object, kind: WorkloadKind) -> dict:
@@ -38,12 +38,13 @@ def render_units(
 ) -> dict:
     """Render every unit; a unit that fails keeps its observed child and is named in status."""
     meta = parent["metadata"]
+    checked = CheckedContainers()  # one per sync: units share the template's container lists
     rendered = grid_sync.render_per_unit(
         units,
         observed,
         grid_sync.UnitChildren(
             name=lambda unit: unit_child_name(kind, meta["name"], unit),
-            render=lambda unit: render_unit(parent, spec, kind, unit),
+            render=lambda unit: render_unit(parent, spec, kind, unit, checked),
             state=lambda seen: _unit_state(kind, seen),
         ),
     )
@@ -55,13 +56,15 @@ def render_units(
     return {"status": status, "children": desired}
 
 
-def render_unit(parent: Mapping, spec: WorkloadSpec, kind: WorkloadKind, unit: str) -> dict:
+def render_unit(
+    parent: Mapping, spec: WorkloadSpec, kind: WorkloadKind, unit: str, checked: CheckedContainers | None = None
+) -> dict:
     """Resolution order: template choice -> child -> overrides in order -> invariants -> well-formedness."""
     meta = parent["metadata"]
     child = base_child(kind, meta, template_for(spec, unit), unit)
     child = apply_overrides(child, spec.overrides, unit)
     child = pin_to_unit(kind, child, meta, spec.sites.key, unit)
-    check_workload(child)
+    check_workload(child, checked)
     return child
 
 

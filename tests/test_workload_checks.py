@@ -211,3 +211,17 @@ def test_good_images(image):
 )
 def test_bad_images(image):
     assert image_error(image)
+
+
+def test_shared_container_lists_are_checked_once_but_changed_ones_again():
+    from hooks.workload_checks import CheckedContainers
+
+    checked = CheckedContainers()
+    good = deployment()
+    check_workload(good, checked)
+    pod_spec = good["spec"]["template"]["spec"]
+    assert checked.seen(pod_spec.get("initContainers"), pod_spec["containers"])
+    bad = copy.deepcopy(good)
+    bad["spec"]["template"]["spec"]["containers"][0]["image"] = "Not An Image"
+    with pytest.raises(SpecError, match="image"):
+        check_workload(bad, checked)
