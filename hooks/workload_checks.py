@@ -169,17 +169,11 @@ def _check_pod_template(pod: Mapping, checked: CheckedContainers) -> dict:
 def _check_containers(pod_spec: Mapping) -> None:
     names: set[str] = set()
     for list_name in ("initContainers", "containers"):
-        items = pod_spec.get(list_name)
-        if items is None:
-            continue
-        if not isinstance(items, list):
-            raise Invalid(f"spec.template.spec.{list_name}", "must be a list")
-        for i, container in enumerate(items):
-            _check_container(container, f"spec.template.spec.{list_name}[{i}]", names)
+        for place, container in _objects(pod_spec.get(list_name), f"spec.template.spec.{list_name}"):
+            _check_container(container, place, names)
 
 
-def _check_container(container: object, where: str, names: set[str]) -> None:
-    _object(container, where)
+def _check_container(container: dict, where: str, names: set[str]) -> None:
     name = container.get("name")
     if not isinstance(name, str) or len(name) > 63 or not DNS1123_LABEL.match(name):
         raise Invalid(f"{where}.name", f"must be a DNS-1123 label (lower-case, at most 63), got {name!r}")
@@ -194,47 +188,38 @@ def _check_container(container: object, where: str, names: set[str]) -> None:
 
 
 def _check_env(env: object, where: str) -> None:
-    if env is None:
-        return
-    if not isinstance(env, list):
-        raise Invalid(where, "must be a list")
-    for i, var in enumerate(env):
-        _object(var, f"{where}[{i}]")
+    for place, var in _objects(env, where):
         if not isinstance(var.get("name"), str) or not var["name"]:
-            raise Invalid(f"{where}[{i}].name", "must be a non-empty string")
+            raise Invalid(f"{place}.name", "must be a non-empty string")
         if "value" in var and not isinstance(var["value"], str):
-            raise Invalid(f"{where}[{i}].value", f"must be a string (quote numbers), got {var['value']!r}")
+            raise Invalid(f"{place}.value", f"must be a string (quote numbers), got {var['value']!r}")
         if "valueFrom" in var and not isinstance(var["valueFrom"], dict):
-            raise Invalid(f"{where}[{i}].valueFrom", "must be an object")
+            raise Invalid(f"{place}.valueFrom", "must be an object")
 
 
 def _check_ports(ports: object, where: str) -> None:
-    if ports is None:
-        return
-    if not isinstance(ports, list):
-        raise Invalid(where, "must be a list")
-    for i, port in enumerate(ports):
-        _object(port, f"{where}[{i}]")
+    for place, port in _objects(ports, where):
         number = port.get("containerPort")
         if not _is_count(number) or not 1 <= number <= 65535:
-            raise Invalid(f"{where}[{i}].containerPort", f"must be an integer from 1 to 65535, got {number!r}")
+            raise Invalid(f"{place}.containerPort", f"must be an integer from 1 to 65535, got {number!r}")
+
+
+def _objects(value: object, where: str) -> list[tuple[str, dict]]:
+    """The items of an optional list-of-objects field, each with its place for error messages."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise Invalid(where, "must be a list")
+    return [(f"{where}[{i}]", _object(item, f"{where}[{i}]")) for i, item in enumerate(value)]
 
 
 def _check_statefulset(spec: Mapping) -> None:
     if "serviceName" in spec and not isinstance(spec["serviceName"], str):
         raise Invalid("spec.serviceName", "must be a string")
-    claims = spec.get("volumeClaimTemplates")
-    if claims is None:
-        return
-    if not isinstance(claims, list):
-        raise Invalid("spec.volumeClaimTemplates", "must be a list")
-    for i, claim in enumerate(claims):
-        meta = _object(
-            _object(claim, f"spec.volumeClaimTemplates[{i}]").get("metadata"),
-            f"spec.volumeClaimTemplates[{i}].metadata",
-        )
+    for place, claim in _objects(spec.get("volumeClaimTemplates"), "spec.volumeClaimTemplates"):
+        meta = _object(claim.get("metadata"), f"{place}.metadata")
         if not isinstance(meta.get("name"), str) or not meta["name"]:
-            raise Invalid(f"spec.volumeClaimTemplates[{i}].metadata.name", "must be a non-empty string")
+            raise Invalid(f"{place}.metadata.name", "must be a non-empty string")
 
 
 def _object(value: object, where: str) -> dict:
