@@ -2,8 +2,11 @@
 
 import pytest
 
+from hooks import service_grid, workload_grid
 from hooks.app import hook_table
 from tests.builders import children_map, grid, observed, post, site_nodes, sync_request
+from tests.service_builders import service_grid as service_grid_parent
+from tests.service_builders import service_sync_request
 
 ROUTES = sorted(hook_table())
 
@@ -84,14 +87,24 @@ def test_get_on_hook_is_405_and_healthz_ok(client):
     assert client.get("/healthz").get_json() == {"ok": True}
 
 
-def test_internal_error_is_500_json_and_logged(client, monkeypatch, caplog):
-    from hooks import workload_grid
-
+@pytest.mark.parametrize(
+    ("module", "renderer", "path", "request_for"),
+    [
+        (workload_grid, "render_units", "/deploymentgrid/sync", lambda: sync_request(grid(), site_nodes(a=1))),
+        (
+            service_grid,
+            "render_services",
+            "/servicegrid/sync",
+            lambda: service_sync_request(service_grid_parent(), site_nodes(a=1)),
+        ),
+    ],
+)
+def test_internal_error_is_500_json_and_logged(client, monkeypatch, caplog, module, renderer, path, request_for):
     def boom(*args):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(workload_grid, "render_units", boom)
-    resp = post(client, "/deploymentgrid/sync", sync_request(grid(), site_nodes(a=1)))
+    monkeypatch.setattr(module, renderer, boom)
+    resp = post(client, path, request_for())
     assert resp.status_code == 500 and "error" in resp.get_json()
     assert "shop/web" in caplog.text
 

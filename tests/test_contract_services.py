@@ -80,15 +80,3 @@ def test_nodezone_without_controller_is_4xx(client):
     req = zone_request({"site": "a"})
     del req["controller"]
     assert post(client, "/nodezone/sync", req).status_code == 400
-
-
-def test_internal_error_in_servicegrid_is_500_json_and_logged(client, monkeypatch, caplog):
-    from hooks import service_grid as module
-
-    def boom(*args):
-        raise RuntimeError("bug")
-
-    monkeypatch.setattr(module, "render_services", boom)
-    resp = post(client, "/servicegrid/sync", service_sync_request(service_grid(), site_nodes(a=1)))
-    assert resp.status_code == 500 and "error" in resp.get_json()
-    assert "shop/web" in caplog.text

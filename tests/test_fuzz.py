@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hooks.app import create_app, hook_table
-from tests import conftest
 from tests.builders import NOW, children_map, grid, observed, site_nodes, sync_request
 from tests.nodegroup_builders import fleet, ng_request, node_group
 from tests.nodegroup_builders import workload_grid as ng_workload_grid
@@ -24,12 +24,7 @@ from tests.service_builders import observed_service, service_grid, service_sync_
 FUZZ_EXAMPLES = 250
 
 
-@pytest.fixture(scope="module", autouse=True)
-def junk_children_are_expected():
-    """Junk in, junk out is fine here (the API server refuses it); losing children or a 5xx is not."""
-    conftest.ENABLED["on"] = False
-    yield
-    conftest.ENABLED["on"] = True
+pytestmark = pytest.mark.usefixtures("without_schema_check")
 
 
 APP = create_app(clock=lambda: NOW)
@@ -103,14 +98,16 @@ def nodegroup_request() -> dict:
 
 
 def units_with_nodes(req: dict, key: str) -> set[str]:
-    nodes = (req.get("related") or {}).get("Node.v1")
+    """Units that still have a Node carrying ``key`` (judged without the hook's own code)."""
+    related = req.get("related")
+    nodes = related.get("Node.v1") if isinstance(related, dict) else None
     units = set()
-    for n in (nodes or {}).values() if isinstance(nodes, dict) else ():
-        labels = (
-            n.get("metadata", {}).get("labels") if isinstance(n, dict) and isinstance(n.get("metadata"), dict) else None
-        )
-        if isinstance(labels, dict) and isinstance(labels.get(key), str) and labels[key]:
-            units.add(labels[key])
+    for n in nodes.values() if isinstance(nodes, dict) else ():
+        meta = n.get("metadata") if isinstance(n, dict) else None
+        labels = meta.get("labels") if isinstance(meta, dict) else None
+        unit = labels.get(key) if isinstance(labels, dict) else None
+        if isinstance(unit, str) and unit:
+            units.add(unit)
     return units
 
 
@@ -122,8 +119,8 @@ def per_unit_services_wanted(spec: dict) -> bool:
     return bool(template.get("selector")) and template.get("type") != "ExternalName"
 
 
-def must_keep(req: dict, child_type: str, suffix: str) -> set[str]:
-    """Names of observed children whose unit still has nodes (judged without the hook's own code)."""
+def must_keep(req: dict, child_type: str, suffix: str, live_units: Callable = units_with_nodes) -> set[str]:
+    """Names of observed children whose unit still exists (``live_units``), judged without the hook's own code."""
     try:
         parent, observed_children = req["parent"], req["children"][child_type]
         spec, name = parent["spec"], parent["metadata"]["name"]
@@ -136,7 +133,7 @@ def must_keep(req: dict, child_type: str, suffix: str) -> set[str]:
         return set()  # a selector may legitimately remove units
     if suffix == "-svc" and not per_unit_services_wanted(spec):
         return set()
-    live = units_with_nodes(req, key)
+    live = live_units(req, key)
     out = set()
     for child in observed_children.values():
         try:

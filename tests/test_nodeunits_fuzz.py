@@ -14,20 +14,14 @@ from hypothesis import strategies as st
 
 from hooks.names import is_label_value
 from hooks.nodeunit import NODEUNIT_TYPE
-from tests import conftest
 from tests.builders import children_map, grid, observed, site_nodes
 from tests.nodeunit_builders import nodeunits_of, nu_request
-from tests.test_fuzz import APP, mutate
+from tests.test_fuzz import APP, must_keep, mutate
 
 CHILD_TYPES = {"DeploymentGrid": "Deployment.apps/v1", "StatefulSetGrid": "StatefulSet.apps/v1"}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def junk_children_are_expected():
-    """As in tests/test_fuzz.py: junk in may give junk out (the API server refuses it); losing children may not."""
-    conftest.ENABLED["on"] = False
-    yield
-    conftest.ENABLED["on"] = True
+pytestmark = pytest.mark.usefixtures("without_schema_check")
 
 
 def base_request(kind: str) -> dict:
@@ -53,27 +47,6 @@ def units_with_nodeunits(req: dict, key: str) -> set[str]:
     return out
 
 
-def must_keep(req: dict, child_type: str) -> set[str]:
-    try:
-        spec, name = req["parent"]["spec"], req["parent"]["metadata"]["name"]
-        key, lives = spec["gridUniqKey"], req["children"][child_type]
-    except (KeyError, TypeError):
-        return set()
-    if not isinstance(key, str) or not isinstance(name, str) or not isinstance(lives, dict):
-        return set()
-    if isinstance(spec.get("nodeSelector"), dict) and spec["nodeSelector"]:
-        return set()  # a selector may legitimately remove units
-    live_units = units_with_nodeunits(req, key)
-    kept = set()
-    for child in lives.values():
-        meta = child.get("metadata") if isinstance(child, dict) else None
-        labels = meta.get("labels") if isinstance(meta, dict) else None
-        unit = labels.get(key) if isinstance(labels, dict) else None
-        if isinstance(unit, str) and unit in live_units and meta.get("name") == f"{name}-{unit}":
-            kept.add(meta["name"])
-    return kept
-
-
 @pytest.mark.parametrize("kind", sorted(CHILD_TYPES))
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
@@ -86,4 +59,4 @@ def test_fuzzed_nodeunits_requests_never_5xx_nor_drop_live_children(kind, data):
         assert "error" in body
         return
     returned = {c["metadata"]["name"] for c in body["children"]}
-    assert must_keep(req, CHILD_TYPES[kind]) <= returned
+    assert must_keep(req, CHILD_TYPES[kind], "", units_with_nodeunits) <= returned
