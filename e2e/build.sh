@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Builds the real-cluster test layer's binaries from the Go module proxy, pinned, into a cache outside
+# the work tree (reused when present): etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+# kubectl and kwok. Metacontroller is not built here (see e2e/README.md).
+set -euo pipefail
+
+ETCD_VERSION=v3.6.16
+KUBE_VERSION=v1.36.3
+KWOK_VERSION=v0.8.0
+
+CACHE="${SERVICEGROUP_E2E_CACHE:-$HOME/.cache/servicegroup-e2e}"
+BIN="$CACHE/bin"
+export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
+mkdir -p "$BIN"
+
+stamp_ok() { [[ -x "$BIN/$1" && "$(cat "$BIN/.$1.version" 2>/dev/null)" == "$2" ]]; }
+stamp() { echo "$2" >"$BIN/.$1.version"; }
+
+scratch_module() {  # name, then module requirements; prints the folder
+  local dir="$CACHE/src/$1"; shift
+  mkdir -p "$dir"
+  (cd "$dir" && rm -f go.mod go.sum && go mod init "servicegroup-e2e/$(basename "$dir")" >/dev/null 2>&1 \
+    && printf 'package tools\n\nimport (\n%s)\n' "$(for m in "$@"; do printf '\t_ "%s"\n' "${m%@*}"; done)" >tools.go)
+  echo "$dir"
+}
+
+build_etcd() {
+  stamp_ok etcd "$ETCD_VERSION" && stamp_ok etcdctl "$ETCD_VERSION" && return
+  local dir="$CACHE/src/etcd"; mkdir -p "$dir"; cd "$dir"
+  rm -f go.mod go.sum tools.go
+  go mod init servicegroup-e2e/etcd >/dev/null 2>&1
+  go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "go.etcd.io/etcd/etcdctl/v3@$ETCD_VERSION"
+  go build -o "$BIN/etcd" go.etcd.io/etcd/server/v3
+  go build -o "$BIN/etcdctl" go.etcd.io/etcd/etcdctl/v3
+  stamp etcd "$ETCD_VERSION"; stamp etcdctl "$ETCD_VERSION"
+}
+
+build_kube() {
+  local all=1 b
+  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do stamp_ok "$b" "$KUBE_VERSION" || all=0; done
+  [[ $all == 1 ]] && return
+  local dir="$CACHE/src/kube"; mkdir -p "$dir"; cd "$dir"
+  rm -f go.mod go.sum
+  go mod init servicegroup-e2e/kube >/dev/null 2>&1
+  # k8s.io/kubernetes lists its staging modules at v0.0.0 (replaced by local folders upstream):
+  # point each at its published tag, v0.<minor>.<patch>.
+  local staging="v0.${KUBE_VERSION#v1.}"
+  local modfile; modfile="$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  grep -oE '^\s*k8s\.io/[a-z0-9-]+ v0\.0\.0' "$modfile" | awk '{print $1}' | sort -u | while read -r m; do
+    go mod edit -replace "$m=$m@$staging"
+  done
+  go mod edit -require "k8s.io/kubernetes@$KUBE_VERSION"
+  printf 'package tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver/app"\n\t_ "k8s.io/kubernetes/cmd/kubectl"\n)\n' >tools.go
+  go mod tidy >/dev/null 2>&1 || true
+  local minor="${KUBE_VERSION#v1.}"; minor="${minor%%.*}"
+  local ld="" pkg
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+  done
+  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+    go build -ldflags "-s -w$ld" -o "$BIN/$b" "k8s.io/kubernetes/cmd/$b"
+    stamp "$b" "$KUBE_VERSION"
+  done
+}
+
+build_kwok() {
+  stamp_ok kwok "$KWOK_VERSION" && [[ -d "$CACHE/kwok-stages" ]] && return
+  local dir="$CACHE/src/kwok"; mkdir -p "$dir"; cd "$dir"
+  rm -f go.mod go.sum
+  go mod init servicegroup-e2e/kwok >/dev/null 2>&1
+  go get "sigs.k8s.io/kwok@$KWOK_VERSION"
+  printf 'package tools\n\nimport _ "sigs.k8s.io/kwok/pkg/kwok/cmd"\n' >tools.go
+  go mod tidy >/dev/null 2>&1 || true
+  go build -o "$BIN/kwok" sigs.k8s.io/kwok/cmd/kwok
+  local src; src="$(go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)"
+  rm -rf "$CACHE/kwok-stages"; mkdir -p "$CACHE/kwok-stages"
+  cp -r "$src/kustomize/stage/." "$CACHE/kwok-stages/"; chmod -R u+w "$CACHE/kwok-stages"
+  stamp kwok "$KWOK_VERSION"
+}
+
+start=$SECONDS
+for part in "${@:-etcd kube kwok}"; do
+  for p in $part; do "build_$p"; done
+done
+echo "e2e binaries ready in $BIN ($((SECONDS - start)) s)"
