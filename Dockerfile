@@ -11,4 +11,4 @@ COPY --from=build /install /usr/local
 RUN groupadd --gid 10001 hooks && useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin hooks
 EXPOSE 8080
 USER 10001:10001
-ENTRYPOINT ["gunicorn", "--config", "python:hooks.gunicorn_conf", "hooks.app:app"]
+ENTRYPOINT ["gunicorn", "--config", "python:hooks.server.gunicorn_conf", "hooks.app:app"]

@@ -28,13 +28,16 @@ from dataclasses import dataclass
 import orjson
 
 from bench.nodegroup import STAMP, bench_node
-from hooks import API_VERSION, codec, nodegroup, workload_grid
-from hooks.app import create_app
-from hooks.children import METACONTROLLER_LAST_APPLIED
-from hooks.nodeunit import NODEUNIT_TYPE
-from hooks.selectors import matches
-from hooks.workload import STATEFULSET, WorkloadKind
-from hooks.workload_readiness import WORKLOAD_GRID_KINDS, grid_type_key
+from hooks import API_VERSION
+from hooks.grids import workload_grid
+from hooks.grids.children import METACONTROLLER_LAST_APPLIED
+from hooks.grids.workload import STATEFULSET, WorkloadKind
+from hooks.kube.selectors import matches
+from hooks.nodegroups import nodegroup
+from hooks.nodegroups.workload_readiness import WORKLOAD_GRID_KINDS, grid_type_key
+from hooks.protocol import codec
+from hooks.server.app import create_app
+from hooks.sites.nodeunit import NODEUNIT_TYPE
 
 KEY = "site"
 HEARTBEAT = "2026-01-01T00:05:00Z"

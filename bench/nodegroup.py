@@ -17,9 +17,9 @@ import time
 
 import orjson
 
-from hooks import nodegroup
-from hooks.app import create_app
-from hooks.workload_readiness import WORKLOAD_GRID_KINDS, grid_type_key
+from hooks.nodegroups import nodegroup
+from hooks.nodegroups.workload_readiness import WORKLOAD_GRID_KINDS, grid_type_key
+from hooks.server.app import create_app
 
 STAMP = "2026-01-01T00:00:00Z"
 

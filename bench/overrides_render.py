@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hooks import workload_grid
-from hooks.workload import DEPLOYMENT
+from hooks.grids import workload_grid
+from hooks.grids.workload import DEPLOYMENT
 from tests.builders import NOW, grid, node, sync_request
 
 SITE_ENV = {

@@ -46,8 +46,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.fleet import NODES_PER_UNIT, steady_state_request  # noqa: E402
-from hooks import codec  # noqa: E402
-from hooks.app import hook_table  # noqa: E402
+from hooks.protocol import codec  # noqa: E402
+from hooks.server.app import hook_table  # noqa: E402
 
 ROUTE = "/deploymentgrid/sync"
 NOW = "2025-11-03T10:00:00Z"
@@ -83,8 +83,8 @@ class Result:
 def route_decoder(path: str) -> Callable[[bytes], object]:
     """The decoder the app uses for ``path`` (plain ``codec.loads`` in a tree without the fast path)."""
     try:
-        from hooks.fast_decode import decoder_for
-        from hooks.route_reads import route_reads
+        from hooks.server.fast_decode import decoder_for
+        from hooks.server.route_reads import route_reads
     except ImportError:
         return codec.loads
     return decoder_for(route_reads().get(path))
@@ -143,7 +143,7 @@ class Server:
             "HOOKS_TIMEOUT": "120",
             "PYTHONPATH": str(ROOT),
         }
-        cmd = [sys.executable, "-m", "gunicorn", "--config", "python:hooks.gunicorn_conf", "hooks.app:app"]
+        cmd = [sys.executable, "-m", "gunicorn", "--config", "python:hooks.server.gunicorn_conf", "hooks.app:app"]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.worker = self._wait_ready()
 

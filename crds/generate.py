@@ -17,8 +17,8 @@ if str(ROOT) not in sys.path:  # run as a script (sys.path[0] is crds/): use thi
     sys.path.insert(0, str(ROOT))
 
 from hooks import GROUP  # noqa: E402
-from hooks.documents import PlainDumper  # noqa: E402
-from hooks.grid_spec import MAX_GRACE_SECONDS  # noqa: E402
+from hooks.kube.documents import PlainDumper  # noqa: E402
+from hooks.sites.site_spec import MAX_GRACE_SECONDS  # noqa: E402
 
 # A label key: optional DNS-subdomain prefix and "/", then a 1-63 character name.
 LABEL_KEY_PATTERN = (

@@ -22,8 +22,8 @@ import orjson
 import pytest
 
 import hooks
-from hooks.app import create_app
-from hooks.children import kept_child
+from hooks.grids.children import kept_child
+from hooks.server.app import create_app
 from tests import k8s_schema
 from tests.builders import NOW
 
@@ -60,8 +60,9 @@ def schema_checked(hook: Callable) -> Callable:
 
 
 def hook_modules() -> Iterator[object]:
-    for info in pkgutil.iter_modules(hooks.__path__):
-        yield importlib.import_module(f"hooks.{info.name}")
+    for info in pkgutil.walk_packages(hooks.__path__, prefix="hooks."):
+        if not info.ispkg:
+            yield importlib.import_module(info.name)
 
 
 @pytest.fixture(scope="session", autouse=True)

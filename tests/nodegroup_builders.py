@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 
-from hooks.nodeunit import NODEUNIT_TYPE
-from hooks.workload_readiness import WORKLOAD_GRID_KINDS, grid_type_key
+from hooks.nodegroups.workload_readiness import WORKLOAD_GRID_KINDS, grid_type_key
+from hooks.sites.nodeunit import NODEUNIT_TYPE
 
 NODE_TYPE = "Node.v1"
 

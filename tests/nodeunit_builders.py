@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import copy
 
-from hooks import nodegroup
-from hooks.nodeunit import NODEUNIT_TYPE
+from hooks.nodegroups import nodegroup
+from hooks.sites.nodeunit import NODEUNIT_TYPE
 from tests.builders import NOW
 from tests.nodegroup_builders import ng_request, node_group
 

@@ -6,8 +6,8 @@ NodeUnits, and a heartbeat never changes a NodeUnit.
 """
 
 from bench import churn
-from hooks import nodegroup
-from hooks.nodeunit import nodeunit_rule
+from hooks.nodegroups import nodegroup
+from hooks.sites.nodeunit import nodeunit_rule
 
 NODES = churn.fleet(20, 5)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hooks import cli
+from hooks.cli import main as cli
 from tests.builders import deployment_spec, node
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,8 +2,8 @@
 
 import pytest
 
-from hooks import service_grid, workload_grid
-from hooks.app import hook_table
+from hooks.grids import service_grid, workload_grid
+from hooks.server.app import hook_table
 from tests.builders import children_map, grid, observed, post, site_nodes, sync_request
 from tests.service_builders import service_grid as service_grid_parent
 from tests.service_builders import service_sync_request
@@ -111,7 +111,7 @@ def test_internal_error_is_500_json_and_logged(client, monkeypatch, caplog, modu
 
 @pytest.mark.parametrize("raw", ["lots", "-5", "0", "1e6"])
 def test_malformed_size_limit_stops_the_server(monkeypatch, raw):
-    from hooks.app import create_app
+    from hooks.server.app import create_app
 
     monkeypatch.setenv("HOOKS_MAX_REQUEST_BYTES", raw)
     with pytest.raises(ValueError, match="HOOKS_MAX_REQUEST_BYTES"):

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from hooks.node_zone import ZONE_LABEL
+from hooks.sites.node_zone import ZONE_LABEL
 from tests.builders import children_map, post, site_nodes
 from tests.service_builders import observed_service, service_grid, service_sync_request, zone_request
 

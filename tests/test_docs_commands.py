@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hooks import cli
-from hooks.app import hook_table
+from hooks.cli import main as cli
+from hooks.server.app import hook_table
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "examples").rglob("*.md"))]

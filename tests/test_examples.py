@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hooks import node_zone, service_grid, workload_grid
-from hooks.selectors import matches
-from hooks.workload import DEPLOYMENT
+from hooks.grids import service_grid, workload_grid
+from hooks.grids.workload import DEPLOYMENT
+from hooks.kube.selectors import matches
+from hooks.sites import node_zone
 from tests.builders import NOW, site_nodes, sync_request
 from tests.service_builders import service_sync_request, zone_request
 from tests.test_manifests import CONTROLLERS, CRDS, kustomize

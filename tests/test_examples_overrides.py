@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hooks import workload_grid
-from hooks.workload import DEPLOYMENT
+from hooks.grids import workload_grid
+from hooks.grids.workload import DEPLOYMENT
 from tests import k8s_schema
 from tests.builders import NOW, node, sync_request
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from hooks.documents import Inputs, parse_objects
-from hooks.grid_kinds import GRID_KINDS
-from hooks.render import node_map, render_grid
+from hooks.cli.render import node_map, render_grid
+from hooks.grids.grid_kinds import GRID_KINDS
+from hooks.kube.documents import Inputs, parse_objects
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SITES = ["beijing-02", "guangzhou-03", "shanghai-01"]

@@ -1,4 +1,4 @@
-"""The reduced decode (hooks.fast_decode) must answer exactly as a full decode would.
+"""The reduced decode (hooks.server.fast_decode) must answer exactly as a full decode would.
 
 The reference path is ``codec.loads`` of the whole body, then the same hook, then ``codec.dumps``.
 For random requests -- well-formed, odd (nodes and children of the wrong type, big integers, missing
@@ -16,14 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.fleet import steady_state_request
-from hooks import codec
-from hooks.app import READ_CHUNK, create_app, hook_table, read_exactly
-from hooks.errors import RequestError
-from hooks.fast_decode import decoder_for
-from hooks.grace import MISSING_SINCE
-from hooks.partial import ANY, TEXT, Partial, RequestReads, whole
-from hooks.route_reads import route_reads
-from hooks.workload import DEPLOYMENT, STATEFULSET
+from hooks.grids.grace import MISSING_SINCE
+from hooks.grids.workload import DEPLOYMENT, STATEFULSET
+from hooks.kube.errors import RequestError
+from hooks.protocol import codec
+from hooks.protocol.partial import ANY, TEXT, Partial, RequestReads, whole
+from hooks.server.app import READ_CHUNK, create_app, hook_table, read_exactly
+from hooks.server.fast_decode import decoder_for
+from hooks.server.route_reads import route_reads
 from tests.builders import NOW, children_map, deployment_spec, grid, node, observed, sync_request
 from tests.nodegroup_builders import fleet, ng_request, node_group
 from tests.nodegroup_builders import workload_grid as ng_workload_grid
@@ -70,7 +70,7 @@ def mutate_child(child, draw):
     meta = child["metadata"]
     choices = ["none", "applied", "bad-applied", "no-status", "big", "odd-gen", "odd-spec", "marked", "odd-mark"]
     choice = draw(st.sampled_from(choices))
-    if choice in ("marked", "odd-mark"):  # the grace period's record (hooks.grace)
+    if choice in ("marked", "odd-mark"):  # the grace period's record (hooks.grids.grace)
         mark = "2025-12-31T23:59:30Z" if choice == "marked" else draw(st.sampled_from(["soon", 5]))
         meta.setdefault("annotations", {})[MISSING_SINCE] = mark
         return isinstance(mark, str)
@@ -205,7 +205,7 @@ def test_odd_requests_fall_back_to_the_full_decode_and_say_why(caplog):
 
 
 def test_a_failing_reduced_decode_falls_back_to_the_full_decode(monkeypatch, caplog):
-    from hooks import fast_decode
+    from hooks.server import fast_decode
 
     def broken(self, body):
         raise TypeError("bug")

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hooks.app import create_app, hook_table
+from hooks.server.app import create_app, hook_table
 from tests.builders import NOW, children_map, grid, observed, site_nodes, sync_request
 from tests.nodegroup_builders import fleet, ng_request, node_group
 from tests.nodegroup_builders import workload_grid as ng_workload_grid

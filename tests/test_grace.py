@@ -2,9 +2,9 @@
 
 import pytest
 
-from hooks import service_grid, workload_grid
-from hooks.grace import MISSING_SINCE
-from hooks.workload import DEPLOYMENT
+from hooks.grids import service_grid, workload_grid
+from hooks.grids.grace import MISSING_SINCE
+from hooks.grids.workload import DEPLOYMENT
 from tests.builders import children_map, grid, observed, site_nodes, sync_request
 from tests.service_builders import service_grid as service_grid_parent
 from tests.service_builders import service_sync_request

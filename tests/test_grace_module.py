@@ -1,6 +1,6 @@
 """The grace-period arithmetic on its own (the sync-level behaviour is tested in test_grace.py)."""
 
-from hooks.grace import MISSING_SINCE, deadline, departing_units, mark_departing, resync_after
+from hooks.grids.grace import MISSING_SINCE, deadline, departing_units, mark_departing, resync_after
 
 
 def child(unit, since=None):

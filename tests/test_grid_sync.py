@@ -1,7 +1,7 @@
 """The per-unit engine every grid kind shares: failing units, reserved names, kept children."""
 
-from hooks.errors import SpecError
-from hooks.grid_sync import UnitChildren, render_per_unit
+from hooks.grids.grid_sync import UnitChildren, render_per_unit
+from hooks.kube.errors import SpecError
 
 
 def kind(name=lambda u: f"c-{u}", failing=()):

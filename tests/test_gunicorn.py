@@ -23,7 +23,7 @@ def free_port() -> int:
 def server():
     port = free_port()
     env = {**os.environ, "HOOKS_BIND": f"127.0.0.1:{port}", "HOOKS_WORKERS": "2", "HOOKS_MAX_REQUEST_BYTES": "4096"}
-    cmd = [sys.executable, "-m", "gunicorn", "--config", "python:hooks.gunicorn_conf", "hooks.app:app"]
+    cmd = [sys.executable, "-m", "gunicorn", "--config", "python:hooks.server.gunicorn_conf", "hooks.app:app"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:

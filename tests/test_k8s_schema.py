@@ -9,8 +9,8 @@ import copy
 import kubernetes_validate
 import pytest
 
-from hooks import workload_grid
-from hooks.workload import DEPLOYMENT, STATEFULSET
+from hooks.grids import workload_grid
+from hooks.grids.workload import DEPLOYMENT, STATEFULSET
 from tests import k8s_schema
 from tests.builders import NOW, deployment_spec, grid, site_nodes, sync_request
 from tests.conftest import produced_children, schema_checked

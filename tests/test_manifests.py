@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from hooks.app import create_app
+from hooks.server.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTALL = ROOT / "metacontroller"

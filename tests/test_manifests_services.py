@@ -2,7 +2,7 @@
 
 from urllib.parse import urlparse
 
-from hooks.node_zone import SOURCE_KEY_ANNOTATION
+from hooks.sites.node_zone import SOURCE_KEY_ANNOTATION
 from tests.test_manifests import CONTROLLERS, CRDS
 
 

@@ -1,4 +1,4 @@
-from hooks.names import child_name, is_dns1035_label, label_key_error, label_safe, unit_hash
+from hooks.kube.names import child_name, is_dns1035_label, label_key_error, label_safe, unit_hash
 
 
 def test_natural_name_is_kept_when_valid():

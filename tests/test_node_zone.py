@@ -2,11 +2,11 @@
 
 import pytest
 
-from hooks import node_zone
-from hooks.errors import RequestError
-from hooks.node_zone import CONFLICT_ANNOTATION as CONFLICT
-from hooks.node_zone import ZONE_LABEL as ZONE
-from hooks.node_zone import ZONE_SET_ANNOTATION as SET
+from hooks.kube.errors import RequestError
+from hooks.sites import node_zone
+from hooks.sites.node_zone import CONFLICT_ANNOTATION as CONFLICT
+from hooks.sites.node_zone import ZONE_LABEL as ZONE
+from hooks.sites.node_zone import ZONE_SET_ANNOTATION as SET
 from tests.service_builders import zone_request
 
 

@@ -4,9 +4,9 @@ import copy
 
 import pytest
 
-from hooks import nodegroup
-from hooks.nodegroup_status import MAX_LISTED_WORKLOADS
-from hooks.units import discover_units, group_by_unit, node_ready
+from hooks.nodegroups import nodegroup
+from hooks.nodegroups.nodegroup_status import MAX_LISTED_WORKLOADS
+from hooks.sites.units import discover_units, group_by_unit, node_ready
 from tests.builders import NOW
 from tests.nodegroup_builders import fleet, health_node, ng_request, node_group, workload_grid
 

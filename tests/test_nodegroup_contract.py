@@ -74,7 +74,7 @@ def test_wrong_content_type_is_415(client):
 
 
 def test_internal_error_is_500_and_names_the_node_group(client, monkeypatch, caplog):
-    from hooks import nodegroup
+    from hooks.nodegroups import nodegroup
 
     def boom(*args):
         raise RuntimeError("bug")

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from hooks import nodegroup
+from hooks.nodegroups import nodegroup
 from tests.builders import NOW
 from tests.nodegroup_builders import fleet, ng_request, node_group, workload_grid
 from tests.test_manifests import CONTROLLERS, CRDS

@@ -5,7 +5,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hooks import nodegroup
+from hooks.nodegroups import nodegroup
 from tests.builders import NOW
 from tests.nodegroup_builders import health_node, ng_request, node_group, workload_grid
 from tests.test_nodegroup_manifests import SCHEMA, schema_errors

@@ -4,14 +4,16 @@ import copy
 
 import pytest
 
-from hooks import nodegroup, render, workload_grid
-from hooks import service_grid as service_grid_module
-from hooks.documents import Sourced
-from hooks.grid_spec import parse_sites
-from hooks.names import is_dns1035_label, is_label_value, unit_hash
-from hooks.nodeunit import NODEUNIT_TYPE, nodeunit, nodeunit_children, unit_key_value, unit_of_nodeunit
-from hooks.sites import SitesUnavailable, site_rules, sites_from_request
-from hooks.workload import DEPLOYMENT, STATEFULSET
+from hooks.cli import render
+from hooks.grids import service_grid as service_grid_module
+from hooks.grids import workload_grid
+from hooks.grids.workload import DEPLOYMENT, STATEFULSET
+from hooks.kube.documents import Sourced
+from hooks.kube.names import is_dns1035_label, is_label_value, unit_hash
+from hooks.nodegroups import nodegroup
+from hooks.sites.discovery import SitesUnavailable, site_rules, sites_from_request
+from hooks.sites.nodeunit import NODEUNIT_TYPE, nodeunit, nodeunit_children, unit_key_value, unit_of_nodeunit
+from hooks.sites.site_spec import parse_sites
 from tests.builders import NOW, children_map, grid, observed, site_nodes, sync_request
 from tests.nodegroup_builders import fleet, ng_request, node_group
 from tests.nodeunit_builders import nodeunits_of, nu_request
@@ -378,7 +380,7 @@ def test_request_is_not_mutated():
 
 
 class TestServiceGridInNodeUnitsMode:
-    """ServiceGrids share the engine (hooks.grid_sync), so they read NodeUnits the same way."""
+    """ServiceGrids share the engine (hooks.grids.grid_sync), so they read NodeUnits the same way."""
 
     def test_customize_asks_for_nodeunits(self):
         rules = service_grid_module.customize({"parent": service_grid(siteSource="NodeUnits")})["relatedResources"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from hooks.nodeunit import NODEUNIT_TYPE
+from hooks.sites.nodeunit import NODEUNIT_TYPE
 from tests.builders import children_map, grid, observed, post, site_nodes
 from tests.nodegroup_builders import ng_request, node_group
 from tests.nodeunit_builders import as_stored, nu_request

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hooks.names import is_label_value
-from hooks.nodeunit import NODEUNIT_TYPE
+from hooks.kube.names import is_label_value
+from hooks.sites.nodeunit import NODEUNIT_TYPE
 from tests.builders import children_map, grid, observed, site_nodes
 from tests.nodeunit_builders import nodeunits_of, nu_request
 from tests.test_fuzz import APP, must_keep, mutate

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from hooks import nodegroup
-from hooks.names import is_dns1123_subdomain
-from hooks.site_source import SITE_SOURCES
+from hooks.kube.names import is_dns1123_subdomain
+from hooks.nodegroups import nodegroup
+from hooks.sites.site_spec import SITE_SOURCES
 from tests.builders import NOW
 from tests.nodegroup_builders import fleet, ng_request, node_group
 from tests.test_manifests import CONTROLLERS, CRDS

@@ -7,10 +7,11 @@ same Nodes, and its children are fed to the grid, as the API server stores them.
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hooks import codec, workload_grid
-from hooks.grid_kinds import GRID_KINDS
-from hooks.names import is_label_value
-from hooks.workload import DEPLOYMENT
+from hooks.grids import workload_grid
+from hooks.grids.grid_kinds import GRID_KINDS
+from hooks.grids.workload import DEPLOYMENT
+from hooks.kube.names import is_label_value
+from hooks.protocol import codec
 from tests.builders import NOW, children_map, grid, node, observed, sync_request
 from tests.nodeunit_builders import nodeunits_of, nu_request
 from tests.service_builders import observed_service, service_grid

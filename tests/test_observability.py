@@ -9,9 +9,9 @@ import sys
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from hooks import logs
-from hooks.app import hook_table
-from hooks.observe import hook_name
+from hooks.server import logs
+from hooks.server.app import hook_table
+from hooks.server.observe import hook_name
 from tests.builders import grid, site_nodes, sync_request
 
 SYNC = "/deploymentgrid/sync"
@@ -80,7 +80,7 @@ def test_outcomes(client, monkeypatch):
     assert outcome_delta(client, SYNC, b"{", "client_error") == 1
     assert outcome_delta(client, "/deploymentgrid/customize", {"parent": grid()}, "ok") == 1
 
-    from hooks import workload_grid
+    from hooks.grids import workload_grid
 
     def boom(*args):
         raise RuntimeError("bug")
@@ -141,7 +141,7 @@ def test_malformed_request_is_logged_without_parent(client, caplog):
 
 
 def test_server_error_line_is_an_error_with_the_parent(client, caplog, monkeypatch):
-    from hooks import workload_grid
+    from hooks.grids import workload_grid
 
     def boom(*args):
         raise RuntimeError("bug")

@@ -4,10 +4,10 @@ import copy
 
 import pytest
 
-from hooks import workload_grid
-from hooks.errors import SpecError
-from hooks.overrides import apply_overrides, parse_overrides, unmatched_units, with_unit
-from hooks.workload import DEPLOYMENT, STATEFULSET
+from hooks.grids import workload_grid
+from hooks.grids.overrides import apply_overrides, parse_overrides, unmatched_units, with_unit
+from hooks.grids.workload import DEPLOYMENT, STATEFULSET
+from hooks.kube.errors import SpecError
 from tests.builders import NOW, children_map, deployment_spec, grid, observed, site_nodes, sync_request
 
 ENV = "/spec/template/spec/containers/0/env"

@@ -9,8 +9,8 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hooks import workload_grid
-from hooks.workload import DEPLOYMENT, STATEFULSET
+from hooks.grids import workload_grid
+from hooks.grids.workload import DEPLOYMENT, STATEFULSET
 from tests import k8s_schema
 from tests.builders import NOW, children_map, deployment_spec, grid, node, observed, sync_request
 

@@ -5,9 +5,9 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hooks import workload_grid
-from hooks.names import is_dns1035_label
-from hooks.workload import DEPLOYMENT, STATEFULSET
+from hooks.grids import workload_grid
+from hooks.grids.workload import DEPLOYMENT, STATEFULSET
+from hooks.kube.names import is_dns1035_label
 from tests.builders import NOW, children_map, grid, node, observed, sync_request
 
 label_values = st.from_regex(r"\A([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)\Z", fullmatch=True)

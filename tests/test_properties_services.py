@@ -6,9 +6,10 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hooks import node_zone, service_grid
-from hooks.errors import RequestError
-from hooks.names import is_dns1035_label
+from hooks.grids import service_grid
+from hooks.kube.errors import RequestError
+from hooks.kube.names import is_dns1035_label
+from hooks.sites import node_zone
 from tests.builders import NOW, children_map
 from tests.service_builders import observed_service, service_spec, service_sync_request, zone_request
 from tests.service_builders import service_grid as sg

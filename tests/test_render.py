@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from hooks.app import create_app, hook_table
-from hooks.documents import Sourced
-from hooks.grid_kinds import GRID_KINDS, sync_route
-from hooks.render import RENDER_TIME, node_map, render_grid
+from hooks.cli.render import RENDER_TIME, node_map, render_grid
+from hooks.grids.grid_kinds import GRID_KINDS, sync_route
+from hooks.kube.documents import Sourced
+from hooks.server.app import create_app, hook_table
 from tests.builders import deployment_spec, grid, site_nodes, sync_request
 from tests.service_builders import service_spec
 

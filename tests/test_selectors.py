@@ -1,7 +1,7 @@
 import pytest
 
-from hooks.errors import SpecError
-from hooks.selectors import matches, validate_selector, with_key_exists
+from hooks.kube.errors import SpecError
+from hooks.kube.selectors import matches, validate_selector, with_key_exists
 
 
 def test_match_labels_and_expressions():

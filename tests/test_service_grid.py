@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from hooks import service_grid
-from hooks.names import is_dns1035_label, unit_hash
-from hooks.service import shared_name
+from hooks.grids import service_grid
+from hooks.grids.service import shared_name
+from hooks.kube.names import is_dns1035_label, unit_hash
 from tests.builders import NOW, children_map, site_nodes
 from tests.service_builders import observed_service, service_spec, service_sync_request
 from tests.service_builders import service_grid as sg

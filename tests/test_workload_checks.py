@@ -4,10 +4,10 @@ import copy
 
 import pytest
 
-from hooks.errors import SpecError
-from hooks.images import image_error
-from hooks.workload import DEPLOYMENT, pin_to_unit
-from hooks.workload_checks import check_workload
+from hooks.grids.workload import DEPLOYMENT, pin_to_unit
+from hooks.grids.workload_checks import check_workload
+from hooks.kube.errors import SpecError
+from hooks.kube.images import image_error
 from tests import k8s_schema
 
 
@@ -214,7 +214,7 @@ def test_bad_images(image):
 
 
 def test_shared_container_lists_are_checked_once_but_changed_ones_again():
-    from hooks.workload_checks import CheckedContainers
+    from hooks.grids.workload_checks import CheckedContainers
 
     checked = CheckedContainers()
     good = deployment()

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from hooks import workload_grid
-from hooks.children import METACONTROLLER_LAST_APPLIED
-from hooks.workload import DEPLOYMENT, STATEFULSET
+from hooks.grids import workload_grid
+from hooks.grids.children import METACONTROLLER_LAST_APPLIED
+from hooks.grids.workload import DEPLOYMENT, STATEFULSET
 from tests.builders import NOW, children_map, deployment_spec, grid, node, observed, site_nodes, sync_request
 
 

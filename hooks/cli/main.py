@@ -1,0 +1,129 @@
+"""The ``servicegroup`` command: preview a grid's children offline, or run the hook server.
+
+``servicegroup render -f GRIDS --nodes NODES`` prints what the server would
+create on those nodes; ``servicegroup serve`` starts gunicorn with the repo's
+configuration. Problems are reported as one ``error:`` line each on stderr with
+a non-zero exit status, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+import yaml
+
+from hooks.cli.render import RenderError, node_map, render_all
+from hooks.kube.documents import DocumentError, Inputs, PlainDumper
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in this program, not in the input
+GUNICORN_CONFIG = "python:hooks.server.gunicorn_conf"
+WSGI_APP = "hooks.app:app"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="servicegroup", description="Preview the children of grids offline, or run the ServiceGroup hook server."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    render = commands.add_parser(
+        "render",
+        help="print the children that grids would get on the given nodes",
+        description="Print every child object the grids would get, exactly as the hook server renders them. "
+        "Inputs may be files, directories (their .yaml/.yml/.json files), or '-' for stdin; each may hold one "
+        "object, several YAML documents, JSON, or a List (kubectl get ... -o yaml).",
+    )
+    render.add_argument("-f", "--filename", action="append", required=True, metavar="GRIDS", help="grid objects")
+    render.add_argument("--nodes", action="append", required=True, metavar="NODES", help="Node objects")
+    render.add_argument(
+        "-n", "--namespace", default="default", help="namespace of grids that set none (default: %(default)s)"
+    )
+    render.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml", help="output format")
+    render.set_defaults(run=run_render)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the hook server (gunicorn with hooks/server/gunicorn_conf.py)",
+        description="Run the hook server under gunicorn. Options override the HOOKS_* environment variables "
+        "listed in docs/reference.md (Hook server).",
+    )
+    serve.add_argument("--bind", help="listen address, e.g. 0.0.0.0:8080 (HOOKS_BIND)")
+    serve.add_argument("--workers", type=int, help="worker processes (HOOKS_WORKERS)")
+    serve.add_argument("--log-level", help="debug, info, warning or error (HOOKS_LOG_LEVEL)")
+    serve.set_defaults(run=run_serve)
+    return parser
+
+
+def run_render(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    try:
+        inputs = Inputs(stdin)
+        nodes = node_map(inputs.objects(args.nodes))
+        grids = inputs.objects(args.filename)
+    except (DocumentError, RenderError) as err:
+        return fail(stderr, [str(err)])
+    if not grids:
+        return fail(stderr, [f"no objects found in {', '.join(args.filename)}"])
+    outcome = render_all(grids, nodes, args.namespace)
+    if outcome.errors:
+        return fail(stderr, outcome.errors)
+    for note in outcome.notes:
+        print(f"warning: {note}", file=stderr)
+    stdout.write(format_objects(outcome.children, args.output))
+    return EXIT_OK
+
+
+def format_objects(objects: list[dict], output: str) -> str:
+    """A YAML stream (one document per object), or one JSON ``List`` as ``kubectl get -o json`` prints."""
+    if output == "json":
+        return json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}, indent=2) + "\n"
+    return yaml.dump_all(objects, Dumper=PlainDumper, sort_keys=False, default_flow_style=False, explicit_start=True)
+
+
+def run_serve(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    """Replace this process with gunicorn, so signals from the container runtime reach it directly."""
+    for variable, value in (
+        ("HOOKS_BIND", args.bind),
+        ("HOOKS_WORKERS", args.workers),
+        ("HOOKS_LOG_LEVEL", args.log_level),
+    ):
+        if value is not None:
+            os.environ[variable] = str(value)
+    argv = [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONFIG, WSGI_APP]
+    try:
+        os.execv(sys.executable, argv)
+    except OSError as err:
+        return fail(stderr, [f"cannot start gunicorn: {err}"])
+    return EXIT_ERROR  # not reached: execv does not return
+
+
+def fail(stderr: TextIO, messages: list[str]) -> int:
+    for message in messages:
+        print(f"error: {message}", file=stderr)
+    return EXIT_ERROR
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args, sys.stdin, sys.stdout, sys.stderr)
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, as other command-line tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # a bug: still one line, never a traceback
+        print(f"error: internal error ({type(err).__name__}: {err}); please report it", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

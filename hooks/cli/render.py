@@ -1,0 +1,211 @@
+"""Offline rendering: the children the server would answer for grids read from files and a Node list.
+
+Each grid becomes the v2 sync request Metacontroller would send on first sight
+(the grid as parent, no observed children, the Nodes as related objects) and
+goes through the very sync function the server routes to. Grids from files
+have no uid, generation or status; the hooks do not need them. A grid with
+``siteSource: NodeUnits`` is given the NodeUnits a NodeGroup of its key
+(without a nodeSelector) would keep for those Nodes, so it renders as in a
+cluster that has one. Offline the renderer plays that NodeGroup, so "no
+NodeUnit for the key" can only mean that no given Node carries the key: the
+same "no units" a Nodes grid gets, reported as a note rather than as the
+cluster's advice to create a NodeGroup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from hooks.grids.grid_kinds import GRID_KINDS, GROUP, GridKind
+from hooks.kube.documents import Sourced
+from hooks.kube.errors import RequestError, SpecError
+from hooks.kube.names import label_key_error
+from hooks.sites.discovery import NO_NODEUNITS
+from hooks.sites.nodeunit import NODEUNIT_TYPE, nodeunit_children
+from hooks.sites.units import NODES, discover_units
+
+# Status is not printed, so the clock is irrelevant; a fixed one keeps the output reproducible.
+RENDER_TIME = "1970-01-01T00:00:00Z"
+
+
+class RenderError(ValueError):
+    """One input cannot be rendered; the message is one line naming the input and the grid."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One grid's children, plus a note when it rendered nothing (no node carries its key)."""
+
+    children: list[dict]
+    note: str | None = None
+
+
+def node_map(nodes: Iterable[Sourced]) -> dict[str, dict]:
+    """The ``Node.v1`` map of a v2 request: node name -> Node. Anything else in the node inputs is an error."""
+    found: dict[str, dict] = {}
+    for item in nodes:
+        if item.obj.get("kind") != "Node":
+            raise RenderError(f"{item.where}: expected a Node, found {_kind_of(item.obj)}")
+        meta = item.obj.get("metadata")
+        name = meta.get("name") if isinstance(meta, dict) else None
+        if not isinstance(name, str) or not name:
+            raise RenderError(f"{item.where}: Node without metadata.name")
+        found[name] = item.obj
+    return found
+
+
+@dataclass
+class Outcome:
+    """Everything a render run produced: children in input order, problems, and notes."""
+
+    children: list[dict]
+    errors: list[str]
+    notes: list[str]
+
+
+def render_all(grids: Iterable[Sourced], nodes: Mapping[str, dict], default_namespace: str) -> Outcome:
+    """Render every grid; one grid's error does not hide the others' (all are reported)."""
+    outcome = Outcome([], [], [])
+    seen: dict[tuple[str, str], str] = {}
+    for item in grids:
+        try:
+            rendered = render_grid(item, nodes, default_namespace)
+        except RenderError as err:
+            outcome.errors.append(str(err))
+            continue
+        key = (str(item.obj["kind"]), describe(with_namespace(item.obj, default_namespace)))
+        if key in seen:
+            outcome.errors.append(f"{item.where}: {key[0]} {key[1]} is also defined in {seen[key]}")
+            continue
+        seen[key] = item.where
+        outcome.children += rendered.children
+        if rendered.note:
+            outcome.notes.append(rendered.note)
+    return outcome
+
+
+def render_grid(item: Sourced, nodes: Mapping[str, dict], default_namespace: str) -> Rendered:
+    """The children of one grid, each with its namespace set; RenderError for anything the server would refuse."""
+    obj = item.obj
+    kind = _grid_kind(item)
+    parent = with_namespace(obj, default_namespace)
+    label = f"{obj['kind']} {describe(parent)}"
+    request = {
+        "controller": {},
+        "parent": parent,
+        "children": {child_type: {} for child_type in kind.child_types},
+        "related": {NODES: dict(nodes), **offline_nodeunits(parent, nodes)},
+        "finalizing": False,
+    }
+    try:
+        response = kind.sync(request, RENDER_TIME)
+    except (RequestError, SpecError) as err:
+        raise RenderError(f"{item.where}: {label}: {err}") from None
+    if synced_reason(response) == NO_NODEUNITS:
+        return Rendered([], f"{item.where}: {label}: no children: {no_offline_nodeunits(parent)}")
+    failed = not_synced(response)
+    if failed:
+        raise RenderError(f"{item.where}: {label}: {failed}")
+    namespace = parent["metadata"]["namespace"]
+    children = [_in_namespace(child, namespace) for child in response.get("children") or []]
+    note = None if children else f"{item.where}: {label}: no children: {_ready_message(response)}"
+    return Rendered(children, note)
+
+
+def offline_nodeunits(parent: Mapping, nodes: Mapping[str, dict]) -> dict:
+    """``{NodeUnit type: map}`` for the grid's key, as a NodeGroup named ``offline`` would keep them; else ``{}``."""
+    spec = parent.get("spec")
+    key = spec.get("gridUniqKey") if isinstance(spec, Mapping) else None
+    if not isinstance(key, str) or label_key_error(key):
+        return {}  # the sync hook reports the bad key
+    units = discover_units(nodes.values(), key, {})
+    children, _ = nodeunit_children({"name": "offline"}, key, units)
+    return {NODEUNIT_TYPE: {c["metadata"]["name"]: c for c in children}}
+
+
+def no_offline_nodeunits(parent: Mapping) -> str:
+    """Why a NodeUnits grid has no units offline: no given Node carries its key (it has no NodeGroup to miss)."""
+    key = parent["spec"]["gridUniqKey"]  # valid: the sync hook checked the spec before looking for NodeUnits
+    return (
+        f"no given Node carries the label {key!r}, so a NodeGroup of that key would keep no NodeUnit "
+        "(in a cluster this grid would keep its existing children and report Synced=False, NoNodeUnits)"
+    )
+
+
+def with_namespace(obj: dict, default_namespace: str) -> dict:
+    """The grid with ``metadata.namespace`` set (its own wins, as with ``kubectl apply -n``)."""
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        return obj  # the sync hook reports the missing metadata
+    namespace = meta.get("namespace") or default_namespace
+    return {**obj, "metadata": {**meta, "namespace": namespace}}
+
+
+def describe(obj: Mapping) -> str:
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
+    return f"{meta.get('namespace') or ''}/{meta.get('name') or '?'}".lstrip("/")
+
+
+def synced_reason(response: Mapping) -> str | None:
+    """The reason of a ``Synced=False`` condition in a sync answer, or None."""
+    condition = _failed_synced(response)
+    return None if condition is None else condition.get("reason")
+
+
+def _failed_synced(response: Mapping) -> Mapping | None:
+    status = response.get("status")
+    conditions = status.get("conditions") if isinstance(status, Mapping) else None
+    for cond in conditions if isinstance(conditions, list) else []:
+        if isinstance(cond, Mapping) and cond.get("type") == "Synced" and cond.get("status") == "False":
+            return cond
+    return None
+
+
+def not_synced(response: Mapping) -> str | None:
+    """Why a sync answer says ``Synced=False``: the failed units and their errors, else the condition; or None.
+
+    Offline there is no previous child to keep, so per-unit errors are named
+    from ``status.states`` rather than with the condition's "kept" wording.
+    """
+    synced = _failed_synced(response)
+    if synced is None:
+        return None
+    status = response["status"]
+    states = status.get("states") if isinstance(status.get("states"), Mapping) else {}
+    failed = [
+        f"unit {unit}: {state['error']}"
+        for unit, state in states.items()
+        if isinstance(state, Mapping) and state.get("error")
+    ]
+    return "; ".join(failed) if failed else f"{synced.get('reason')}: {synced.get('message')}"
+
+
+def _grid_kind(item: Sourced) -> GridKind:
+    kind = item.obj.get("kind")
+    if kind not in GRID_KINDS:
+        known = ", ".join(sorted(GRID_KINDS))
+        raise RenderError(f"{item.where}: {_kind_of(item.obj)} is not a grid kind this version renders ({known})")
+    api_version = item.obj.get("apiVersion")
+    if not isinstance(api_version, str) or api_version.split("/")[0] != GROUP:
+        raise RenderError(f"{item.where}: {kind} must have apiVersion {GROUP}/v1, found {api_version!r}")
+    return GRID_KINDS[kind]
+
+
+def _in_namespace(child: dict, namespace: str) -> dict:
+    """Children of a namespaced parent live in its namespace (Metacontroller puts them there)."""
+    meta = child.get("metadata") or {}
+    return child if meta.get("namespace") else {**child, "metadata": {**meta, "namespace": namespace}}
+
+
+def _ready_message(response: Mapping) -> str:
+    status = response.get("status") or {}
+    for cond in status.get("conditions") or []:
+        if isinstance(cond, Mapping) and cond.get("type") == "Ready":
+            return str(cond.get("message"))
+    return "no units"
+
+
+def _kind_of(obj: Mapping) -> str:
+    kind = obj.get("kind")
+    return f"kind {kind!r}" if isinstance(kind, str) and kind else "an object without kind"

@@ -1,0 +1,107 @@
+"""Labels, annotations and the keep-as-is rule shared by every kind of child.
+
+Children are built by copying only the paths that change ("path copying"):
+the template's untouched subtrees are shared with the output rather than
+deep-copied, because the response is serialised straight away and nothing
+mutates them. Anything that edits a child in depth (patches) must copy first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+
+from hooks.kube.names import label_safe
+from hooks.kube.objects import mapping, string_map
+from hooks.protocol.partial import whole
+
+GRID_SELECTOR_LABEL = "superedge.io/grid-selector"
+UNIQ_KEY_ANNOTATION = "superedge.io/grid-uniq-key"
+METACONTROLLER_LAST_APPLIED = "metacontroller.k8s.io/last-applied-configuration"
+NOT_COPIED_PREFIXES = ("kubectl.kubernetes.io/last-applied-configuration", "metacontroller.k8s.io/")
+SERVER_METADATA = (
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "managedFields",
+    "selfLink",
+    "ownerReferences",
+)
+
+
+def grid_labels(parent_meta: Mapping) -> dict:
+    """The grid's own labels, which children inherit (overrides may change them; invariants are separate)."""
+    return string_map(parent_meta, "labels")
+
+
+def invariant_labels(parent_meta: Mapping, key: str, unit: str | None) -> dict:
+    """The labels no override may change: the grid selector label and, for a unit child, ``key: unit``."""
+    labels = {GRID_SELECTOR_LABEL: label_safe(parent_meta["name"])}
+    if unit is not None:
+        labels[key] = unit
+    return labels
+
+
+def child_labels(parent_meta: Mapping, key: str, unit: str | None) -> dict:
+    """The grid's labels plus the grid selector label and, for a unit child, ``key: unit``."""
+    return {**grid_labels(parent_meta), **invariant_labels(parent_meta, key, unit)}
+
+
+def grid_annotations(parent_meta: Mapping) -> dict:
+    """The grid's annotations minus apply bookkeeping, which children inherit."""
+    own = string_map(parent_meta, "annotations")
+    return {k: v for k, v in own.items() if not k.startswith(NOT_COPIED_PREFIXES)}
+
+
+def child_annotations(parent_meta: Mapping, key: str) -> dict:
+    """The grid's annotations minus apply bookkeeping, plus the gridUniqKey record."""
+    return {**grid_annotations(parent_meta), UNIQ_KEY_ANNOTATION: key}
+
+
+def kept_child(observed: Mapping) -> dict:
+    """What to send so Metacontroller leaves an observed child exactly as it is.
+
+    Metacontroller records what it last applied in an annotation; sending that
+    again is a no-op for its three-way merge. Without it (adopted objects,
+    server-side apply), send the live object minus status and server-owned
+    metadata, which also changes nothing.
+    """
+    observed = whole(observed)
+    meta = mapping(observed, "metadata")
+    recorded = mapping(meta, "annotations").get(METACONTROLLER_LAST_APPLIED)
+    if isinstance(recorded, str):
+        try:
+            last = json.loads(recorded)
+        except ValueError:
+            last = None
+        if _same_object(last, observed):
+            return last
+    live = {k: v for k, v in observed.items() if k != "status"}
+    live["metadata"] = {k: v for k, v in meta.items() if k not in SERVER_METADATA}
+    return live
+
+
+def _same_object(recorded: object, observed: Mapping) -> bool:
+    """Whether a last-applied record describes ``observed`` itself (it may have been edited or copied)."""
+    if not isinstance(recorded, dict):
+        return False
+    name = mapping(recorded, "metadata").get("name")
+    same_type = all(recorded.get(k) == observed.get(k) for k in ("apiVersion", "kind"))
+    return same_type and isinstance(name, str) and name == mapping(observed, "metadata").get("name")
+
+
+def kept_children(observed: Iterable[Mapping]) -> list[dict]:
+    """Every observed child that has a name, kept as it is (:func:`kept_child`), sorted by kind and name.
+
+    An object without a usable name cannot be sent back (Metacontroller could not match it), so it is left out.
+    """
+    named = [o for o in observed if isinstance(mapping(o, "metadata").get("name"), str)]
+    return sorted((kept_child(o) for o in named), key=child_order)
+
+
+def child_order(child: Mapping) -> tuple[str, str]:
+    """Children are answered sorted by kind and name, so the same request gives the same bytes."""
+    return (str(child.get("kind", "")), str(mapping(child, "metadata").get("name", "")))

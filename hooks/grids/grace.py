@@ -1,0 +1,108 @@
+"""Grace period for vanished units (``spec.unitRemovalGracePeriodSeconds``), kept without state.
+
+When the last node of a unit disappears (a reboot, a relabel, a flapping
+network) the child is kept for the grace period instead of being deleted.
+The moment the unit was first seen missing is written into an annotation on
+the child itself, so the next sync, on any hook replica, reads it back; and
+Metacontroller is asked to resync at the deadline. A unit that comes back
+simply renders again, and the annotation disappears with the next apply.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+
+from hooks.kube.objects import mapping
+from hooks.protocol.partial import TEXT, TEXT_MAP
+from hooks.sites.site_spec import SiteSpec
+
+MISSING_SINCE = "superedge.io/unit-missing-since"
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+NameOf = Callable[[str], str]
+"""unit -> the name of that unit's child (the grid kind's naming rule)."""
+
+GRACE_FIELDS = {"metadata": {"labels": TEXT_MAP, "annotations": {MISSING_SINCE: TEXT}}}
+"""What :func:`departing_units` reads of an observed child (hooks.protocol.partial): its unit label and our mark."""
+
+
+def parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.strptime(value, TIME_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def departing_units(
+    observed: Iterable[Mapping], key: str, live: Iterable[str], grace: int, now: str, name_of: NameOf
+) -> dict[str, str]:
+    """Units that have an observed child but no nodes, still inside the grace period: unit -> missing since.
+
+    A child counts only if it is *the* child of its unit (``name_of(unit)``): a shared child that merely
+    carries the key label (say, inherited from the grid's own labels) must not conjure up a unit.
+    """
+    current = parse_time(now)
+    if grace <= 0 or current is None:
+        return {}
+    live_units = set(live)
+    out: dict[str, str] = {}
+    for child in observed:
+        meta = mapping(child, "metadata")
+        unit = mapping(meta, "labels").get(key)
+        if not isinstance(unit, str) or not unit or unit in live_units or meta.get("name") != name_of(unit):
+            continue
+        recorded = mapping(meta, "annotations").get(MISSING_SINCE)
+        started = parse_time(recorded)
+        since = recorded if started is not None and started <= current else now  # nonsense restarts the clock
+        if (current - parse_time(since)).total_seconds() < grace:
+            out[unit] = since
+    return out
+
+
+def deadline(since: str, grace: int) -> str:
+    start = parse_time(since)
+    return datetime.fromtimestamp(start.timestamp() + grace, UTC).strftime(TIME_FORMAT)
+
+
+def resync_after(departing: Mapping[str, str], grace: int, now: str) -> int | None:
+    """Seconds until the earliest deadline (at least 1), or None when nothing is departing."""
+    current = parse_time(now)
+    if not departing or current is None:
+        return None
+    remaining = min(grace - (current - parse_time(since)).total_seconds() for since in departing.values())
+    return max(1, math.ceil(remaining))
+
+
+def with_departures(response: dict, departing: Mapping[str, str], sites: SiteSpec, now: str, name_of: NameOf) -> dict:
+    """Mark the departing units' children and states, and ask for a resync at the earliest deadline."""
+    if not departing:
+        return response
+    grace = sites.grace_seconds
+    marks = {name_of(unit): since for unit, since in departing.items()}
+    children = [_marked(c, marks) for c in response["children"]]
+    states = dict(response["status"].get("states") or {})
+    for unit, since in departing.items():
+        states[unit] = {**states.get(unit, {}), "removalAt": deadline(since, grace)}
+    status = {**response["status"], "states": states}
+    return {
+        **response,
+        "children": children,
+        "status": status,
+        "resyncAfterSeconds": resync_after(departing, grace, now),
+    }
+
+
+def _marked(child: dict, marks: Mapping[str, str]) -> dict:
+    name = mapping(child, "metadata").get("name")
+    return mark_departing(child, marks[name]) if name in marks else child
+
+
+def mark_departing(child: dict, since: str) -> dict:
+    """The child with the missing-since annotation added (path copy, the input is not changed)."""
+    meta = dict(mapping(child, "metadata"))
+    meta["annotations"] = {**mapping(meta, "annotations"), MISSING_SINCE: since}
+    return {**child, "metadata": meta}

@@ -1,0 +1,63 @@
+"""Reading a grid's ``spec`` into checked values, or a SpecError that says what is wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from hooks.grids.overrides import Override, parse_overrides
+from hooks.kube.errors import SpecError
+from hooks.sites.site_spec import SiteSpec, parse_sites
+
+DEFAULT_TEMPLATE_NAMES = ("", "default")
+
+
+@dataclass(frozen=True)
+class WorkloadSpec:
+    """A DeploymentGrid/StatefulSetGrid spec after validation."""
+
+    sites: SiteSpec
+    template: dict
+    pool: dict[str, dict] = field(default_factory=dict)
+    templates: dict[str, str] = field(default_factory=dict)
+    default_template: str = ""
+    overrides: tuple[Override, ...] = ()
+
+
+def parse_workload_spec(spec: object) -> WorkloadSpec:
+    sites = parse_sites(spec)
+    template = spec.get("template")
+    if not isinstance(template, dict):
+        raise SpecError("spec.template must be an object (a Deployment or StatefulSet spec)")
+    pool = _string_map(spec, "templatePool", dict, "an object")
+    templates = _string_map(spec, "templates", str, "a template name")
+    default = spec.get("defaultTemplateName") or ""
+    if not isinstance(default, str):
+        raise SpecError("spec.defaultTemplateName must be a string")
+    overrides = parse_overrides(spec.get("overrides"))
+    return WorkloadSpec(sites, template, pool, templates, default, overrides)
+
+
+def _string_map(spec: Mapping, name: str, value_type: type, what: str) -> dict:
+    value = spec.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise SpecError(f"spec.{name} must be a map")
+    for key, item in value.items():
+        if not isinstance(item, value_type):
+            raise SpecError(f"spec.{name}[{key}] must be {what}")
+    return value
+
+
+def template_for(spec: WorkloadSpec, unit: str) -> dict:
+    """The template a unit uses: ``templates[unit]``, else the default name, else ``template``.
+
+    A name missing from ``templatePool`` fails only this unit.
+    """
+    name = spec.templates.get(unit) or spec.default_template
+    if name in DEFAULT_TEMPLATE_NAMES:
+        return spec.template
+    if name not in spec.pool:
+        raise SpecError(f"template {name!r} is not in spec.templatePool")
+    return spec.pool[name]

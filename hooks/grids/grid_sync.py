@@ -1,0 +1,123 @@
+"""The sync/customize skeleton every grid kind shares: sites, one child per unit, nothing lost.
+
+A grid kind supplies only how to read its spec and how to render its children;
+the sites come from :mod:`hooks.sites.discovery` (Nodes or NodeUnits, per ``spec.siteSource``)
+and the error paths (invalid spec, no way to tell the units, a unit that fails,
+two units wanting one name) are handled here once, so every kind keeps observed
+children in exactly the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from hooks.grids.children import kept_child, kept_children
+from hooks.grids.grace import departing_units, with_departures
+from hooks.grids.grid_status import invalid_spec_status
+from hooks.kube.errors import SpecError, brief
+from hooks.protocol.request import objects_of, parent_of, sync_parts
+from hooks.sites.discovery import site_rules, sites_from_request
+from hooks.sites.site_spec import SiteSpec
+
+
+class HasSites(Protocol):
+    sites: SiteSpec
+
+
+Spec = TypeVar("Spec", bound=HasSites)
+Parse = Callable[[object], Spec]
+Render = Callable[[dict, Spec, list[str], dict, str], dict]
+UnitName = Callable[[str, str], str]
+
+
+def customize(request: object, parse: Parse) -> dict:
+    """Ask Metacontroller for the grid's sites: Nodes or NodeUnits of its key (see ``site_rules``).
+
+    Depends only on the parent's spec (Metacontroller caches it per generation).
+    An invalid spec asks for nothing; the sync hook then reports the problem.
+    """
+    parent = parent_of(request)
+    try:
+        sites = parse(parent.get("spec")).sites
+    except SpecError:
+        return {"relatedResources": []}
+    return {"relatedResources": site_rules(sites)}
+
+
+def sync(request: object, child_type: str, parse: Parse, render: Render, now: str, unit_name: UnitName) -> dict:
+    """Discover the units and hand them to ``render``; keep every observed child when that is impossible.
+
+    ``unit_name(grid name, unit)`` is the kind's name for a unit's child (the grace period needs it).
+    """
+    parent, children, related = sync_parts(request)
+    observed = {obj["metadata"]["name"]: obj for obj in named(objects_of(children, child_type))}
+    try:
+        spec = parse(parent.get("spec"))
+        units = sites_from_request(spec.sites, related)
+    except SpecError as err:  # an invalid spec, or no way to tell which units exist (hooks.sites.discovery)
+        return keep_everything(parent, observed, err.reason, str(err), now)
+    grid_name = parent["metadata"]["name"]
+    name_of = lambda unit: unit_name(grid_name, unit)  # noqa: E731
+    departing = departing_units(observed.values(), spec.sites.key, units, spec.sites.grace_seconds, now, name_of)
+    response = render(parent, spec, sorted([*units, *departing]), observed, now)
+    return with_departures(response, departing, spec.sites, now, name_of)
+
+
+@dataclass(frozen=True)
+class UnitChildren:
+    """How one grid kind names, renders and judges its per-unit child."""
+
+    name: Callable[[str], str]
+    render: Callable[[str], dict]
+    state: Callable[[Mapping | None], dict]
+
+
+@dataclass
+class Rendered:
+    desired: list[dict]
+    states: dict[str, dict]
+    errors: dict[str, str]
+
+
+def render_per_unit(
+    units: list[str], observed: Mapping, kind: UnitChildren, reserved: Mapping[str, str] | None = None
+) -> Rendered:
+    """Render every unit; a unit that fails keeps its observed child and is named in ``errors``.
+
+    ``reserved`` maps names already taken by other children of the grid to a
+    description of their owner, so no unit can ever claim one of them.
+    """
+    out = Rendered([], {}, {})
+    owners: dict[str, str] = dict(reserved or {})
+    for unit in units:
+        name = kind.name(unit)
+        seen = observed.get(name)
+        try:
+            if name in owners:
+                raise SpecError(f"child name {name!r} is already used by {owners[name]}")
+            owners[name] = f"unit {unit!r}"
+            child = kind.render(unit)
+        except SpecError as err:
+            out.errors[unit] = brief(str(err))
+            if owners.get(name) != f"unit {unit!r}":
+                seen = None  # the child of that name belongs to another unit (or another child)
+            child = kept_child(seen) if seen is not None else None
+        if child is not None:
+            out.desired.append(child)
+        state = kind.state(seen)
+        if unit in out.errors:
+            state["error"] = out.errors[unit]
+        out.states[unit] = state
+    return out
+
+
+def keep_everything(parent: Mapping, observed: Mapping, reason: str, message: str, now: str) -> dict:
+    kept = kept_children(observed.values())
+    return {"status": invalid_spec_status(parent.get("status"), reason, brief(message), now), "children": kept}
+
+
+def named(objects: list[dict]) -> list[dict]:
+    """Observed objects that have a usable name (anything else cannot be matched or kept)."""
+    return [o for o in objects if isinstance(o.get("metadata"), dict) and isinstance(o["metadata"].get("name"), str)]

@@ -1,0 +1,55 @@
+"""Sync and customize hooks of ServiceGrid: the shared Service plus one Service per unit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from hooks.grids import grid_sync
+from hooks.grids.children import child_order
+from hooks.grids.grid_status import grid_status, synced_condition
+from hooks.grids.service import (
+    SERVICE_TYPE,
+    ServiceGridSpec,
+    parse_service_spec,
+    per_unit_condition,
+    shared_name,
+    shared_service,
+    unit_service,
+    unit_service_name,
+)
+
+
+def customize(request: object) -> dict:
+    """The grid's sites: Nodes or NodeUnits of its key (see :func:`hooks.grids.grid_sync.customize`)."""
+    return grid_sync.customize(request, parse_service_spec)
+
+
+def sync(request: object, now: str) -> dict:
+    """The shared Service always; per-unit Services when wanted and derivable; observed ones kept on errors."""
+    return grid_sync.sync(request, SERVICE_TYPE, parse_service_spec, render_services, now, unit_service_name)
+
+
+def render_services(parent: Mapping, spec: ServiceGridSpec, units: list[str], observed: Mapping, now: str) -> dict:
+    """Every unit is ready once the Services it relies on exist: the shared one and, if rendered, its own."""
+    meta = parent["metadata"]
+    shared = shared_service(meta, spec)
+    shared_seen = shared["metadata"]["name"] in observed
+    per_unit = per_unit_condition(spec)
+    if per_unit["status"] == "True":
+        rendered = grid_sync.render_per_unit(
+            units,
+            observed,
+            grid_sync.UnitChildren(
+                name=lambda unit: unit_service_name(meta["name"], unit),
+                render=lambda unit: unit_service(meta, spec, unit),
+                state=lambda seen: {"ready": shared_seen and seen is not None},
+            ),
+            reserved={shared_name(meta["name"]): "the shared Service"},
+        )
+    else:
+        rendered = grid_sync.Rendered([], {unit: {"ready": shared_seen} for unit in units}, {})
+    desired = sorted([shared, *rendered.desired], key=child_order)
+    status = grid_status(
+        rendered.states, synced_condition(rendered.errors), parent.get("status"), now, extra=[per_unit]
+    )
+    return {"status": status, "children": desired}

@@ -1,0 +1,74 @@
+"""Sync and customize hooks of DeploymentGrid and StatefulSetGrid (one engine, two kinds)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from hooks.grids import grid_sync
+from hooks.grids.children import child_order
+from hooks.grids.grid_spec import WorkloadSpec, parse_workload_spec, template_for
+from hooks.grids.grid_status import grid_status, synced_condition
+from hooks.grids.overrides import apply_overrides, unmatched_units
+from hooks.grids.workload import WorkloadKind, base_child, is_ready, pin_to_unit, status_figures, unit_child_name
+from hooks.grids.workload_checks import CheckedContainers, check_workload
+
+
+def customize(request: object, kind: WorkloadKind) -> dict:
+    """The grid's sites: Nodes or NodeUnits of its key (see :func:`hooks.grids.grid_sync.customize`).
+
+    Both workload kinds ask the same; ``kind`` keeps the signature alike to :func:`sync`.
+    """
+    return grid_sync.customize(request, parse_workload_spec)
+
+
+def sync(request: object, kind: WorkloadKind, now: str) -> dict:
+    """One child per unit, each pinned to its unit; observed children kept on any spec error."""
+    return grid_sync.sync(
+        request,
+        kind.child_type,
+        parse_workload_spec,
+        lambda parent, spec, units, observed, at: render_units(parent, spec, kind, units, observed, at),
+        now,
+        lambda grid_name, unit: unit_child_name(kind, grid_name, unit),
+    )
+
+
+def render_units(
+    parent: Mapping, spec: WorkloadSpec, kind: WorkloadKind, units: list[str], observed: Mapping, now: str
+) -> dict:
+    """Render every unit; a unit that fails keeps its observed child and is named in status."""
+    meta = parent["metadata"]
+    checked = CheckedContainers()  # one per sync: units share the template's container lists
+    rendered = grid_sync.render_per_unit(
+        units,
+        observed,
+        grid_sync.UnitChildren(
+            name=lambda unit: unit_child_name(kind, meta["name"], unit),
+            render=lambda unit: render_unit(parent, spec, kind, unit, checked),
+            state=lambda seen: _unit_state(kind, seen),
+        ),
+    )
+    desired = sorted(rendered.desired, key=child_order)
+    status = grid_status(rendered.states, synced_condition(rendered.errors), parent.get("status"), now)
+    unmatched = unmatched_units(spec.overrides, units)
+    if unmatched:
+        status["unmatchedOverrideUnits"] = unmatched
+    return {"status": status, "children": desired}
+
+
+def render_unit(
+    parent: Mapping, spec: WorkloadSpec, kind: WorkloadKind, unit: str, checked: CheckedContainers | None = None
+) -> dict:
+    """Resolution order: template choice -> child -> overrides in order -> invariants -> well-formedness."""
+    meta = parent["metadata"]
+    child = base_child(kind, meta, template_for(spec, unit), unit)
+    child = apply_overrides(child, spec.overrides, unit)
+    child = pin_to_unit(kind, child, meta, spec.sites.key, unit)
+    check_workload(child, checked)
+    return child
+
+
+def _unit_state(kind: WorkloadKind, seen: Mapping | None) -> dict:
+    state = status_figures(kind, seen) if seen is not None else {}
+    state["ready"] = is_ready(seen)
+    return state

@@ -1,0 +1,87 @@
+"""Kubernetes LabelSelector evaluation and validation over plain label maps."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from hooks.kube.errors import SpecError
+from hooks.kube.names import is_label_value, label_key_error
+
+OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+
+def validate_selector(selector: object, field: str) -> dict:
+    """Return ``selector`` as a canonical LabelSelector dict, or raise SpecError naming ``field``."""
+    if selector is None:
+        return {}
+    if not isinstance(selector, dict):
+        raise SpecError(f"{field} must be a LabelSelector object")
+    out: dict = {}
+    labels = selector.get("matchLabels")
+    if labels is not None:
+        if not isinstance(labels, dict):
+            raise SpecError(f"{field}.matchLabels must be a map of label key to value")
+        for key, value in labels.items():
+            _check_key(key, f"{field}.matchLabels")
+            if not is_label_value(value):
+                raise SpecError(f"{field}.matchLabels[{key}]: {value!r} is not a valid label value")
+        if labels:
+            out["matchLabels"] = dict(labels)
+    exprs = selector.get("matchExpressions")
+    if exprs is not None:
+        if not isinstance(exprs, list):
+            raise SpecError(f"{field}.matchExpressions must be a list")
+        checked = [_check_expression(e, f"{field}.matchExpressions[{i}]") for i, e in enumerate(exprs)]
+        if checked:
+            out["matchExpressions"] = checked
+    return out
+
+
+def _check_key(key: object, field: str) -> None:
+    problem = label_key_error(key)
+    if problem:
+        raise SpecError(f"{field}: label key {key!r} {problem}")
+
+
+def _check_expression(expr: object, field: str) -> dict:
+    if not isinstance(expr, dict):
+        raise SpecError(f"{field} must be an object")
+    key, op, values = expr.get("key"), expr.get("operator"), expr.get("values")
+    _check_key(key, field)
+    if op not in OPERATORS:
+        raise SpecError(f"{field}.operator must be one of {', '.join(OPERATORS)}")
+    if op in ("In", "NotIn"):
+        if not isinstance(values, list) or not values or not all(is_label_value(v) for v in values):
+            raise SpecError(f"{field}.values must be a non-empty list of label values for {op}")
+        return {"key": key, "operator": op, "values": list(values)}
+    if values:
+        raise SpecError(f"{field}.values must be empty for {op}")
+    return {"key": key, "operator": op}
+
+
+def matches(selector: Mapping, labels: Mapping) -> bool:
+    """Whether ``labels`` satisfy a validated LabelSelector (empty selector matches all)."""
+    for key, value in selector.get("matchLabels", {}).items():
+        if labels.get(key) != value:
+            return False
+    return all(_expression_matches(e, labels) for e in selector.get("matchExpressions", ()))
+
+
+def _expression_matches(expr: Mapping, labels: Mapping) -> bool:
+    key, op = expr["key"], expr["operator"]
+    if op == "Exists":
+        return key in labels
+    if op == "DoesNotExist":
+        return key not in labels
+    if op == "In":
+        return key in labels and labels[key] in expr["values"]
+    return key not in labels or labels[key] not in expr["values"]
+
+
+def with_key_exists(selector: Mapping, key: str) -> dict:
+    """``selector`` narrowed to objects that carry label ``key`` (what the customize hook asks for)."""
+    out = {k: v for k, v in selector.items() if k == "matchLabels"}
+    exprs = list(selector.get("matchExpressions", ()))
+    exprs.append({"key": key, "operator": "Exists"})
+    out["matchExpressions"] = exprs
+    return out

@@ -1,0 +1,94 @@
+"""Customize and sync hooks of NodeGroup: every site of one label key, and what is not ready there.
+
+A NodeGroup is a cluster-scoped CompositeController parent whose children are
+the NodeUnits of its key, one per site (:mod:`hooks.sites.nodeunit`). Its status is
+computed from the related Nodes of its key and from the workload grids of
+every namespace that use the same key. The site grouping is
+:func:`hooks.sites.units.group_by_unit`, the same the grids use, so a NodeGroup
+shows, and its NodeUnits hold, exactly the units its grids deploy to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from hooks import API_VERSION
+from hooks.grids.children import kept_children
+from hooks.grids.grid_status import invalid_spec_status
+from hooks.kube.errors import SpecError
+from hooks.nodegroups.nodegroup_status import nodegroup_status, unit_entry
+from hooks.nodegroups.workload_readiness import (
+    WORKLOAD_GRID_KINDS,
+    grid_resource,
+    grid_type_key,
+    grids_of_key,
+    workloads_by_unit,
+)
+from hooks.protocol.request import objects_of, parent_of, sync_parts
+from hooks.sites.discovery import node_rule
+from hooks.sites.nodeunit import NODEUNIT_TYPE, nodeunit_children
+from hooks.sites.site_spec import parse_sites
+from hooks.sites.units import NODES, group_by_unit, node_name
+
+
+def customize(request: object) -> dict:
+    """Ask for the Nodes of the key and for every workload grid in every namespace.
+
+    Grids cannot be selected by ``spec.gridUniqKey`` (a label selector sees
+    only labels), so all of them are asked for and :func:`sync` filters. For a
+    cluster-scoped parent, a rule with a label selector and no namespace lists
+    all namespaces. Depends only on the spec; an invalid spec asks for nothing.
+    """
+    parent = parent_of(request)
+    try:
+        sites = parse_sites(parent.get("spec"))
+    except SpecError:
+        return {"relatedResources": []}
+    grids = [
+        {"apiVersion": API_VERSION, "resource": grid_resource(k), "labelSelector": {}} for k in WORKLOAD_GRID_KINDS
+    ]
+    return {"relatedResources": [node_rule(sites), *grids]}
+
+
+def sync(request: object, now: str) -> dict:
+    """Status and one NodeUnit per unit.
+
+    A spec or request that cannot be read keeps the previous status with
+    ``Synced=False`` and every observed NodeUnit as it is: grids reading
+    NodeUnits must not lose their sites because of a NodeGroup typo.
+    """
+    parent, children, related = sync_parts(request)
+    previous = parent.get("status")
+    observed = objects_of(children, NODEUNIT_TYPE)
+    try:
+        sites = parse_sites(parent.get("spec"))
+    except SpecError as err:
+        return _keep_all(previous, observed, "InvalidSpec", str(err), now)
+    missing = _missing_related(related)
+    if missing is not None:
+        return _keep_all(previous, observed, *missing, now)
+    units = group_by_unit(objects_of(related, NODES), sites.key, sites.node_selector)
+    workloads = workloads_by_unit(grids_of_key(related, sites.key), units)
+    entries = {unit: unit_entry(nodes, workloads[unit]) for unit, nodes in units.items()}
+    members = {unit: [node_name(n) for n in nodes] for unit, nodes in units.items()}
+    nodeunits, name_errors = nodeunit_children(parent["metadata"], sites.key, members)
+    return {"status": nodegroup_status(entries, previous, now, name_errors), "children": nodeunits}
+
+
+def _missing_related(related: Mapping) -> tuple[str, str] | None:
+    """(reason, message) when a list the customize hook asked for is absent, else None.
+
+    Metacontroller sends every requested type, even when empty; an absent one
+    means the request does not answer our rules, and an empty fleet must not
+    be reported from it.
+    """
+    if NODES not in related:
+        return "NodesNotObserved", "the request carried no Node list"
+    absent = [grid_type_key(k) for k in WORKLOAD_GRID_KINDS if grid_type_key(k) not in related]
+    if absent:
+        return "GridsNotObserved", f"the request carried no {' or '.join(absent)} list"
+    return None
+
+
+def _keep_all(previous: object, observed: list[dict], reason: str, message: str, now: str) -> dict:
+    return {"status": invalid_spec_status(previous, reason, message, now), "children": kept_children(observed)}

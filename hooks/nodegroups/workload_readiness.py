@@ -1,0 +1,115 @@
+"""Which workload grids are not ready in which unit, read from the grids' own ``status.states``.
+
+A NodeGroup never looks at Deployments or StatefulSets: each grid already
+judges its children (:func:`hooks.grids.workload.is_ready`) and publishes the verdict
+per unit, so reading ``states[unit].ready`` keeps one definition of readiness.
+Only workload grids count: a ServiceGrid's readiness is not per unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from hooks import API_VERSION
+from hooks.grids.workload import DEPLOYMENT, STATEFULSET, WorkloadKind
+from hooks.kube.errors import SpecError
+from hooks.kube.selectors import matches, validate_selector
+from hooks.protocol import codec
+from hooks.protocol.request import objects_of
+
+WORKLOAD_GRID_KINDS: tuple[WorkloadKind, ...] = (DEPLOYMENT, STATEFULSET)
+
+
+def grid_type_key(kind: WorkloadKind) -> str:
+    """The key of this grid kind in a v2 request's ``related`` map."""
+    return f"{kind.grid_kind}.{API_VERSION}"
+
+
+def grid_resource(kind: WorkloadKind) -> str:
+    """The grid kind's plural resource name, as a customize hook rule names it."""
+    return f"{kind.grid_kind.lower()}s"
+
+
+@dataclass(frozen=True)
+class GridView:
+    """The three things a NodeGroup needs from a grid."""
+
+    ref: str  # namespace/Kind/name
+    selector: dict | None  # the grid's validated spec.nodeSelector; None when it cannot be read
+    states: Mapping
+
+
+@dataclass
+class UnitWorkloads:
+    """The grids expected in one unit and, sorted, those not ready there."""
+
+    expected: int = 0
+    not_ready: list[str] = field(default_factory=list)
+
+
+def grids_of_key(related: Mapping, key: str) -> list[GridView]:
+    """Every workload grid in ``related`` whose ``spec.gridUniqKey`` is ``key``, sorted by ref.
+
+    Metacontroller cannot select grids by a spec field, so the customize hook
+    asks for all of them and the filtering happens here. Malformed entries are
+    skipped: one odd grid must not hide every site's health.
+    """
+    views = []
+    for kind in WORKLOAD_GRID_KINDS:
+        for grid in objects_of(related, grid_type_key(kind)):
+            view = _view(grid, kind, key)
+            if view is not None:
+                views.append(view)
+    return sorted(views, key=lambda v: v.ref)
+
+
+def _view(grid: Mapping, kind: WorkloadKind, key: str) -> GridView | None:
+    spec, meta, status = grid.get("spec"), grid.get("metadata"), grid.get("status")
+    if not isinstance(spec, Mapping) or spec.get("gridUniqKey") != key or not isinstance(meta, Mapping):
+        return None
+    name, namespace = meta.get("name"), meta.get("namespace")
+    if not isinstance(name, str) or not isinstance(namespace, str):
+        return None
+    try:
+        selector = validate_selector(spec.get("nodeSelector"), "spec.nodeSelector")
+    except SpecError:
+        selector = None
+    states = status.get("states") if isinstance(status, Mapping) else None
+    return GridView(f"{namespace}/{kind.grid_kind}/{name}", selector, states if isinstance(states, Mapping) else {})
+
+
+def workloads_by_unit(grids: list[GridView], units: Mapping[str, list[Mapping]]) -> dict[str, UnitWorkloads]:
+    """For each unit: how many grids are expected there and which of them are not ready.
+
+    A grid is expected in a unit when its own ``nodeSelector`` admits one of
+    the unit's nodes. There, a missing ``states`` entry (the grid has not synced
+    since the unit appeared) counts as not ready: the site lacks that workload.
+    A grid whose selector cannot be read is judged only where it reports.
+    """
+    out = {unit: UnitWorkloads() for unit in units}
+    admitted: dict[bytes, frozenset[str]] = {}
+    for grid in grids:
+        for unit in _expected_units(grid, units, admitted):
+            entry = out[unit]
+            entry.expected += 1
+            if not _state_ready(grid.states.get(unit)):
+                entry.not_ready.append(grid.ref)
+    return out
+
+
+def _expected_units(grid: GridView, units: Mapping[str, list[Mapping]], admitted: dict) -> Iterable[str]:
+    if grid.selector is None:
+        return frozenset(u for u in grid.states if u in units)
+    if not grid.selector:
+        return units
+    cache_key = codec.dumps(grid.selector)  # grids often share one selector: match the nodes once
+    if cache_key not in admitted:
+        admitted[cache_key] = frozenset(
+            unit for unit, nodes in units.items() if any(matches(grid.selector, n["metadata"]["labels"]) for n in nodes)
+        )
+    return admitted[cache_key]
+
+
+def _state_ready(state: object) -> bool:
+    return isinstance(state, Mapping) and state.get("ready") is True

@@ -1,0 +1,92 @@
+"""Partially decoded request objects: what a hook declares it reads, and nothing else.
+
+A steady-state sync request is mostly bytes no hook looks at (Node images, conditions, managedFields,
+children's last-applied annotations). Each hook may declare, per object type of a v2 request, the
+fields it reads (a *shape*); the HTTP layer then decodes only those (:mod:`hooks.server.fast_decode`) and the
+pure functions keep working on plain dicts of the usual layout, just with fewer keys.
+
+The contract a hook signs by declaring a shape:
+
+- it reads only the declared fields of those objects (a test compares the answer with the one from a
+  full decode, on random requests);
+- it never puts a reduced object into its answer. Observed children are the objects hooks send back
+  (``kept_child``): :func:`whole` gives the complete child. A reduced object that reaches the response
+  encoder anyway is refused (HTTP 500, Metacontroller changes nothing) rather than sent without its
+  undeclared fields.
+
+Routes without declared reads (hooks.server.route_reads) are decoded in full, so a new hook is correct by
+default; docs/performance.md shows how to declare a hook's reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Union
+
+TEXT = "text"
+"""Leaf: a JSON string. Anything else sends the whole request down the full decode."""
+TEXT_MAP = "text-map"
+"""Leaf: an object of strings (labels, annotations). Anything else sends the request down the full decode."""
+ANY = "any"
+"""Leaf: any JSON value, decoded exactly as the full decode would."""
+
+Shape = Mapping[str, Union["Shape", list, str]]
+"""Field name -> leaf marker, nested shape, or ``[shape]`` for an array of objects each reduced to
+``shape`` (no ``ANY`` inside an array). Fields not named are skipped undecoded."""
+
+
+@dataclass(frozen=True)
+class RequestReads:
+    """What a hook reads of the two large maps of a v2 request, per ``Kind.group/version`` key.
+
+    ``children`` objects stay decodable in full (:func:`whole`), because hooks may send an observed
+    child back unchanged; ``related`` objects are only ever read. ``parent`` and the other top-level
+    keys are always decoded in full. List every type the route receives: a type given the shape
+    ``ANY`` is decoded whole; a type not listed makes that request take the full decode (correct,
+    slower, logged).
+    """
+
+    children: Mapping[str, Shape | str] = field(default_factory=dict)
+    related: Mapping[str, Shape | str] = field(default_factory=dict)
+
+
+def merge_shapes(*shapes: Shape | str) -> Shape | str:
+    """One shape reading what each of ``shapes`` reads, so modules can declare their own reads.
+
+    ``ANY`` anywhere wins over a narrower shape of the same field; two declarations of one field must
+    otherwise agree (a leaf and a nested shape of one field cannot be merged).
+    """
+    if ANY in shapes:
+        return ANY
+    if all(isinstance(s, Mapping) for s in shapes):
+        merged: dict = {}
+        for shape in shapes:
+            for name, sub in shape.items():
+                merged[name] = merge_shapes(merged[name], sub) if name in merged else sub
+        return merged
+    first, *rest = shapes
+    if any(s != first for s in rest):
+        raise ValueError(f"cannot merge shapes {shapes!r}")
+    return first
+
+
+class Partial(dict):
+    """A dict holding only the declared fields of a JSON object; never to be sent back as it is."""
+
+    __slots__ = ("_load_whole",)
+
+    def __init__(self, fields: Mapping, load_whole: Callable[[], dict] | None = None) -> None:
+        super().__init__(fields)
+        self._load_whole = load_whole
+
+    def whole(self) -> dict:
+        """The complete object, decoded now (only top-level objects of ``children`` can be)."""
+        if self._load_whole is None:
+            raise TypeError("only an observed child can be decoded whole")
+        return self._load_whole()
+
+
+def whole(obj: Mapping) -> Mapping:
+    """``obj`` complete: a reduced observed child is decoded in full, anything else is returned as is."""
+    return obj.whole() if isinstance(obj, Partial) else obj

@@ -1,0 +1,163 @@
+"""The HTTP shell: routes Metacontroller's POSTs to the pure hook functions.
+
+Everything here is transport: size limits, content type, JSON decoding, the
+clock, error-to-status mapping and logging. No hook logic lives here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import IO
+
+from flask import Flask, Response, request
+
+from hooks.grids.grid_kinds import GRID_KINDS, customize_route, sync_route
+from hooks.kube.errors import RequestError
+from hooks.nodegroups import nodegroup
+from hooks.protocol import codec
+from hooks.server import logs, metrics, observe
+from hooks.server.fast_decode import Decoder, decoder_for
+from hooks.server.route_reads import route_reads
+from hooks.sites import node_zone
+
+log = logging.getLogger("hooks")
+
+DEFAULT_MAX_REQUEST_BYTES = 256 * 1024 * 1024
+READ_CHUNK = 1024 * 1024
+
+Hook = Callable[[object, str], dict]
+
+
+def hook_table() -> dict[str, Hook]:
+    """URL path -> pure function ``(request, now) -> response``. The manifests must use these paths."""
+    table: dict[str, Hook] = {}
+    for kind, grid in GRID_KINDS.items():
+        table[sync_route(kind)] = grid.sync
+        table[customize_route(kind)] = lambda req, now, customize=grid.customize: customize(req)
+    table["/nodegroup/sync"] = lambda req, now: nodegroup.sync(req, now)
+    table["/nodegroup/customize"] = lambda req, now: nodegroup.customize(req)
+    table["/nodezone/sync"] = lambda req, now: logged(node_zone.sync(req))
+    return table
+
+
+def logged(answer: node_zone.ZoneAnswer) -> dict:
+    """Log what the pure hook asked to be logged, and answer with its response."""
+    for warning in answer.warnings:
+        log.warning("%s %s", request.path, warning)
+    return answer.response
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def json_response(body: object, status: int = 200) -> Response:
+    return Response(codec.dumps(body), status=status, mimetype="application/json")
+
+
+def error_response(status: int, message: str) -> Response:
+    return json_response({"error": message}, status)
+
+
+def max_request_bytes() -> int:
+    """HOOKS_MAX_REQUEST_BYTES, or the default; a malformed value stops the server with a clear message."""
+    raw = os.environ.get("HOOKS_MAX_REQUEST_BYTES", "").strip()
+    if not raw:
+        return DEFAULT_MAX_REQUEST_BYTES
+    if not raw.isdigit() or int(raw) == 0:
+        raise ValueError(f"HOOKS_MAX_REQUEST_BYTES must be a positive number of bytes, got {raw!r}")
+    return int(raw)
+
+
+def read_body(limit: int) -> bytes | bytearray:
+    """The raw body, refusing oversized ones before reading them (Content-Length is checked first)."""
+    length = request.content_length
+    if length is not None and length > limit:
+        raise OversizeError(length)
+    if length is not None:
+        return read_exactly(request.stream, length)
+    body = request.stream.read(limit + 1)
+    if len(body) > limit:
+        raise OversizeError(len(body))
+    return body
+
+
+def read_exactly(stream: IO[bytes], length: int) -> bytearray:
+    """``length`` bytes into one buffer allocated once (fewer if the client went away early).
+
+    Reading the whole body in one call makes gunicorn grow a buffer step by step, and the allocator
+    keeps the freed steps: up to ~25 MB more at the worker's peak for a 39 MB body, varying from
+    request to request (docs/performance.md).
+    """
+    body = bytearray(length)
+    view = memoryview(body)
+    done = 0
+    while done < length:
+        chunk = stream.read(min(READ_CHUNK, length - done))
+        if not chunk:
+            break
+        view[done : done + len(chunk)] = chunk
+        done += len(chunk)
+    view.release()
+    del body[done:]
+    return body
+
+
+class OversizeError(Exception):
+    pass
+
+
+def handle(hook: Hook, decode: Decoder, clock: Callable[[], str], limit: int) -> Response:
+    if request.mimetype != "application/json":
+        return error_response(415, "Content-Type must be application/json")
+    try:
+        payload = decode(read_body(limit))
+    except OversizeError as err:
+        return error_response(413, f"request body of {err.args[0]} bytes exceeds the limit of {limit} bytes")
+    except RequestError as err:
+        return error_response(400, str(err))
+    try:
+        return json_response(hook(payload, clock()))
+    except RequestError as err:
+        return error_response(400, str(err))
+    except Exception:
+        log.exception("hook %s failed for parent %s", request.path, parent_ref(payload))
+        return error_response(500, "internal error in hook; Metacontroller will retry and change nothing")
+
+
+def parent_ref(payload: object) -> str:
+    """``namespace/name`` of the request's parent (or object), for log lines; best effort."""
+    facts = observe.request_facts(payload)
+    return "/".join(str(facts[k]) for k in ("namespace", "name") if facts.get(k)) or "?"
+
+
+def create_app(clock: Callable[[], str] = utc_now, max_bytes: int | None = None) -> Flask:
+    """Build the app; ``clock`` and ``max_bytes`` are injectable so tests control them."""
+    app = Flask("hooks")
+    logs.configure()
+    limit = max_bytes if max_bytes is not None else max_request_bytes()
+    hooks = hook_table()
+    reads = route_reads()
+    for path, hook in hooks.items():
+        decode = decoder_for(reads.get(path))
+        app.add_url_rule(
+            path,
+            endpoint=path,
+            view_func=observe.observed_view(path, hook, lambda hook, decode=decode: handle(hook, decode, clock, limit)),
+            methods=["POST"],
+        )
+    metrics.declare(observe.hook_name(path) for path in hooks)
+    app.add_url_rule("/healthz", endpoint="healthz", view_func=lambda: json_response({"ok": True}))
+    app.add_url_rule("/metrics", endpoint="metrics", view_func=metrics_response)
+    return app
+
+
+def metrics_response() -> Response:
+    body, content_type = metrics.exposition()
+    return Response(body, content_type=content_type)
+
+
+app = create_app()

@@ -1,0 +1,46 @@
+"""Per route, which fields its hook reads of the request's large maps (see hooks.protocol.partial).
+
+Routes not listed here are decoded in full. A route listed here must keep its hook to the declared
+fields; tests/test_fast_decode.py compares its answers with those of a full decode.
+"""
+
+from __future__ import annotations
+
+from hooks.grids.grace import GRACE_FIELDS
+from hooks.grids.grid_kinds import sync_route
+from hooks.grids.service_grid import SERVICE_TYPE
+from hooks.grids.workload import DEPLOYMENT, OBSERVED_FIELDS, STATEFULSET, WorkloadKind
+from hooks.nodegroups.workload_readiness import WORKLOAD_GRID_KINDS, grid_type_key
+from hooks.protocol.partial import ANY, TEXT, RequestReads, merge_shapes
+from hooks.sites.nodeunit import NODEUNIT_TYPE
+from hooks.sites.units import NODE_FIELDS, NODE_HEALTH_FIELDS, NODES
+
+
+def workload_sync_reads(kind: WorkloadKind) -> RequestReads:
+    """What workload_grid.sync reads: Node names and labels (or whole NodeUnits, which are small), and of
+    each observed child its status figures (hooks.grids.workload) and its unit label and grace mark
+    (hooks.grids.grace)."""
+    observed = merge_shapes(OBSERVED_FIELDS, GRACE_FIELDS)
+    return RequestReads(children={kind.child_type: observed}, related={NODES: NODE_FIELDS, NODEUNIT_TYPE: ANY})
+
+
+def service_sync_reads() -> RequestReads:
+    """What service_grid.sync reads: the sites as above, and of each observed Service its name (it is ready
+    when it exists), unit label and grace mark."""
+    observed = merge_shapes({"metadata": {"name": TEXT}}, GRACE_FIELDS)
+    return RequestReads(children={SERVICE_TYPE: observed}, related={NODES: NODE_FIELDS, NODEUNIT_TYPE: ANY})
+
+
+def nodegroup_sync_reads() -> RequestReads:
+    """What nodegroup.sync reads: Node names, labels and Ready condition; grids and NodeUnits whole (few)."""
+    grids = {grid_type_key(kind): ANY for kind in WORKLOAD_GRID_KINDS}
+    return RequestReads(children={NODEUNIT_TYPE: ANY}, related={NODES: NODE_HEALTH_FIELDS, **grids})
+
+
+def route_reads() -> dict[str, RequestReads]:
+    return {
+        sync_route("DeploymentGrid"): workload_sync_reads(DEPLOYMENT),
+        sync_route("StatefulSetGrid"): workload_sync_reads(STATEFULSET),
+        sync_route("ServiceGrid"): service_sync_reads(),
+        "/nodegroup/sync": nodegroup_sync_reads(),
+    }

@@ -1,0 +1,76 @@
+"""Sites from the request: the one place every grid kind learns which units exist.
+
+A grid's customize hook asks for :func:`site_rules`; its sync hook calls
+:func:`sites_from_request` on the ``related`` map Metacontroller sent back.
+Both follow ``spec.siteSource``:
+
+- ``Nodes``: the Nodes carrying ``gridUniqKey`` and matching ``nodeSelector``;
+  units are the distinct label values (:func:`hooks.sites.units.discover_units`).
+- ``NodeUnits``: the NodeUnits labelled with the key's label form; units are
+  their ``spec.unit``, for those whose ``spec.gridUniqKey`` is exactly the key,
+  narrowed by ``nodeSelector`` (which may only name units, see
+  :mod:`hooks.sites.site_spec`). For the same cluster this gives the units Nodes
+  would, as long as one NodeGroup without a ``nodeSelector`` covers the key.
+
+When the request cannot tell which units exist, :class:`SitesUnavailable`
+(a SpecError, so a caller that keeps every observed child on a SpecError does
+so here too) names the reason for the ``Synced`` condition. Never answering
+"no units" from a missing list is what keeps a fleet's workloads alive when
+a NodeGroup is missing or a request is odd.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from hooks.kube.errors import SpecError
+from hooks.kube.selectors import matches, with_key_exists
+from hooks.protocol.request import objects_of
+from hooks.sites.nodeunit import NODEUNIT_TYPE, nodeunit_rule, unit_of_nodeunit
+from hooks.sites.site_spec import NODEUNITS_SOURCE, SiteSpec
+from hooks.sites.units import NODES, discover_units
+
+NO_NODEUNITS = "NoNodeUnits"  # the Synced reason when the key has no NodeUnit at all
+
+
+class SitesUnavailable(SpecError):
+    """The request does not say which units exist: keep every observed child, report ``reason``."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def site_rules(sites: SiteSpec) -> list[dict]:
+    """The customize hook's ``relatedResources`` for these sites (depends only on the spec)."""
+    if sites.source == NODEUNITS_SOURCE:
+        return [nodeunit_rule(sites.key)]
+    return [node_rule(sites)]
+
+
+def node_rule(sites: SiteSpec) -> dict:
+    """The Nodes that carry the key and pass the nodeSelector (narrow: every change of one resyncs the parent)."""
+    return {"apiVersion": "v1", "resource": "nodes", "labelSelector": with_key_exists(sites.node_selector, sites.key)}
+
+
+def sites_from_request(sites: SiteSpec, related: Mapping) -> list[str]:
+    """The sorted unit values of these sites, or SitesUnavailable."""
+    if sites.source == NODEUNITS_SOURCE:
+        return _units_from_nodeunits(sites, related)
+    if NODES not in related:
+        raise SitesUnavailable("NodesNotObserved", "the request carried no Node list")
+    return list(discover_units(objects_of(related, NODES), sites.key, sites.node_selector))
+
+
+def _units_from_nodeunits(sites: SiteSpec, related: Mapping) -> list[str]:
+    if NODEUNIT_TYPE not in related:
+        raise SitesUnavailable("NodeUnitsNotObserved", "the request carried no NodeUnit list")
+    units = {unit for obj in objects_of(related, NODEUNIT_TYPE) if (unit := unit_of_nodeunit(obj, sites.key))}
+    if not units:
+        raise SitesUnavailable(
+            NO_NODEUNITS,
+            f"no NodeUnit exists for gridUniqKey {sites.key!r}: create a NodeGroup for this key "
+            "(every observed child is kept meanwhile)",
+        )
+    # A unit's only label is the key, so a selector over unit names is a selector over {key: unit}.
+    return sorted(u for u in units if matches(sites.node_selector, {sites.key: u}))
