@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hooks.grids import workload_grid
 from hooks.grids.workload import DEPLOYMENT
-from tests.builders import NOW, grid, node, sync_request
+from tests.support.builders import NOW, grid, node, sync_request
 
 SITE_ENV = {
     "op": "add",

@@ -4,7 +4,7 @@ Every module of the ``hooks`` package that defines a module-level ``sync`` funct
 (one per grid kind: DeploymentGrid/StatefulSetGrid, ServiceGrid, ...) has it wrapped
 for the whole session. Tests call ``module.sync`` (directly or through the Flask
 app's hook table), so each response passes through the wrapper, which validates each
-child of any kind (tests/k8s_schema.py picks the schema by apiVersion and kind).
+child of any kind (tests/support/k8s_schema.py picks the schema by apiVersion and kind).
 
 Children the hook merely kept (a copy of an observed child, sent back unchanged) are
 not the hook's output and are skipped. A schema failure raises AssertionError inside
@@ -24,8 +24,8 @@ import pytest
 import hooks
 from hooks.grids.children import kept_child
 from hooks.server.app import create_app
-from tests import k8s_schema
-from tests.builders import NOW
+from tests.support import k8s_schema
+from tests.support.builders import NOW
 
 HOOK_FUNCTIONS = ("sync",)
 CHECKED = {"children": 0}

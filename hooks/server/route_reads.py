@@ -1,7 +1,7 @@
 """Per route, which fields its hook reads of the request's large maps (see hooks.protocol.partial).
 
 Routes not listed here are decoded in full. A route listed here must keep its hook to the declared
-fields; tests/test_fast_decode.py compares its answers with those of a full decode.
+fields; tests/server/test_fast_decode.py compares its answers with those of a full decode.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Tests that keep the benchmarks (bench/) from rotting; nothing is timed."""

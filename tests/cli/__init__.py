@@ -1,0 +1,1 @@
+"""Tests of hooks.cli: the servicegroup command and the offline render."""

@@ -1,0 +1,1 @@
+"""Tests that the README, docs and examples say what the code does."""

@@ -1,0 +1,1 @@
+"""Tests of what users apply: CRDs, controller manifests, RBAC and hardening."""

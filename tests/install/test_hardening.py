@@ -1,0 +1,64 @@
+"""The hook server's deployment is hardened as docs/security.md promises."""
+
+from pathlib import Path
+
+from tests.install.test_manifests import INSTALLED
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def only(kind: str, name: str = "servicegroup-hooks") -> dict:
+    matches = [d for d in INSTALLED if d["kind"] == kind and d["metadata"]["name"] == name]
+    assert len(matches) == 1, f"expected one {kind} {name}"
+    return matches[0]
+
+
+def test_server_runs_two_hardened_replicas():
+    server = only("Deployment")
+    pod = server["spec"]["template"]["spec"]
+    assert server["spec"]["replicas"] >= 2
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert pod["automountServiceAccountToken"] is False
+    (container,) = pod["containers"]
+    sc = container["securityContext"]
+    assert sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False
+    assert sc["capabilities"]["drop"] == ["ALL"]
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"]["path"] == "/healthz"
+    assert {"cpu", "memory"} <= set(container["resources"]["requests"])
+    assert "memory" in container["resources"]["limits"]
+    assert pod["terminationGracePeriodSeconds"] > 20
+
+
+def test_disruption_budget_keeps_one_server():
+    pdb = only("PodDisruptionBudget")
+    assert pdb["spec"]["minAvailable"] == 1
+    assert pdb["spec"]["selector"] == only("Deployment")["spec"]["selector"]
+
+
+def test_network_policy_admits_only_metacontroller_namespace():
+    policy = only("NetworkPolicy")
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    (rule,) = policy["spec"]["ingress"]
+    (peer,) = rule["from"]
+    assert peer == {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "metacontroller"}}}
+    assert rule["ports"] == [{"protocol": "TCP", "port": 8080}]
+
+
+def test_rbac_aggregates_into_builtin_roles():
+    view = only("ClusterRole", "servicegroup-view")
+    edit = only("ClusterRole", "servicegroup-edit")
+    assert view["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-view"] == "true"
+    assert edit["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-edit"] == "true"
+    assert "rbac.authorization.k8s.io/aggregate-to-view" not in edit["metadata"]["labels"]
+    grid_plurals = {"deploymentgrids", "statefulsetgrids"}
+    assert grid_plurals <= set(view["rules"][0]["resources"])
+    assert grid_plurals <= set(edit["rules"][0]["resources"])
+
+
+def test_dockerfile_ends_as_non_root_user():
+    lines = [ln.strip() for ln in (ROOT / "Dockerfile").read_text().splitlines() if ln.strip()]
+    users = [ln for ln in lines if ln.startswith("USER ")]
+    assert users and users[-1].split()[1].split(":")[0] not in ("root", "0")
+    assert lines.index(users[-1]) > max(i for i, ln in enumerate(lines) if ln.startswith(("RUN ", "COPY ")))

@@ -1,0 +1,45 @@
+"""ServiceGrid CRD and controller and the node zone DecoratorController, as the install kustomization has them."""
+
+from urllib.parse import urlparse
+
+from hooks.sites.node_zone import SOURCE_KEY_ANNOTATION
+from tests.install.test_manifests import CONTROLLERS, CRDS
+
+
+def controller(kind, name):
+    return next(c for c in CONTROLLERS if c["kind"] == kind and c["metadata"]["name"] == name)
+
+
+def test_servicegrid_crd_is_installed_with_short_name_and_fields():
+    crd = next(c for c in CRDS if c["metadata"]["name"] == "servicegrids.superedge.io")
+    assert crd["spec"]["names"]["kind"] == "ServiceGrid" and crd["spec"]["names"]["shortNames"] == ["sg"]
+    version = crd["spec"]["versions"][0]
+    spec = version["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    assert spec["required"] == ["gridUniqKey", "template"]
+    assert spec["properties"]["perUnitServices"]["type"] == "boolean"
+    assert spec["properties"]["template"]["x-kubernetes-preserve-unknown-fields"] is True
+    assert {"Units", "Ready"} <= {c["name"] for c in version["additionalPrinterColumns"]}
+
+
+def test_servicegrid_controller_owns_services_with_v2_hooks():
+    ctl = controller("CompositeController", "servicegrid-controller")
+    spec = ctl["spec"]
+    assert spec["generateSelector"] is True
+    assert spec["parentResource"] == {"apiVersion": "superedge.io/v1", "resource": "servicegrids"}
+    assert [(c["apiVersion"], c["resource"]) for c in spec["childResources"]] == [("v1", "services")]
+    paths = {name: urlparse(h["webhook"]["url"]).path for name, h in spec["hooks"].items()}
+    assert paths == {"customize": "/servicegrid/customize", "sync": "/servicegrid/sync"}
+
+
+def test_nodezone_decorator_sees_every_node_and_names_the_unit_key():
+    dc = controller("DecoratorController", "servicegroup-nodezone")
+    assert dc["metadata"]["annotations"][SOURCE_KEY_ANNOTATION] == "site"
+    (rule,) = dc["spec"]["resources"]
+    assert (rule["apiVersion"], rule["resource"]) == ("v1", "nodes")
+    # A selector would hide a Node whose unit label was removed, so the zone label set for it could never go.
+    assert "labelSelector" not in rule and "annotationSelector" not in rule
+    # Left out: kubectl's strict validation would refuse the object where the installed CRD lacks the field.
+    assert "ignoreStatusChanges" not in rule
+    assert set(dc["spec"]["hooks"]) == {"sync"}, "a finalize hook would put a finalizer on every Node"
+    assert urlparse(dc["spec"]["hooks"]["sync"]["webhook"]["url"]).path == "/nodezone/sync"
+    assert not dc["spec"].get("attachments")

@@ -1,0 +1,1 @@
+"""Tests of hooks.kube: names, selectors."""

@@ -1,0 +1,1 @@
+"""Tests of hooks.nodegroups: the NodeGroup hooks and their status."""

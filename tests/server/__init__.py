@@ -1,0 +1,1 @@
+"""Tests of hooks.server: the HTTP contract, reduced decoding, fuzzing, gunicorn, metrics and logs."""

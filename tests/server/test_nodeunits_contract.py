@@ -1,0 +1,83 @@
+"""Contract tests of siteSource: NodeUnits over HTTP (conftest's client): NodeGroup -> NodeUnits -> grid."""
+
+import pytest
+
+from hooks.sites.nodeunit import NODEUNIT_TYPE
+from tests.support.builders import children_map, grid, observed, post, site_nodes
+from tests.support.nodegroup_builders import ng_request, node_group
+from tests.support.nodeunit_builders import as_stored, nu_request
+
+
+def nodeunits_over_http(client, nodes):
+    resp = post(client, "/nodegroup/sync", ng_request(node_group(), nodes))
+    assert resp.status_code == 200
+    return {c["metadata"]["name"]: as_stored(c) for c in resp.get_json()["children"]}
+
+
+@pytest.mark.parametrize(
+    ("route", "grid_kind", "child_type"),
+    [
+        ("deploymentgrid", "DeploymentGrid", "Deployment.apps/v1"),
+        ("statefulsetgrid", "StatefulSetGrid", "StatefulSet.apps/v1"),
+    ],
+)
+def test_chain_nodegroup_to_grid(client, route, grid_kind, child_type):
+    parent = grid(grid_kind, siteSource="NodeUnits")
+    rules = post(client, f"/{route}/customize", {"controller": {}, "parent": parent}).get_json()["relatedResources"]
+    assert [(r["apiVersion"], r["resource"]) for r in rules] == [("superedge.io/v1", "nodeunits")]
+
+    nodeunits = nodeunits_over_http(client, site_nodes(a=2, b=1))
+    resp = post(client, f"/{route}/sync", nu_request(parent, nodeunits, child_type=child_type))
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert set(body) == {"status", "children"}
+    assert [c["metadata"]["name"] for c in body["children"]] == ["web-a", "web-b"]
+    assert body["status"]["units"] == 2
+
+
+def test_no_nodeunits_is_200_with_every_child_kept(client):
+    first = post(
+        client,
+        "/deploymentgrid/sync",
+        nu_request(grid(siteSource="NodeUnits"), nodeunits_over_http(client, site_nodes(a=1, b=1))),
+    )
+    lives = children_map([observed(c) for c in first.get_json()["children"]])
+    resp = post(client, "/deploymentgrid/sync", nu_request(grid(siteSource="NodeUnits"), {}, lives))
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert [c["metadata"]["name"] for c in body["children"]] == ["web-a", "web-b"]
+    assert body["status"]["conditions"][-1]["reason"] == "NoNodeUnits"
+
+
+def test_missing_nodeunit_list_is_200_with_every_child_kept(client):
+    first = post(
+        client,
+        "/deploymentgrid/sync",
+        nu_request(grid(siteSource="NodeUnits"), nodeunits_over_http(client, site_nodes(a=1))),
+    )
+    req = nu_request(
+        grid(siteSource="NodeUnits"), {}, children_map([observed(c) for c in first.get_json()["children"]])
+    )
+    del req["related"][NODEUNIT_TYPE]
+    body = post(client, "/deploymentgrid/sync", req).get_json()
+    assert [c["metadata"]["name"] for c in body["children"]] == ["web-a"]
+    assert body["status"]["conditions"][-1]["reason"] == "NodeUnitsNotObserved"
+
+
+def test_same_request_same_bytes(client):
+    req = nu_request(grid(siteSource="NodeUnits"), nodeunits_over_http(client, site_nodes(a=1, b=3)))
+    assert post(client, "/deploymentgrid/sync", req).data == post(client, "/deploymentgrid/sync", req).data
+
+
+def test_nodegroup_keeps_nodeunits_over_http_on_invalid_spec(client):
+    nodeunits = nodeunits_over_http(client, site_nodes(a=1))
+    resp = post(client, "/nodegroup/sync", ng_request(node_group(gridUniqKey="bad key"), {}, nodeunits=nodeunits))
+    assert resp.status_code == 200
+    assert [c["metadata"]["name"] for c in resp.get_json()["children"]] == ["sites-a"]
+
+
+@pytest.mark.parametrize("odd", [None, "x", 5, [], {"a": "b"}])
+def test_odd_nodeunit_entries_are_not_5xx(client, odd):
+    req = nu_request(grid(siteSource="NodeUnits"), {"odd": odd})
+    resp = post(client, "/deploymentgrid/sync", req)
+    assert resp.status_code == 200 and resp.get_json()["status"]["conditions"][-1]["reason"] == "NoNodeUnits"

@@ -1,0 +1,1 @@
+"""Tests of hooks.sites: unit discovery, NodeUnits, the node zone decorator."""

@@ -1,0 +1,1 @@
+"""Shared test builders (requests, nodes, grids) and the Kubernetes schema checker; tests of the checker."""
