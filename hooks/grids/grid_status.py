@@ -21,13 +21,24 @@ def ready_condition(
     return condition(ctype, False, "UnitsNotReady", f"{ready} of {units} units are ready")
 
 
-def synced_condition(unit_errors: Mapping[str, str]) -> dict:
-    if not unit_errors:
-        return condition("Synced", True, "Synced", "every unit's child was rendered")
-    shown = "; ".join(f"{unit}: {msg}" for unit, msg in sorted(unit_errors.items())[:10])
-    more = f" (and {len(unit_errors) - 10} more)" if len(unit_errors) > 10 else ""
-    message = f"{len(unit_errors)} unit(s) could not be rendered (an existing child is kept as it is): {shown}{more}"
-    return condition("Synced", False, "UnitErrors", message)
+def synced_condition(unit_errors: Mapping[str, str], unlanded: Sequence[str] = ()) -> dict:
+    """``Synced``: every unit rendered and every observed child carrying what was rendered for it."""
+    if unit_errors:
+        shown = "; ".join(f"{unit}: {msg}" for unit, msg in sorted(unit_errors.items())[:10])
+        more = f" (and {len(unit_errors) - 10} more)" if len(unit_errors) > 10 else ""
+        message = f"{len(unit_errors)} unit(s) could not be rendered (an existing child is kept as it is): "
+        message += shown + more
+        return condition("Synced", False, "UnitErrors", message)
+    if unlanded:
+        shown = ", ".join(sorted(unlanded)[:10])
+        more = f" (and {len(unlanded) - 10} more)" if len(unlanded) > 10 else ""
+        message = (
+            f"{len(unlanded)} unit(s) do not carry their rendered child yet: {shown}{more}. Right after a change "
+            "this clears on the next sync; if it stays, the API server refuses the child: "
+            "kubectl describe the grid for SyncError events"
+        )
+        return condition("Synced", False, "ChildrenNotApplied", message)
+    return condition("Synced", True, "Synced", "every unit's child was rendered")
 
 
 def grid_status(states: dict[str, dict], synced: dict, previous: object, now: str, extra: Sequence[dict] = ()) -> dict:

@@ -10,12 +10,13 @@ children in exactly the same way.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from hooks.grids.children import kept_child, kept_children
 from hooks.grids.grace import departing_units, with_departures
 from hooks.grids.grid_status import invalid_spec_status
+from hooks.grids.revision import landed, stamped
 from hooks.kube.errors import SpecError, brief
 from hooks.protocol.request import objects_of, parent_of, sync_parts
 from hooks.sites.discovery import site_rules, sites_from_request
@@ -79,6 +80,8 @@ class Rendered:
     desired: list[dict]
     states: dict[str, dict]
     errors: dict[str, str]
+    unlanded: list[str] = field(default_factory=list)
+    """Units whose observed child does not carry what was rendered for it (hooks.grids.revision)."""
 
 
 def render_per_unit(
@@ -87,7 +90,8 @@ def render_per_unit(
     """Render every unit; a unit that fails keeps its observed child and is named in ``errors``.
 
     ``reserved`` maps names already taken by other children of the grid to a
-    description of their owner, so no unit can ever claim one of them.
+    description of their owner, so no unit can ever claim one of them. A rendered
+    child is stamped; a unit whose observed child lacks that stamp is not ready.
     """
     out = Rendered([], {}, {})
     owners: dict[str, str] = dict(reserved or {})
@@ -98,7 +102,7 @@ def render_per_unit(
             if name in owners:
                 raise SpecError(f"child name {name!r} is already used by {owners[name]}")
             owners[name] = f"unit {unit!r}"
-            child = kind.render(unit)
+            child = stamped(kind.render(unit))
         except SpecError as err:
             out.errors[unit] = brief(str(err))
             if owners.get(name) != f"unit {unit!r}":
@@ -109,6 +113,9 @@ def render_per_unit(
         state = kind.state(seen)
         if unit in out.errors:
             state["error"] = out.errors[unit]
+        elif seen is not None and not landed(child, seen):
+            out.unlanded.append(unit)
+            state["ready"] = False
         out.states[unit] = state
     return out
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from hooks.grids import grid_sync
 from hooks.grids.children import child_order
 from hooks.grids.grid_status import grid_status, synced_condition
+from hooks.grids.revision import landed, stamped
 from hooks.grids.service import (
     SERVICE_TYPE,
     ServiceGridSpec,
@@ -17,6 +18,9 @@ from hooks.grids.service import (
     unit_service,
     unit_service_name,
 )
+
+SHARED_ENTRY = "(the shared Service)"
+"""How the shared Service is named among units in ``Synced`` when it does not carry what was rendered."""
 
 
 def customize(request: object) -> dict:
@@ -30,10 +34,12 @@ def sync(request: object, now: str) -> dict:
 
 
 def render_services(parent: Mapping, spec: ServiceGridSpec, units: list[str], observed: Mapping, now: str) -> dict:
-    """Every unit is ready once the Services it relies on exist: the shared one and, if rendered, its own."""
+    """Every unit is ready once the Services it relies on exist as rendered: the shared one and, if rendered,
+    its own."""
     meta = parent["metadata"]
-    shared = shared_service(meta, spec)
-    shared_seen = shared["metadata"]["name"] in observed
+    shared = stamped(shared_service(meta, spec))
+    shared_observed = observed.get(shared["metadata"]["name"])
+    shared_seen = shared_observed is not None and landed(shared, shared_observed)
     per_unit = per_unit_condition(spec)
     if per_unit["status"] == "True":
         rendered = grid_sync.render_per_unit(
@@ -49,7 +55,7 @@ def render_services(parent: Mapping, spec: ServiceGridSpec, units: list[str], ob
     else:
         rendered = grid_sync.Rendered([], {unit: {"ready": shared_seen} for unit in units}, {})
     desired = sorted([shared, *rendered.desired], key=child_order)
-    status = grid_status(
-        rendered.states, synced_condition(rendered.errors), parent.get("status"), now, extra=[per_unit]
-    )
+    unlanded = rendered.unlanded + ([SHARED_ENTRY] if shared_observed is not None and not shared_seen else [])
+    synced = synced_condition(rendered.errors, unlanded)
+    status = grid_status(rendered.states, synced, parent.get("status"), now, extra=[per_unit])
     return {"status": status, "children": desired}

@@ -49,7 +49,8 @@ def render_units(
         ),
     )
     desired = sorted(rendered.desired, key=child_order)
-    status = grid_status(rendered.states, synced_condition(rendered.errors), parent.get("status"), now)
+    synced = synced_condition(rendered.errors, rendered.unlanded)
+    status = grid_status(rendered.states, synced, parent.get("status"), now)
     unmatched = unmatched_units(spec.overrides, units)
     if unmatched:
         status["unmatchedOverrideUnits"] = unmatched
