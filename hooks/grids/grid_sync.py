@@ -84,6 +84,22 @@ class Rendered:
     """Units whose observed child does not carry what was rendered for it (hooks.grids.revision)."""
 
 
+@dataclass(frozen=True)
+class UnitRender:
+    """One unit before assembly: its child's name, the observed child, and the fresh render or the error.
+
+    ``held`` asks :func:`assemble` to keep the observed child instead of the fresh one (a rollout holding the
+    unit back, hooks.grids.rollout); a held child is not compared with the fresh stamp.
+    """
+
+    unit: str
+    name: str
+    seen: Mapping | None
+    child: dict | None
+    error: str | None = None
+    held: bool = False
+
+
 def render_per_unit(
     units: list[str], observed: Mapping, kind: UnitChildren, reserved: Mapping[str, str] | None = None
 ) -> Rendered:
@@ -93,7 +109,14 @@ def render_per_unit(
     description of their owner, so no unit can ever claim one of them. A rendered
     child is stamped; a unit whose observed child lacks that stamp is not ready.
     """
-    out = Rendered([], {}, {})
+    return assemble(render_each(units, observed, kind, reserved), kind)
+
+
+def render_each(
+    units: list[str], observed: Mapping, kind: UnitChildren, reserved: Mapping[str, str] | None = None
+) -> list[UnitRender]:
+    """Each unit's fresh, stamped child, or its error (see :func:`render_per_unit`)."""
+    out: list[UnitRender] = []
     owners: dict[str, str] = dict(reserved or {})
     for unit in units:
         name = kind.name(unit)
@@ -102,21 +125,30 @@ def render_per_unit(
             if name in owners:
                 raise SpecError(f"child name {name!r} is already used by {owners[name]}")
             owners[name] = f"unit {unit!r}"
-            child = stamped(kind.render(unit))
+            out.append(UnitRender(unit, name, seen, stamped(kind.render(unit))))
         except SpecError as err:
-            out.errors[unit] = brief(str(err))
             if owners.get(name) != f"unit {unit!r}":
                 seen = None  # the child of that name belongs to another unit (or another child)
-            child = kept_child(seen) if seen is not None else None
+            out.append(UnitRender(unit, name, seen, None, brief(str(err))))
+    return out
+
+
+def assemble(renders: list[UnitRender], kind: UnitChildren) -> Rendered:
+    """Children and states: a failed or held unit keeps its observed child; a fresh one is compared with it."""
+    out = Rendered([], {}, {})
+    for r in renders:
+        fresh = r.error is None and not r.held
+        child = r.child if fresh else (kept_child(r.seen) if r.seen is not None else None)
         if child is not None:
             out.desired.append(child)
-        state = kind.state(seen)
-        if unit in out.errors:
-            state["error"] = out.errors[unit]
-        elif seen is not None and not landed(child, seen):
-            out.unlanded.append(unit)
+        state = kind.state(r.seen)
+        if r.error is not None:
+            out.errors[r.unit] = r.error
+            state["error"] = r.error
+        elif fresh and r.seen is not None and not landed(child, r.seen):
+            out.unlanded.append(r.unit)
             state["ready"] = False
-        out.states[unit] = state
+        out.states[r.unit] = state
     return out
 
 
