@@ -39,10 +39,12 @@ def rollout_plan(
     if spec.rollout.paused:
         head += ", paused"
     rows = [("STEP", "UNIT", "NEXT SYNC")]
-    for unit, state in sorted((status.get("states") or {}).items()):
-        step = steps[step_of(steps, unit, labels.get(unit, []))].name if unit in labels else "-"
+    order = {unit: step_of(steps, unit, labels[unit]) if unit in labels else len(steps) for unit in labels}
+    states = status.get("states") or {}
+    for unit in sorted(states, key=lambda u: (order.get(u, len(steps)), u)):
+        step = steps[order[unit]].name if unit in order else "- (departing)"
         name = _child_name(desired, observed, unit, parent)
-        rows.append((step, unit, _action(state, desired.get(name), observed.get(name), unit in halted)))
+        rows.append((step, unit, _action(states[unit], desired.get(name), observed.get(name), unit in halted)))
     width = [max(len(r[i]) for r in rows) for i in range(2)]
     return [head, *(f"  {r[0]:<{width[0]}}  {r[1]:<{width[1]}}  {r[2]}" for r in rows)]
 
