@@ -7,12 +7,15 @@ import copy
 from hooks.grids.workload import DEPLOYMENT
 from hooks.grids.workload_grid import sync as workload_sync
 from tests.support.builders import children_map, observed, sync_request
+from tests.support.nodeunit_builders import nu_request
 
 IMAGE_PATH = ("spec", "template", "spec", "containers", 0, "image")
 
 
-def sync(parent: dict, nodes: dict, children: dict, now: str) -> dict:
-    return workload_sync(sync_request(parent, nodes, children), DEPLOYMENT, now)
+def sync(parent: dict, nodes: dict, children: dict, now: str, nodeunits: dict | None = None) -> dict:
+    """The DeploymentGrid sync hook on these Nodes (or, with ``nodeunits``, on these NodeUnits only)."""
+    request = sync_request(parent, nodes, children) if nodeunits is None else nu_request(parent, nodeunits, children)
+    return workload_sync(request, DEPLOYMENT, now)
 
 
 def applied(response: dict, before: dict, ready: dict[str, bool] | None = None, default_ready: bool = True) -> dict:
