@@ -1,0 +1,52 @@
+"""A mid-rollout request for the benchmark: the steady-state fleet of bench/fleet.py with ``spec.rollout``.
+
+The grid has a canary step (one unit, by name), a first wave picked by node labels (the hostnames of
+the first node of 100 units, so every Node of the fleet is tested against a selector) with
+``maxUpdating: 20%``, and the implicit last step. The template then gets a new image and the real hook
+is run a few syncs, the units it moves being "observed" on the new revision (healthy, except those of
+the last round, which are on their way): the request is the sync after that.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+
+from bench.fleet import NAMESPACE, UNIT_KEY, Sync, observed_child, steady_state_request
+
+NEW_IMAGE = "registry.example.com/retail/checkout-api:2.15.0"
+CHILD_TYPE = "Deployment.apps/v1"
+WAVE = 100
+
+
+def mid_rollout_request(nodes: int, sync: Sync, rounds: int = 3, seed: int = 11) -> dict:
+    request = steady_state_request(nodes, sync)
+    rng = random.Random(seed)
+    units = sorted({n["metadata"]["labels"][UNIT_KEY] for n in request["related"]["Node.v1"].values()})
+    first_nodes = sorted(
+        n["metadata"]["name"] for n in request["related"]["Node.v1"].values() if n["metadata"]["name"].endswith("-n0")
+    )
+    parent = copy.deepcopy(request["parent"])
+    spec = parent["spec"]
+    spec["template"]["template"]["spec"]["containers"][0]["image"] = NEW_IMAGE
+    hostnames = {"key": "kubernetes.io/hostname", "operator": "In", "values": first_nodes[1 : 1 + WAVE]}
+    spec["rollout"] = {
+        "progressDeadlineSeconds": 900,
+        "maxUpdating": "5%",
+        "steps": [
+            {"name": "canary", "units": units[:1]},
+            {"name": "wave-1", "nodeSelector": {"matchExpressions": [hostnames]}, "maxUpdating": "20%"},
+        ],
+    }
+    children = dict(request["children"][CHILD_TYPE])
+    status = parent.get("status")
+    for i in range(rounds):
+        answer = sync({**request, "parent": parent, "children": {CHILD_TYPE: children}}, f"2025-11-03T09:{i:02d}:00Z")
+        status = answer["status"]
+        for desired in answer["children"]:
+            key = f"{NAMESPACE}/{desired['metadata']['name']}"
+            stamp = desired["metadata"]["annotations"]["superedge.io/revision"]
+            if children[key]["metadata"]["annotations"].get("superedge.io/revision") != stamp:
+                children[key] = observed_child(rng, desired, parent, ready=i < rounds - 1)
+    parent["status"] = {**status, "observedGeneration": parent["metadata"]["generation"]}
+    return {**request, "parent": parent, "children": {CHILD_TYPE: children}}
