@@ -20,6 +20,7 @@ WAVE = 100
 
 
 def mid_rollout_request(nodes: int, sync: Sync, rounds: int = 3, seed: int = 11) -> dict:
+    """The request of the sync after ``rounds`` (at most 9) rollout syncs, the last at 09:5<rounds-1>."""
     request = steady_state_request(nodes, sync)
     rng = random.Random(seed)
     units = sorted({n["metadata"]["labels"][UNIT_KEY] for n in request["related"]["Node.v1"].values()})
@@ -41,7 +42,7 @@ def mid_rollout_request(nodes: int, sync: Sync, rounds: int = 3, seed: int = 11)
     children = dict(request["children"][CHILD_TYPE])
     status = parent.get("status")
     for i in range(rounds):
-        answer = sync({**request, "parent": parent, "children": {CHILD_TYPE: children}}, f"2025-11-03T09:{i:02d}:00Z")
+        answer = sync({**request, "parent": parent, "children": {CHILD_TYPE: children}}, f"2025-11-03T09:5{i}:00Z")
         status = answer["status"]
         for desired in answer["children"]:
             key = f"{NAMESPACE}/{desired['metadata']['name']}"
