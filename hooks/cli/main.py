@@ -3,7 +3,8 @@
 ``servicegroup render -f GRIDS --nodes NODES`` prints what the server would
 create on those nodes; ``servicegroup serve`` starts gunicorn with the repo's
 configuration. Problems are reported as one ``error:`` line each on stderr with
-a non-zero exit status, never as a traceback.
+a non-zero exit status (2 for a usage error, as argparse does), never as a traceback.
+Bare ``servicegroup`` prints the help.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from typing import TextIO
 
 import yaml
 
 from hooks.cli.render import RenderError, node_map, render_all
 from hooks.kube.documents import DocumentError, Inputs, PlainDumper
+from hooks.server.settings import EXIT_USAGE, LOG_LEVELS, SettingsError, from_environ
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -31,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="servicegroup", description="Preview the children of grids offline, or run the ServiceGroup hook server."
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     render = commands.add_parser(
         "render",
@@ -55,8 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
         "listed in docs/reference.md (Hook server).",
     )
     serve.add_argument("--bind", help="listen address, e.g. 0.0.0.0:8080 (HOOKS_BIND)")
-    serve.add_argument("--workers", type=int, help="worker processes (HOOKS_WORKERS)")
-    serve.add_argument("--log-level", help="debug, info, warning or error (HOOKS_LOG_LEVEL)")
+    serve.add_argument("--workers", help="worker processes, at least 1 (HOOKS_WORKERS)")
+    serve.add_argument("--log-level", help=f"{', '.join(LOG_LEVELS)} (HOOKS_LOG_LEVEL)")
     serve.set_defaults(run=run_serve)
     return parser
 
@@ -71,10 +75,10 @@ def run_render(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: 
     if not grids:
         return fail(stderr, [f"no objects found in {', '.join(args.filename)}"])
     outcome = render_all(grids, nodes, args.namespace)
+    for note in outcome.notes:  # before any error: a misspelt field is often its cause
+        print(f"warning: {note}", file=stderr)
     if outcome.errors:
         return fail(stderr, outcome.errors)
-    for note in outcome.notes:
-        print(f"warning: {note}", file=stderr)
     stdout.write(format_objects(outcome.children, args.output))
     return EXIT_OK
 
@@ -86,15 +90,40 @@ def format_objects(objects: list[dict], output: str) -> str:
     return yaml.dump_all(objects, Dumper=PlainDumper, sort_keys=False, default_flow_style=False, explicit_start=True)
 
 
+def package_version() -> str:
+    """The installed distribution's version (pyproject.toml), the one CHANGELOG.md describes."""
+    try:
+        return version("servicegroup-hooks")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+SERVE_OPTIONS = (("HOOKS_BIND", "bind", "--bind"), ("HOOKS_WORKERS", "workers", "--workers"))
+SERVE_OPTIONS += (("HOOKS_LOG_LEVEL", "log_level", "--log-level"),)
+
+
 def run_serve(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
-    """Replace this process with gunicorn, so signals from the container runtime reach it directly."""
-    for variable, value in (
-        ("HOOKS_BIND", args.bind),
-        ("HOOKS_WORKERS", args.workers),
-        ("HOOKS_LOG_LEVEL", args.log_level),
-    ):
+    """Check every setting, then replace this process with gunicorn (signals then reach it directly).
+
+    A bad option or ``HOOKS_*`` variable is one line and exit status 2 before gunicorn starts, so nothing
+    (no listening socket, no metrics folder) is left behind.
+    """
+    env = dict(os.environ)
+    option_of = {}
+    for variable, attribute, option in SERVE_OPTIONS:
+        value = getattr(args, attribute)
         if value is not None:
-            os.environ[variable] = str(value)
+            env[variable] = str(value)
+            option_of[variable] = option
+    try:
+        from_environ(env)
+    except SettingsError as err:
+        message = str(err)
+        for variable, option in option_of.items():  # name the option the user typed, not the variable
+            message = message.replace(f"{variable}=", f"{option} ", 1) if message.startswith(variable) else message
+        print(f"error: {message}", file=stderr)
+        return EXIT_USAGE
+    os.environ.update(env)
     argv = [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONFIG, WSGI_APP]
     try:
         os.execv(sys.executable, argv)
@@ -110,7 +139,11 @@ def fail(stderr: TextIO, messages: list[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # bare `servicegroup`: what it can do, not a usage error
+        parser.print_help(sys.stdout)
+        return EXIT_OK
     try:
         return args.run(args, sys.stdin, sys.stdout, sys.stderr)
     except BrokenPipeError:

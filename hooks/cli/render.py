@@ -17,7 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from hooks.cli.lint import as_stored, field_warnings, override_warnings, pasted_template
 from hooks.grids.grid_kinds import GRID_KINDS, GROUP, GridKind
+from hooks.grids.grid_status import group_by_message, units_phrase
 from hooks.kube.documents import Sourced
 from hooks.kube.errors import RequestError, SpecError
 from hooks.kube.names import label_key_error
@@ -35,10 +37,11 @@ class RenderError(ValueError):
 
 @dataclass(frozen=True)
 class Rendered:
-    """One grid's children, plus a note when it rendered nothing (no node carries its key)."""
+    """One grid's children, plus a note when it rendered nothing (no node carries its key) and warnings."""
 
     children: list[dict]
     note: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def node_map(nodes: Iterable[Sourced]) -> dict[str, dict]:
@@ -57,7 +60,7 @@ def node_map(nodes: Iterable[Sourced]) -> dict[str, dict]:
 
 @dataclass
 class Outcome:
-    """Everything a render run produced: children in input order, problems, and notes."""
+    """Everything a render run produced: children in input order, problems, and notes (printed as warnings)."""
 
     children: list[dict]
     errors: list[str]
@@ -65,10 +68,17 @@ class Outcome:
 
 
 def render_all(grids: Iterable[Sourced], nodes: Mapping[str, dict], default_namespace: str) -> Outcome:
-    """Render every grid; one grid's error does not hide the others' (all are reported)."""
+    """Render every grid; one grid's error does not hide the others' (all are reported).
+
+    Unknown fields are reported for every grid, whether it renders or not: a misspelt field is often
+    the cause of the error that follows.
+    """
     outcome = Outcome([], [], [])
     seen: dict[tuple[str, str], str] = {}
     for item in grids:
+        if item.obj.get("kind") in GRID_KINDS:
+            label = f"{item.where}: {item.obj['kind']} {describe(with_namespace(item.obj, default_namespace))}"
+            outcome.notes += [f"{label}: {warning}" for warning in field_warnings(item.obj)]
         try:
             rendered = render_grid(item, nodes, default_namespace)
         except RenderError as err:
@@ -80,6 +90,7 @@ def render_all(grids: Iterable[Sourced], nodes: Mapping[str, dict], default_name
             continue
         seen[key] = item.where
         outcome.children += rendered.children
+        outcome.notes += rendered.warnings
         if rendered.note:
             outcome.notes.append(rendered.note)
     return outcome
@@ -89,8 +100,11 @@ def render_grid(item: Sourced, nodes: Mapping[str, dict], default_namespace: str
     """The children of one grid, each with its namespace set; RenderError for anything the server would refuse."""
     obj = item.obj
     kind = _grid_kind(item)
-    parent = with_namespace(obj, default_namespace)
+    parent = with_namespace(dict(as_stored(obj)), default_namespace)
     label = f"{obj['kind']} {describe(parent)}"
+    pasted = pasted_template(obj)
+    if pasted:
+        raise RenderError(f"{item.where}: {label}: InvalidSpec: {pasted}")
     request = {
         "controller": {},
         "parent": parent,
@@ -110,7 +124,8 @@ def render_grid(item: Sourced, nodes: Mapping[str, dict], default_namespace: str
     namespace = parent["metadata"]["namespace"]
     children = [_in_namespace(child, namespace) for child in response.get("children") or []]
     note = None if children else f"{item.where}: {label}: no children: {_ready_message(response)}"
-    return Rendered(children, note)
+    warnings = tuple(f"{item.where}: {label}: {warning}" for warning in override_warnings(response))
+    return Rendered(children, note, warnings)
 
 
 def offline_nodeunits(parent: Mapping, nodes: Mapping[str, dict]) -> dict:
@@ -166,19 +181,21 @@ def not_synced(response: Mapping) -> str | None:
     """Why a sync answer says ``Synced=False``: the failed units and their errors, else the condition; or None.
 
     Offline there is no previous child to keep, so per-unit errors are named
-    from ``status.states`` rather than with the condition's "kept" wording.
+    from ``status.states`` rather than with the condition's "kept" wording; an
+    error shared by several units is named once with them (``all 1,000 units: ...``).
     """
     synced = _failed_synced(response)
     if synced is None:
         return None
     status = response["status"]
     states = status.get("states") if isinstance(status.get("states"), Mapping) else {}
-    failed = [
-        f"unit {unit}: {state['error']}"
-        for unit, state in states.items()
-        if isinstance(state, Mapping) and state.get("error")
-    ]
-    return "; ".join(failed) if failed else f"{synced.get('reason')}: {synced.get('message')}"
+    failed = {
+        unit: str(state["error"]) for unit, state in states.items() if isinstance(state, Mapping) and state.get("error")
+    }
+    if not failed:
+        return f"{synced.get('reason')}: {synced.get('message')}"
+    groups = group_by_message(failed)
+    return "; ".join(f"{units_phrase(units, len(states))}: {message}" for message, units in groups)
 
 
 def _grid_kind(item: Sourced) -> GridKind:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from hooks.grids.overrides import Override, parse_overrides
 from hooks.kube.errors import SpecError
+from hooks.kube.objects import pasted_object_error
 from hooks.sites.site_spec import SiteSpec, parse_sites
 
 DEFAULT_TEMPLATE_NAMES = ("", "default")
@@ -24,18 +25,28 @@ class WorkloadSpec:
     overrides: tuple[Override, ...] = ()
 
 
-def parse_workload_spec(spec: object) -> WorkloadSpec:
+def parse_workload_spec(spec: object, kind: str = "Deployment or StatefulSet") -> WorkloadSpec:
+    """``kind`` names the workload in messages (``spec.template must be a Deployment spec, not ...``)."""
     sites = parse_sites(spec)
     template = spec.get("template")
     if not isinstance(template, dict):
-        raise SpecError("spec.template must be an object (a Deployment or StatefulSet spec)")
+        raise SpecError(f"spec.template must be an object (a {kind} spec)")
+    _check_not_an_object(template, "spec.template", kind)
     pool = _string_map(spec, "templatePool", dict, "an object")
+    for name, entry in pool.items():
+        _check_not_an_object(entry, f"spec.templatePool[{name}]", kind)
     templates = _string_map(spec, "templates", str, "a template name")
     default = spec.get("defaultTemplateName") or ""
     if not isinstance(default, str):
         raise SpecError("spec.defaultTemplateName must be a string")
     overrides = parse_overrides(spec.get("overrides"))
     return WorkloadSpec(sites, template, pool, templates, default, overrides)
+
+
+def _check_not_an_object(template: Mapping, field: str, kind: str) -> None:
+    problem = pasted_object_error(template, field, kind)
+    if problem:
+        raise SpecError(problem)
 
 
 def _string_map(spec: Mapping, name: str, value_type: type, what: str) -> dict:

@@ -50,6 +50,10 @@ def render_services(parent: Mapping, spec: ServiceGridSpec, units: list[str], ob
         rendered = grid_sync.Rendered([], {unit: {"ready": shared_seen} for unit in units}, {})
     desired = sorted([shared, *rendered.desired], key=child_order)
     status = grid_status(
-        rendered.states, synced_condition(rendered.errors), parent.get("status"), now, extra=[per_unit]
+        rendered.states,
+        synced_condition(rendered.errors, len(rendered.states)),
+        parent.get("status"),
+        now,
+        extra=[per_unit],
     )
     return {"status": status, "children": desired}

@@ -18,7 +18,7 @@ def customize(request: object, kind: WorkloadKind) -> dict:
 
     Both workload kinds ask the same; ``kind`` keeps the signature alike to :func:`sync`.
     """
-    return grid_sync.customize(request, parse_workload_spec)
+    return grid_sync.customize(request, lambda spec: parse_workload_spec(spec, kind.kind))
 
 
 def sync(request: object, kind: WorkloadKind, now: str) -> dict:
@@ -26,7 +26,7 @@ def sync(request: object, kind: WorkloadKind, now: str) -> dict:
     return grid_sync.sync(
         request,
         kind.child_type,
-        parse_workload_spec,
+        lambda spec: parse_workload_spec(spec, kind.kind),
         lambda parent, spec, units, observed, at: render_units(parent, spec, kind, units, observed, at),
         now,
         lambda grid_name, unit: unit_child_name(kind, grid_name, unit),
@@ -49,7 +49,9 @@ def render_units(
         ),
     )
     desired = sorted(rendered.desired, key=child_order)
-    status = grid_status(rendered.states, synced_condition(rendered.errors), parent.get("status"), now)
+    status = grid_status(
+        rendered.states, synced_condition(rendered.errors, len(rendered.states)), parent.get("status"), now
+    )
     unmatched = unmatched_units(spec.overrides, units)
     if unmatched:
         status["unmatchedOverrideUnits"] = unmatched

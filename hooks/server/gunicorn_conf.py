@@ -20,16 +20,25 @@ files from an earlier run would be counted again.
 
 import os
 import shutil
+import sys
 import tempfile
 
-bind = os.environ.get("HOOKS_BIND", "0.0.0.0:8080")
-workers = int(os.environ.get("HOOKS_WORKERS", "2"))
+from hooks.server.settings import EXIT_USAGE, SettingsError, from_environ
+
+try:
+    _settings = from_environ(os.environ)
+except SettingsError as _err:  # one line and exit 2 before anything is bound or made, never a traceback
+    print(f"error: {_err}", file=sys.stderr)
+    sys.exit(EXIT_USAGE)
+
+bind = _settings.bind
+workers = _settings.workers
 worker_class = "sync"
-timeout = int(os.environ.get("HOOKS_TIMEOUT", "30"))
-graceful_timeout = int(os.environ.get("HOOKS_GRACEFUL_TIMEOUT", "20"))
+timeout = _settings.timeout
+graceful_timeout = _settings.graceful_timeout
 accesslog = None
 errorlog = "-"
-loglevel = os.environ.get("HOOKS_LOG_LEVEL", "info").lower()
+loglevel = _settings.log_level
 # gunicorn 24+ opens a control socket under $HOME; the server needs none, and a read-only container has no
 # writable home (older gunicorn ignores this unknown setting).
 control_socket_disable = True
@@ -37,8 +46,8 @@ worker_tmp_dir = os.environ.get("HOOKS_WORKER_TMP_DIR", "/dev/shm" if os.path.is
 
 # Optional TLS: mount a certificate and key and point these at them; the controllers' webhook URLs then
 # use https:// and, for a private CA, the webhook `caBundle` field of Metacontroller.
-certfile = os.environ.get("HOOKS_TLS_CERT") or None
-keyfile = os.environ.get("HOOKS_TLS_KEY") or None
+certfile = _settings.certfile
+keyfile = _settings.keyfile
 
 
 _METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -54,11 +63,12 @@ def _metrics_dir() -> str:
     return os.environ[_METRICS_ENV]
 
 
-def on_starting(server):
+def when_ready(server):
     """Choose the metrics directory and start from zero (a restarted container keeps its emptyDir).
 
-    Done in this hook, not at import, so importing the config has no side effects. Workers are forked
-    after it and load the app themselves, so prometheus_client sees the directory from the start.
+    Done in this hook, not at import, so importing the config has no side effects; and once the listening
+    socket is bound, so a server that cannot start (port taken) leaves no directory behind. Workers are
+    forked after it and load the app themselves, so prometheus_client sees the directory from the start.
     """
     metrics = _metrics_dir()
     os.makedirs(metrics, exist_ok=True)
