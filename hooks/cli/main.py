@@ -21,7 +21,6 @@ import yaml
 
 from hooks.cli.render import RenderError, node_map, render_all
 from hooks.kube.documents import DocumentError, Inputs, PlainDumper
-from hooks.server.settings import EXIT_USAGE, LOG_LEVELS, SettingsError, from_environ
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -58,9 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the hook server under gunicorn. Options override the HOOKS_* environment variables "
         "listed in docs/reference.md (Hook server).",
     )
-    serve.add_argument("--bind", help="listen address, e.g. 0.0.0.0:8080 (HOOKS_BIND)")
+    serve.add_argument("--bind", help="listen address, HOST:PORT or unix:PATH (HOOKS_BIND)")
     serve.add_argument("--workers", help="worker processes, at least 1 (HOOKS_WORKERS)")
-    serve.add_argument("--log-level", help=f"{', '.join(LOG_LEVELS)} (HOOKS_LOG_LEVEL)")
+    serve.add_argument("--log-level", help="debug, info, warning, error or critical (HOOKS_LOG_LEVEL)")
     serve.set_defaults(run=run_serve)
     return parser
 
@@ -98,32 +97,20 @@ def package_version() -> str:
         return "unknown (not installed)"
 
 
-SERVE_OPTIONS = (("HOOKS_BIND", "bind", "--bind"), ("HOOKS_WORKERS", "workers", "--workers"))
-SERVE_OPTIONS += (("HOOKS_LOG_LEVEL", "log_level", "--log-level"),)
-
-
 def run_serve(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
-    """Check every setting, then replace this process with gunicorn (signals then reach it directly).
+    """Replace this process with gunicorn, so signals from the container runtime reach it directly.
 
-    A bad option or ``HOOKS_*`` variable is one line and exit status 2 before gunicorn starts, so nothing
-    (no listening socket, no metrics folder) is left behind.
+    Options become the ``HOOKS_*`` variables; gunicorn's config (hooks/server/gunicorn_conf.py) checks every
+    setting before it binds or makes anything, so a bad one is one line naming the variable and exit status 2,
+    for this command and for the container's plain gunicorn entry point alike.
     """
-    env = dict(os.environ)
-    option_of = {}
-    for variable, attribute, option in SERVE_OPTIONS:
-        value = getattr(args, attribute)
+    for variable, value in (
+        ("HOOKS_BIND", args.bind),
+        ("HOOKS_WORKERS", args.workers),
+        ("HOOKS_LOG_LEVEL", args.log_level),
+    ):
         if value is not None:
-            env[variable] = str(value)
-            option_of[variable] = option
-    try:
-        from_environ(env)
-    except SettingsError as err:
-        message = str(err)
-        for variable, option in option_of.items():  # name the option the user typed, not the variable
-            message = message.replace(f"{variable}=", f"{option} ", 1) if message.startswith(variable) else message
-        print(f"error: {message}", file=stderr)
-        return EXIT_USAGE
-    os.environ.update(env)
+            os.environ[variable] = str(value)
     argv = [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONFIG, WSGI_APP]
     try:
         os.execv(sys.executable, argv)

@@ -13,8 +13,8 @@ that fails meanwhile, and the hooks are stateless, so a restart loses nothing.
 Metrics: every worker writes its samples to files in PROMETHEUS_MULTIPROC_DIR,
 which /metrics merges (prometheus_client multiprocess mode). Set it to a
 writable directory that only this server uses (in the cluster: an emptyDir);
-unset, a fresh private directory is made under /dev/shm (or the temp dir) and
-removed on exit. Either way it is emptied when the server starts, because
+unset, a fresh private directory is made under HOOKS_WORKER_TMP_DIR, else /dev/shm
+(or the temp dir), and removed on exit. Either way it is emptied when the server starts, because
 files from an earlier run would be counted again.
 """
 
@@ -57,7 +57,8 @@ _OWNED_ENV = "HOOKS_METRICS_DIR_OWNED"  # set when the directory is ours to remo
 def _metrics_dir() -> str:
     """The multiprocess directory; made here, in the master, so every worker inherits it in its environment."""
     if not os.environ.get(_METRICS_ENV):
-        base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+        # Beside the workers' heartbeat files when HOOKS_WORKER_TMP_DIR is set, else in memory if possible.
+        base = os.environ.get("HOOKS_WORKER_TMP_DIR") or ("/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
         os.environ[_METRICS_ENV] = tempfile.mkdtemp(prefix="servicegroup-metrics-", dir=base)
         os.environ[_OWNED_ENV] = "1"
     return os.environ[_METRICS_ENV]

@@ -141,8 +141,9 @@ def test_version_is_the_installed_distribution_version(monkeypatch, capsys):
 
 
 def serve(args: list[str], env: dict[str, str], tmp_path: Path, timeout: float = 30) -> subprocess.CompletedProcess:
-    """``servicegroup serve`` as a subprocess with a private TMPDIR; /dev/shm is watched by the caller."""
-    full_env = {**os.environ, **env, "TMPDIR": str(tmp_path)}
+    """``servicegroup serve`` as a subprocess whose scratch folders (TMPDIR, HOOKS_WORKER_TMP_DIR: the metrics
+    folder's parent) are ``tmp_path``: /dev/shm is shared with every other process on the machine."""
+    full_env = {**os.environ, **env, "TMPDIR": str(tmp_path), "HOOKS_WORKER_TMP_DIR": str(tmp_path)}
     for name in ("HOOKS_BIND", "HOOKS_WORKERS", "HOOKS_LOG_LEVEL", "HOOKS_TLS_CERT", "HOOKS_TLS_KEY"):
         if name not in env:
             full_env.pop(name, None)
@@ -151,18 +152,14 @@ def serve(args: list[str], env: dict[str, str], tmp_path: Path, timeout: float =
     )
 
 
-def shm_entries() -> set[str]:
-    return set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
-
-
 @pytest.mark.parametrize(
     ("args", "env", "named"),
     [
-        (["--workers", "0"], {}, "--workers '0'"),
-        (["--workers", "two"], {}, "--workers 'two'"),
+        (["--workers", "0"], {}, "HOOKS_WORKERS='0'"),
+        (["--workers", "two"], {}, "HOOKS_WORKERS='two'"),
         ([], {"HOOKS_WORKERS": "-1"}, "HOOKS_WORKERS='-1'"),
-        (["--log-level", "chatty"], {}, "--log-level 'chatty'"),
-        (["--bind", "0.0.0.0:http"], {}, "--bind '0.0.0.0:http'"),
+        (["--log-level", "chatty"], {}, "HOOKS_LOG_LEVEL='chatty'"),
+        (["--bind", "0.0.0.0:http"], {}, "HOOKS_BIND='0.0.0.0:http'"),
         ([], {"HOOKS_TLS_CERT": "/nonexistent/tls.crt", "HOOKS_TLS_KEY": "/nonexistent/tls.key"}, "HOOKS_TLS_CERT"),
         ([], {"HOOKS_TLS_CERT": "/nonexistent/tls.crt"}, "HOOKS_TLS_KEY is not set"),
         ([], {"HOOKS_TLS_CERT": "PYPROJECT", "HOOKS_TLS_KEY": "PYPROJECT"}, "not a PEM certificate"),
@@ -171,12 +168,11 @@ def shm_entries() -> set[str]:
 )
 def test_serve_refuses_bad_settings_in_one_line_with_status_2_leaving_nothing(tmp_path, args, env, named):
     env = {k: str(ROOT / "pyproject.toml") if v == "PYPROJECT" else v for k, v in env.items()}
-    before = shm_entries()
     done = serve(args, env, tmp_path)
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("error: ") and len(done.stderr.splitlines()) == 1 and named in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
-    assert shm_entries() - before == set() and list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_gunicorn_entry_point_refuses_bad_settings_the_same_way(tmp_path):
@@ -199,8 +195,27 @@ def test_serve_on_a_taken_port_leaves_no_metrics_folder(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        before = shm_entries()
         started = time.monotonic()
         done = serve(["--bind", f"127.0.0.1:{port}", "--workers", "1"], {}, tmp_path, timeout=60)
     assert done.returncode != 0 and time.monotonic() - started < 60
-    assert shm_entries() - before == set() and list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_server_that_started_removes_its_metrics_folder_on_exit(tmp_path):
+    """The control for the two tests above: the folder does appear under HOOKS_WORKER_TMP_DIR, and goes."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "TMPDIR": str(tmp_path), "HOOKS_WORKER_TMP_DIR": str(tmp_path)}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    argv = [*console_entry(), "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
+    proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not [p for p in tmp_path.iterdir() if p.name.startswith("servicegroup-metrics-")]:
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.1)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("servicegroup-metrics-")]
