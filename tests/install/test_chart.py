@@ -65,7 +65,8 @@ def substance(obj: dict) -> dict:
     if not labels:
         obj["metadata"].pop("labels", None)
     # Issue 13 adds ignoreStatusChanges to metacontroller/nodezone-decorator.yaml; the chart has it already.
-    obj.get("spec", {}).pop("ignoreStatusChanges", None)
+    for rule in obj.get("spec", {}).get("resources", []):
+        rule.pop("ignoreStatusChanges", None)
     return obj
 
 
@@ -148,7 +149,7 @@ def test_chart_values_reach_the_objects():
     assert urls and all(u.startswith("http://servicegroup-hooks.hooks/") for u in urls)
     decorator = by_key[("DecoratorController", "", "servicegroup-nodezone")]
     assert decorator["metadata"]["annotations"]["superedge.io/unit-label-key"] == "example.com/site"
-    assert decorator["spec"]["ignoreStatusChanges"] is True
+    assert decorator["spec"]["resources"][0]["ignoreStatusChanges"] is True  # where Metacontroller's CRD has it
 
 
 @needs_helm
