@@ -192,7 +192,11 @@ class Cluster:
             "--discovery-interval=5s",
         ]
         proc = self._spawn("metacontroller", argv)
-        poll("Metacontroller's /readyz", lambda: proc.check_alive() and self._http_ok(f"http://{LOOPBACK}:{port}/readyz"), 60)
+        poll(
+            "Metacontroller's /readyz",
+            lambda: proc.check_alive() and self._http_ok(f"http://{LOOPBACK}:{port}/readyz"),
+            60,
+        )
 
     def stop_metacontroller(self) -> None:
         if "metacontroller" in self.procs:
@@ -200,7 +204,9 @@ class Cluster:
 
     def kube(self, user: str = "e2e-admin") -> Kube:
         """A client for the API server as ``user`` (every identity is in system:masters)."""
-        return Kube(self.server, self.pki.ca_cert, self._client_cert(user), self._kubeconfig_for(user), self.bin / "kubectl")
+        return Kube(
+            self.server, self.pki.ca_cert, self._client_cert(user), self._kubeconfig_for(user), self.bin / "kubectl"
+        )
 
     def failed_components(self) -> list[str]:
         """Names of started components that have exited on their own (a crash explains a failed test)."""
@@ -215,7 +221,9 @@ class Cluster:
 
     def _make_pki(self) -> None:
         self.pki = Pki(self.dir / "pki")
-        self.serving = self.pki.serving("kube-apiserver", [LOOPBACK, "10.96.0.1"], ["localhost", "kubernetes.default.svc"])
+        self.serving = self.pki.serving(
+            "kube-apiserver", [LOOPBACK, "10.96.0.1"], ["localhost", "kubernetes.default.svc"]
+        )
         self.sa_private, self.sa_public = self.pki.service_account_keys()
         self._certs: dict[str, ClientCert] = {}
 
@@ -233,7 +241,9 @@ class Cluster:
             config = {
                 "apiVersion": "v1",
                 "kind": "Config",
-                "clusters": [{"name": "e2e", "cluster": {"server": self.server, "certificate-authority": str(self.pki.ca_cert)}}],
+                "clusters": [
+                    {"name": "e2e", "cluster": {"server": self.server, "certificate-authority": str(self.pki.ca_cert)}}
+                ],
                 "users": [{"name": user, "user": {"client-certificate": str(cert.cert), "client-key": str(cert.key)}}],
                 "contexts": [{"name": "e2e", "context": {"cluster": "e2e", "user": user}}],
                 "current-context": "e2e",
@@ -254,7 +264,9 @@ class Cluster:
         ]  # fmt: skip
         proc = self._spawn("etcd", argv)
         url = f"http://{LOOPBACK}:{client}/health"
-        poll("etcd /health", lambda: proc.check_alive() and _LOCAL.get(url, timeout=2).json().get("health") == "true", 30)
+        poll(
+            "etcd /health", lambda: proc.check_alive() and _LOCAL.get(url, timeout=2).json().get("health") == "true", 30
+        )
 
     def _write_audit_policy(self) -> Path:
         """Audit only writes by Metacontroller: how the scenarios count child updates.
@@ -301,7 +313,11 @@ class Cluster:
         ]  # fmt: skip
         proc = self._spawn("kube-apiserver", argv)
         admin = self.kube()
-        poll("kube-apiserver /readyz", lambda: proc.check_alive() and admin.session.get(f"{self.server}/readyz", timeout=5).ok, START_TIMEOUT)
+        poll(
+            "kube-apiserver /readyz",
+            lambda: proc.check_alive() and admin.session.get(f"{self.server}/readyz", timeout=5).ok,
+            START_TIMEOUT,
+        )
 
     def _start_controller_manager(self) -> None:
         port = self.ports["kube-controller-manager"] = free_port()
@@ -341,7 +357,11 @@ class Cluster:
     def _wait_healthz(self, name: str, proc: Proc, port: int) -> None:
         """Poll a component's /healthz (always allowed anonymously)."""
         url = f"https://{LOOPBACK}:{port}/healthz"
-        poll(f"{name} /healthz", lambda: proc.check_alive() and self._http_ok(url, verify=str(self.pki.ca_cert)), START_TIMEOUT)
+        poll(
+            f"{name} /healthz",
+            lambda: proc.check_alive() and self._http_ok(url, verify=str(self.pki.ca_cert)),
+            START_TIMEOUT,
+        )
 
     def _write_kwok_stages(self) -> Path:
         """kwok's shipped stages (node initialize and heartbeat, pod ready/complete/delete) in one file.
@@ -428,7 +448,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             cluster.start(metacontroller=args.metacontroller)
             took = time.monotonic() - cluster.started_at
-            print(f"cluster up in {took:.1f} s\nexport KUBECONFIG={cluster.kubeconfig}\nhook server: {cluster.hook_url}")
+            print(
+                f"cluster up in {took:.1f} s\nexport KUBECONFIG={cluster.kubeconfig}\nhook server: {cluster.hook_url}"
+            )
             print(f"logs: {cluster.logs}\nCtrl-C to stop.", flush=True)
             while not cluster.failed_components():
                 time.sleep(1)

@@ -17,7 +17,7 @@ def example_sources() -> list[Path]:
     """Every example: a kustomization folder as one source, every other YAML file by itself."""
     sources: list[Path] = []
     for path in sorted(EXAMPLES.rglob("*.y*ml")):
-        if path == NODES_FILE or path.parent != EXAMPLES and (path.parent / "kustomization.yaml").exists():
+        if path == NODES_FILE or (path.parent != EXAMPLES and (path.parent / "kustomization.yaml").exists()):
             continue
         sources.append(path)
     sources += sorted(p.parent for p in EXAMPLES.rglob("kustomization.yaml"))
@@ -55,5 +55,7 @@ def example_nodes() -> list[dict[str, Any]]:
     nodes = []
     for doc in load_docs(NODES_FILE.read_text()):
         meta = doc["metadata"]
-        nodes.append({"apiVersion": "v1", "kind": "Node", "metadata": {"name": meta["name"], "labels": meta.get("labels", {})}})
+        nodes.append(
+            {"apiVersion": "v1", "kind": "Node", "metadata": {"name": meta["name"], "labels": meta.get("labels", {})}}
+        )
     return nodes

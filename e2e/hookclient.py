@@ -31,9 +31,10 @@ def controller_manifest(parent_kind: str) -> dict:
     """The shipped CompositeController whose parent is ``parent_kind``."""
     for path in sorted(CONTROLLERS.glob("*.yaml")):
         for doc in load_docs(path.read_text()):
-            if is_controller(doc) and doc["kind"] == "CompositeController":
-                if _PLURAL_TO_KIND.get(doc["spec"]["parentResource"]["resource"]) == parent_kind:
-                    return doc
+            if doc.get("kind") != "CompositeController" or not is_controller(doc):
+                continue
+            if _PLURAL_TO_KIND.get(doc["spec"]["parentResource"]["resource"]) == parent_kind:
+                return doc
     raise KeyError(f"no CompositeController for {parent_kind} in {CONTROLLERS}")
 
 

@@ -74,6 +74,8 @@ class Pki:
     def service_account_keys(self) -> tuple[Path, Path]:
         """An RSA key pair that signs and verifies service-account tokens (private, public)."""
         private, public = self.folder / "sa.key", self.folder / "sa.pub"
-        _openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(private), cwd=self.folder)
+        _openssl(
+            "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(private), cwd=self.folder
+        )
         _openssl("pkey", "-in", str(private), "-pubout", "-out", str(public), cwd=self.folder)
         return private, public

@@ -7,6 +7,7 @@ a launcher that was killed with SIGKILL.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -20,10 +21,8 @@ PR_SET_PDEATHSIG = 1
 
 def _die_with_parent() -> None:
     """Runs in the child between fork and exec: SIGKILL it when the launcher's thread exits."""
-    try:
+    with contextlib.suppress(OSError):  # not Linux/glibc: the process-group cleanup still applies
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:  # not Linux/glibc: the process-group cleanup still applies
-        pass
 
 
 def poll(what: str, check: Callable[[], object], timeout: float, interval: float = 0.2) -> object:
@@ -95,17 +94,13 @@ class Proc:
         pgid = self.popen.pid  # the process leads its own session, so its pid is its group id
         if self.popen.poll() is None:
             self._signal_group(pgid, signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.popen.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                pass
         self._signal_group(pgid, signal.SIGKILL)  # stragglers of the group (workers), if any
         self.popen.wait()
         self.popen = None
 
     @staticmethod
     def _signal_group(pgid: int, sig: signal.Signals) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, sig)
-        except ProcessLookupError:
-            pass

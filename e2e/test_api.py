@@ -168,7 +168,11 @@ def _quiet_sync_failures(answer: dict, observed: list[dict], parent_uid: str) ->
 def _grid_cases() -> list[Any]:
     cases = []
     for case_id, grid in example_grids():
-        marks = [XFAIL_CLAIMS] if grid["kind"] == "StatefulSetGrid" and grid["spec"]["template"].get("volumeClaimTemplates") else []
+        marks = (
+            [XFAIL_CLAIMS]
+            if grid["kind"] == "StatefulSetGrid" and grid["spec"]["template"].get("volumeClaimTemplates")
+            else []
+        )
         cases.append(pytest.param(grid, id=case_id, marks=marks))
     return cases
 
@@ -211,10 +215,17 @@ def _status_as_written(answer: dict, parent: dict) -> dict:
 
 
 def _status_diff(sent: Any, stored: Any) -> str:
-    return f"sent:\n{json.dumps(sent, indent=1, sort_keys=True)}\nstored:\n{json.dumps(stored, indent=1, sort_keys=True)}"
+    return (
+        f"sent:\n{json.dumps(sent, indent=1, sort_keys=True)}\nstored:\n{json.dumps(stored, indent=1, sort_keys=True)}"
+    )
 
 
-README_NODEGROUP = {"apiVersion": "superedge.io/v1", "kind": "NodeGroup", "metadata": {"name": "sites"}, "spec": {"gridUniqKey": "site"}}
+README_NODEGROUP = {
+    "apiVersion": "superedge.io/v1",
+    "kind": "NodeGroup",
+    "metadata": {"name": "sites"},
+    "spec": {"gridUniqKey": "site"},
+}
 
 
 def test_nodegroup_children_and_status(kube: Kube, hooks: Hooks, nodes: list[dict]) -> None:
