@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from e2e.cluster import Cluster, find_metacontroller, find_metacontroller_crds, missing_binaries
+from e2e.examples import example_nodes
 from e2e.kube import Kube
 from e2e.procs import poll
 
@@ -127,3 +128,14 @@ def wait_node_ready(kube: Kube, name: str, timeout: float = 30) -> None:
         return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
 
     poll(f"node {name} Ready (kwok)", ready, timeout)
+
+
+@pytest.fixture(scope="session")
+def nodes(kube: Kube) -> list[dict]:
+    """The nodes of examples/nodes.yaml (three sites of the key ``site``), created once and Ready."""
+    for node in example_nodes():
+        if kube.get_or_none("Node", None, node["metadata"]["name"]) is None:
+            kube.create(node)
+    for node in example_nodes():
+        wait_node_ready(kube, node["metadata"]["name"])
+    return [kube.get("Node", None, n["metadata"]["name"]) for n in example_nodes()]

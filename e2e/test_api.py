@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from e2e.cluster import Cluster, find_metacontroller_crds, servicegroup_command
-from e2e.examples import GRID_KINDS, example_docs, example_grids, example_nodes, example_sources, in_namespace
+from e2e.examples import GRID_KINDS, example_docs, example_grids, example_sources, in_namespace
 from e2e.hookclient import Hooks, child_types, object_key
 from e2e.kube import Kube
 from e2e.manifests import CONTROLLERS, CRDS, EXAMPLES, REPO, is_controller, load_docs
@@ -30,19 +30,6 @@ XFAIL_CLAIMS = pytest.mark.xfail(
     "kind, spec.volumeMode and status.phase to each claim, so Metacontroller's merge never equals the stored "
     "StatefulSet and it sends an update on every sync",
 )
-
-
-@pytest.fixture(scope="session")
-def nodes(kube: Kube) -> list[dict]:
-    """The nodes of examples/nodes.yaml, created in the cluster and Ready (kwok)."""
-    from e2e.conftest import wait_node_ready
-
-    for node in example_nodes():
-        if kube.get_or_none("Node", None, node["metadata"]["name"]) is None:
-            kube.create(node)
-    for node in example_nodes():
-        wait_node_ready(kube, node["metadata"]["name"])
-    return [kube.get("Node", None, n["metadata"]["name"]) for n in example_nodes()]
 
 
 @pytest.fixture(scope="session")
