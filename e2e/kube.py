@@ -84,12 +84,15 @@ class Kube:
         self.session.trust_env = False  # REQUESTS_CA_BUNDLE or a proxy from the environment must not apply
         self.session.verify = str(ca)
         self.session.cert = (str(cert.cert), str(cert.key))
+        self.warnings: list[str] = []  # every Warning header the API server sent (deprecations, ...)
 
     def request(self, method: str, path: str, body: Any = None, params: dict | None = None, **headers: str) -> Any:
         """One REST call; returns the decoded JSON body, raises ApiError on a non-2xx answer."""
         data = None if body is None else (body if isinstance(body, (bytes, str)) else json.dumps(body))
         hdrs = {"Content-Type": headers.pop("content_type", "application/json"), "Accept": "application/json"}
         response = self.session.request(method, self.server + path, data=data, params=params, headers=hdrs, timeout=30)
+        if response.headers.get("Warning"):
+            self.warnings.append(f"{method} {path}: {response.headers['Warning']}")
         if not response.ok:
             raise ApiError(method, path, response.status_code, response.text)
         return response.json() if response.content else None
