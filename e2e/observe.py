@@ -63,14 +63,18 @@ def child_writes(start: Mark, namespace: str, resources: frozenset[str]) -> list
     return out
 
 
-def hook_calls(start: Mark, hook: str, name: str | None = None, namespace: str | None = None) -> list[dict]:
-    """Hook calls logged since ``start`` (one JSON line per call, docs/troubleshooting.md)."""
+def hook_calls(
+    start: Mark, hook: str, name: str | frozenset[str] | None = None, namespace: str | None = None
+) -> list[dict]:
+    """Hook calls logged since ``start`` (one JSON line per call, docs/troubleshooting.md), for one parent
+    name or any of a set of names."""
+    names = frozenset([name]) if isinstance(name, str) else name
     return [
         line
         for line in json_lines_since(start)
         if line.get("message") == "hook call"
         and line.get("hook") == hook
-        and (name is None or line.get("name") == name)
+        and (names is None or line.get("name") in names)
         and (namespace is None or line.get("namespace") == namespace)
     ]
 
@@ -95,7 +99,9 @@ def hooks_mark(cluster: Cluster) -> Mark:
     return mark(cluster.hook_log)
 
 
-def wait_quiet(cluster: Cluster, hook: str, name: str, namespace: str, quiet_for: float, timeout: float) -> None:
+def wait_quiet(
+    cluster: Cluster, hook: str, name: str | frozenset[str], namespace: str | None, quiet_for: float, timeout: float
+) -> None:
     """Wait until the grid has had no hook call for ``quiet_for`` seconds (its children have settled).
 
     A grid that something keeps waking (heartbeats, say) never gets there, and the wait fails.
@@ -106,5 +112,6 @@ def wait_quiet(cluster: Cluster, hook: str, name: str, namespace: str, quiet_for
         if hook_calls(start, hook, name=name, namespace=namespace):
             start, last_call = hooks_mark(cluster), time.monotonic()
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{hook} {namespace}/{name} never quiet for {quiet_for:.0f} s within {timeout:.0f} s")
+            names = sorted([name] if isinstance(name, str) else name)
+            raise TimeoutError(f"{hook} {namespace}/{names}: never quiet for {quiet_for:.0f} s in {timeout:.0f} s")
         time.sleep(0.5)

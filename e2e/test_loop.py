@@ -427,3 +427,31 @@ def test_heartbeats_wake_no_nodeunits_grid(
         assert len(by_nodes) >= 2, f"the Nodes-mode grid synced {len(by_nodes)} times: heartbeats did not reach it"
     finally:
         kube.delete("NodeGroup", None, key)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 13.3: the node zone decorator is shipped without ignoreStatusChanges: true, so every Node "
+    "status update (kubelet heartbeat) calls its hook",
+)
+def test_heartbeats_do_not_call_the_node_zone_decorator(metacontroller: Cluster, kube: Kube, nodes: list[dict]) -> None:
+    """Node heartbeats (status-only updates) reach no decorator call; label changes still do (zone test)."""
+    names = frozenset(n["metadata"]["name"] for n in nodes if "site" in n["metadata"]["labels"])
+    beat = metacontroller.options.heartbeat_seconds
+    poll(
+        "zone labels on every site node (the decorator's first work done)",
+        lambda: all("topology.kubernetes.io/zone" in kube.get("Node", None, n)["metadata"]["labels"] for n in names),
+        60,
+    )
+    wait_quiet(metacontroller, "nodezone/sync", names, None, quiet_for=2 * beat + 2, timeout=30)
+    versions = {n: kube.get("Node", None, n)["metadata"]["resourceVersion"] for n in names}
+    calls = hooks_mark(metacontroller)
+    window = max(20.0, 4 * beat)
+
+    def woken() -> str | None:
+        hit = [c["name"] for c in hook_calls(calls, "nodezone/sync", name=names)]
+        return f"decorator called for {sorted(set(hit))}" if hit else None
+
+    hold("no decorator call while only heartbeats change the nodes", woken, window)
+    beaten = {n for n in names if kube.get("Node", None, n)["metadata"]["resourceVersion"] != versions[n]}
+    assert beaten == names, f"nodes without a heartbeat in {window:.0f} s: {sorted(names - beaten)}"
