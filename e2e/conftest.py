@@ -38,7 +38,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     report = outcome.get_result()
     cluster = _state["cluster"]
     if report.failed and isinstance(cluster, Cluster):
-        _state["failed"] = True
         dead = cluster.failed_components()
         text = f"component logs: {cluster.logs}"
         if dead:
@@ -46,13 +45,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         report.sections.append(("servicegroup-e2e", text))
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if exitstatus not in (0, pytest.ExitCode.NO_TESTS_COLLECTED):
-        _state["failed"] = True
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo) -> None:
+    """Ctrl-C or SIGTERM: keep the logs (runs before session teardown)."""
+    _state["failed"] = True
 
 
 @pytest.fixture(scope="session")
-def cluster() -> Iterator[Cluster]:
+def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     """The control plane, kwok and the hook server, with crds/ and metacontroller/ installed."""
     missing = missing_binaries()
     if missing:
@@ -68,7 +67,8 @@ def cluster() -> Iterator[Cluster]:
         raise
     finally:
         the_cluster.stop()
-        the_cluster.cleanup(keep=bool(_state["failed"]))
+        # testsfailed counts real failures (and strict xfails that passed), not expected failures
+        the_cluster.cleanup(keep=bool(_state["failed"]) or request.session.testsfailed > 0)
 
 
 @pytest.fixture(scope="session")
