@@ -11,13 +11,20 @@ from e2e.manifests import EXAMPLES, load_docs
 
 GRID_KINDS = ("DeploymentGrid", "StatefulSetGrid", "ServiceGrid")
 NODES_FILE = EXAMPLES / "nodes.yaml"  # input for `servicegroup render`, not an object set to apply
+RENDER_INPUTS = ("nodes.yaml", "observed.yaml")
+"""File names that hold `servicegroup render` inputs (Nodes, live children) in any example folder: applying
+them would add sites or workloads every other test of the shared cluster would see."""
+
+
+def is_render_input(path: Path) -> bool:
+    return path.name in RENDER_INPUTS
 
 
 def example_sources() -> list[Path]:
     """Every example: a kustomization folder as one source, every other YAML file by itself."""
     sources: list[Path] = []
     for path in sorted(EXAMPLES.rglob("*.y*ml")):
-        if path == NODES_FILE or (path.parent != EXAMPLES and (path.parent / "kustomization.yaml").exists()):
+        if is_render_input(path) or (path.parent != EXAMPLES and (path.parent / "kustomization.yaml").exists()):
             continue
         sources.append(path)
     sources += sorted(p.parent for p in EXAMPLES.rglob("kustomization.yaml"))
@@ -35,7 +42,7 @@ def example_grids() -> list[tuple[str, dict[str, Any]]]:
     """(id, grid) for every grid object in every example file."""
     out = []
     for path in sorted(EXAMPLES.rglob("*.y*ml")):
-        if path == NODES_FILE:
+        if is_render_input(path):
             continue
         for doc in load_docs(path.read_text()):
             if doc.get("kind") in GRID_KINDS:
