@@ -21,13 +21,28 @@ def ready_condition(
     return condition(ctype, False, "UnitsNotReady", f"{ready} of {units} units are ready")
 
 
-def synced_condition(unit_errors: Mapping[str, str]) -> dict:
-    if not unit_errors:
-        return condition("Synced", True, "Synced", "every unit's child was rendered")
-    shown = "; ".join(f"{unit}: {msg}" for unit, msg in sorted(unit_errors.items())[:10])
-    more = f" (and {len(unit_errors) - 10} more)" if len(unit_errors) > 10 else ""
-    message = f"{len(unit_errors)} unit(s) could not be rendered (an existing child is kept as it is): {shown}{more}"
-    return condition("Synced", False, "UnitErrors", message)
+UNLISTED_UNITS = "UnitsWithoutNodeUnit"
+
+
+def synced_condition(unit_errors: Mapping[str, str], unlisted: Sequence[str] = ()) -> dict:
+    """``Synced``: per-unit errors first; else units kept because no NodeUnit lists them; else True."""
+    if unit_errors:
+        shown = "; ".join(f"{unit}: {msg}" for unit, msg in sorted(unit_errors.items())[:10])
+        more = f" (and {len(unit_errors) - 10} more)" if len(unit_errors) > 10 else ""
+        message = (
+            f"{len(unit_errors)} unit(s) could not be rendered (an existing child is kept as it is): {shown}{more}"
+        )
+        return condition("Synced", False, "UnitErrors", message)
+    if unlisted:
+        names = sorted(unlisted)
+        shown = ", ".join(names[:10]) + (f" (and {len(names) - 10} more)" if len(names) > 10 else "")
+        message = (
+            f"{len(names)} unit(s) have a child but no NodeUnit, so their children are kept as they are: {shown}. "
+            "Normal for a moment while a NodeGroup is created or deleted; if it persists, the NodeUnit is gone "
+            "without a tombstone: delete the unit's child by hand if the site is gone (docs/nodegroups.md)"
+        )
+        return condition("Synced", False, UNLISTED_UNITS, message)
+    return condition("Synced", True, "Synced", "every unit's child was rendered")
 
 
 def grid_status(states: dict[str, dict], synced: dict, previous: object, now: str, extra: Sequence[dict] = ()) -> dict:

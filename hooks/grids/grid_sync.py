@@ -3,19 +3,20 @@
 A grid kind supplies only how to read its spec and how to render its children;
 the sites come from :mod:`hooks.sites.discovery` (Nodes or NodeUnits, per ``spec.siteSource``)
 and the error paths (invalid spec, no way to tell the units, a unit that fails,
-two units wanting one name) are handled here once, so every kind keeps observed
-children in exactly the same way.
+two units wanting one name, a unit the request says nothing about) are handled
+here once, so every kind keeps observed children in exactly the same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from hooks.grids.children import kept_child, kept_children
 from hooks.grids.grace import departing_units, with_departures
 from hooks.grids.grid_status import invalid_spec_status
+from hooks.grids.unlisted import unlisted_units
 from hooks.kube.errors import SpecError, brief
 from hooks.protocol.request import objects_of, parent_of, sync_parts
 from hooks.sites.discovery import site_rules, sites_from_request
@@ -28,7 +29,11 @@ class HasSites(Protocol):
 
 Spec = TypeVar("Spec", bound=HasSites)
 Parse = Callable[[object], Spec]
-Render = Callable[[dict, Spec, list[str], dict, str], dict]
+Render = Callable[[dict, Spec, list[str], dict, str, frozenset[str]], dict]
+"""(parent, spec, units, observed children by name, now, unlisted units) -> response.
+
+``units`` includes the unlisted ones, whose observed child the kind must keep as it is
+(:func:`render_per_unit` does so when given them as ``unlisted``)."""
 UnitName = Callable[[str, str], str]
 
 
@@ -50,18 +55,25 @@ def sync(request: object, child_type: str, parse: Parse, render: Render, now: st
     """Discover the units and hand them to ``render``; keep every observed child when that is impossible.
 
     ``unit_name(grid name, unit)`` is the kind's name for a unit's child (the grace period needs it).
+
+    A unit's child leaves only when the request vouches that the unit is gone (Nodes, or a tombstone
+    NodeUnit) and then after the grace period; a unit the request is silent about keeps its child
+    unchanged (:mod:`hooks.grids.unlisted`).
     """
     parent, children, related = sync_parts(request)
     observed = {obj["metadata"]["name"]: obj for obj in named(objects_of(children, child_type))}
     try:
         spec = parse(parent.get("spec"))
-        units = sites_from_request(spec.sites, related)
+        sites = sites_from_request(spec.sites, related)
     except SpecError as err:  # an invalid spec, or no way to tell which units exist (hooks.sites.discovery)
         return keep_everything(parent, observed, err.reason, str(err), now)
     grid_name = parent["metadata"]["name"]
     name_of = lambda unit: unit_name(grid_name, unit)  # noqa: E731
-    departing = departing_units(observed.values(), spec.sites.key, units, spec.sites.grace_seconds, now, name_of)
-    response = render(parent, spec, sorted([*units, *departing]), observed, now)
+    key = spec.sites.key
+    unlisted = unlisted_units(observed.values(), key, sites, name_of)
+    staying = [*sites.units, *unlisted]
+    departing = departing_units(observed.values(), key, staying, spec.sites.grace_seconds, now, name_of)
+    response = render(parent, spec, sorted({*staying, *departing}), observed, now, unlisted)
     return with_departures(response, departing, spec.sites, now, name_of)
 
 
@@ -79,15 +91,22 @@ class Rendered:
     desired: list[dict]
     states: dict[str, dict]
     errors: dict[str, str]
+    unlisted: list[str] = field(default_factory=list)
+    """Units whose observed child was kept as it is because the request does not list them."""
 
 
 def render_per_unit(
-    units: list[str], observed: Mapping, kind: UnitChildren, reserved: Mapping[str, str] | None = None
+    units: list[str],
+    observed: Mapping,
+    kind: UnitChildren,
+    reserved: Mapping[str, str] | None = None,
+    unlisted: frozenset[str] = frozenset(),
 ) -> Rendered:
     """Render every unit; a unit that fails keeps its observed child and is named in ``errors``.
 
     ``reserved`` maps names already taken by other children of the grid to a
-    description of their owner, so no unit can ever claim one of them.
+    description of their owner, so no unit can ever claim one of them. A unit in
+    ``unlisted`` is not rendered: its observed child is sent back as it is.
     """
     out = Rendered([], {}, {})
     owners: dict[str, str] = dict(reserved or {})
@@ -98,7 +117,11 @@ def render_per_unit(
             if name in owners:
                 raise SpecError(f"child name {name!r} is already used by {owners[name]}")
             owners[name] = f"unit {unit!r}"
-            child = kind.render(unit)
+            if unit in unlisted and seen is not None:
+                out.unlisted.append(unit)
+                child = kept_child(seen)
+            else:
+                child = kind.render(unit)
         except SpecError as err:
             out.errors[unit] = brief(str(err))
             if owners.get(name) != f"unit {unit!r}":

@@ -29,8 +29,18 @@ def sync(request: object, now: str) -> dict:
     return grid_sync.sync(request, SERVICE_TYPE, parse_service_spec, render_services, now, unit_service_name)
 
 
-def render_services(parent: Mapping, spec: ServiceGridSpec, units: list[str], observed: Mapping, now: str) -> dict:
-    """Every unit is ready once the Services it relies on exist: the shared one and, if rendered, its own."""
+def render_services(
+    parent: Mapping,
+    spec: ServiceGridSpec,
+    units: list[str],
+    observed: Mapping,
+    now: str,
+    unlisted: frozenset[str] = frozenset(),
+) -> dict:
+    """Every unit is ready once the Services it relies on exist: the shared one and, if rendered, its own.
+
+    An ``unlisted`` unit keeps its observed Service as it is (see :mod:`hooks.grids.unlisted`).
+    """
     meta = parent["metadata"]
     shared = shared_service(meta, spec)
     shared_seen = shared["metadata"]["name"] in observed
@@ -45,11 +55,11 @@ def render_services(parent: Mapping, spec: ServiceGridSpec, units: list[str], ob
                 state=lambda seen: {"ready": shared_seen and seen is not None},
             ),
             reserved={shared_name(meta["name"]): "the shared Service"},
+            unlisted=unlisted,
         )
     else:
         rendered = grid_sync.Rendered([], {unit: {"ready": shared_seen} for unit in units}, {})
     desired = sorted([shared, *rendered.desired], key=child_order)
-    status = grid_status(
-        rendered.states, synced_condition(rendered.errors), parent.get("status"), now, extra=[per_unit]
-    )
+    synced = synced_condition(rendered.errors, rendered.unlisted)
+    status = grid_status(rendered.states, synced, parent.get("status"), now, extra=[per_unit])
     return {"status": status, "children": desired}

@@ -27,16 +27,24 @@ def sync(request: object, kind: WorkloadKind, now: str) -> dict:
         request,
         kind.child_type,
         parse_workload_spec,
-        lambda parent, spec, units, observed, at: render_units(parent, spec, kind, units, observed, at),
+        lambda parent, spec, units, observed, at, unlisted: render_units(
+            parent, spec, kind, units, observed, at, unlisted
+        ),
         now,
         lambda grid_name, unit: unit_child_name(kind, grid_name, unit),
     )
 
 
 def render_units(
-    parent: Mapping, spec: WorkloadSpec, kind: WorkloadKind, units: list[str], observed: Mapping, now: str
+    parent: Mapping,
+    spec: WorkloadSpec,
+    kind: WorkloadKind,
+    units: list[str],
+    observed: Mapping,
+    now: str,
+    unlisted: frozenset[str] = frozenset(),
 ) -> dict:
-    """Render every unit; a unit that fails keeps its observed child and is named in status."""
+    """Render every unit; a unit that fails, or is ``unlisted``, keeps its observed child and is named in status."""
     meta = parent["metadata"]
     checked = CheckedContainers()  # one per sync: units share the template's container lists
     rendered = grid_sync.render_per_unit(
@@ -47,9 +55,11 @@ def render_units(
             render=lambda unit: render_unit(parent, spec, kind, unit, checked),
             state=lambda seen: _unit_state(kind, seen),
         ),
+        unlisted=unlisted,
     )
     desired = sorted(rendered.desired, key=child_order)
-    status = grid_status(rendered.states, synced_condition(rendered.errors), parent.get("status"), now)
+    synced = synced_condition(rendered.errors, rendered.unlisted)
+    status = grid_status(rendered.states, synced, parent.get("status"), now)
     unmatched = unmatched_units(spec.overrides, units)
     if unmatched:
         status["unmatchedOverrideUnits"] = unmatched
