@@ -9,6 +9,7 @@ from hooks.grids.children import child_order
 from hooks.grids.grid_spec import WorkloadSpec, parse_workload_spec, template_for
 from hooks.grids.grid_status import grid_status, synced_condition
 from hooks.grids.overrides import apply_overrides, unmatched_units
+from hooks.grids.stored_form import in_stored_form, with_stored_claim_templates
 from hooks.grids.workload import WorkloadKind, base_child, is_ready, pin_to_unit, status_figures, unit_child_name
 from hooks.grids.workload_checks import CheckedContainers, check_workload
 
@@ -47,12 +48,13 @@ def render_units(
     """Render every unit; a unit that fails, or is ``unlisted``, keeps its observed child and is named in status."""
     meta = parent["metadata"]
     checked = CheckedContainers()  # one per sync: units share the template's container lists
+    unit_name = lambda unit: unit_child_name(kind, meta["name"], unit)  # noqa: E731
     rendered = grid_sync.render_per_unit(
         units,
         observed,
         grid_sync.UnitChildren(
-            name=lambda unit: unit_child_name(kind, meta["name"], unit),
-            render=lambda unit: render_unit(parent, spec, kind, unit, checked),
+            name=unit_name,
+            render=lambda unit: render_unit(parent, spec, kind, unit, checked, observed.get(unit_name(unit))),
             state=lambda seen: _unit_state(kind, seen),
         ),
         unlisted=unlisted,
@@ -67,15 +69,25 @@ def render_units(
 
 
 def render_unit(
-    parent: Mapping, spec: WorkloadSpec, kind: WorkloadKind, unit: str, checked: CheckedContainers | None = None
+    parent: Mapping,
+    spec: WorkloadSpec,
+    kind: WorkloadKind,
+    unit: str,
+    checked: CheckedContainers | None = None,
+    seen: Mapping | None = None,
 ) -> dict:
-    """Resolution order: template choice -> child -> overrides in order -> invariants -> well-formedness."""
+    """Resolution order: template choice -> child -> overrides in order -> invariants -> well-formedness.
+
+    Then lists Metacontroller replaces whole are put in the form the API server stores
+    (:mod:`hooks.grids.stored_form`), with ``seen`` (the unit's observed child, if any) giving
+    an existing StatefulSet's own immutable claim templates back.
+    """
     meta = parent["metadata"]
     child = base_child(kind, meta, template_for(spec, unit), unit)
     child = apply_overrides(child, spec.overrides, unit)
     child = pin_to_unit(kind, child, meta, spec.sites.key, unit)
     check_workload(child, checked)
-    return child
+    return with_stored_claim_templates(in_stored_form(child), seen)
 
 
 def _unit_state(kind: WorkloadKind, seen: Mapping | None) -> dict:
