@@ -160,8 +160,8 @@ NODEGROUP_SPEC = {
             "maximum": MAX_GRACE_SECONDS,
             "description": "Seconds a site's NodeUnit is kept as a tombstone (spec.nodes empty) after its last node "
             "left, so that grids with siteSource NodeUnits see that the site is gone (default "
-            f"{DEFAULT_TOMBSTONE_SECONDS}, one day). A grid that does not sync within this time keeps that site's "
-            "children.",
+            f"{DEFAULT_TOMBSTONE_SECONDS}, one day; longer while a workload grid reading NodeUnits still lists the "
+            "site).",
         },
     },
 }

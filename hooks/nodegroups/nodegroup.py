@@ -23,6 +23,7 @@ from hooks.nodegroups.workload_readiness import (
     grid_resource,
     grid_type_key,
     grids_of_key,
+    units_reported_by_nodeunit_grids,
     workloads_by_unit,
 )
 from hooks.protocol.request import objects_of, parent_of, sync_parts
@@ -72,11 +73,13 @@ def sync(request: object, now: str) -> dict:
     if missing is not None:
         return _keep_all(previous, observed, *missing, now)
     units = group_by_unit(objects_of(related, NODES), sites.key, sites.node_selector)
-    workloads = workloads_by_unit(grids_of_key(related, sites.key), units)
+    grids = grids_of_key(related, sites.key)
+    workloads = workloads_by_unit(grids, units)
     entries = {unit: unit_entry(nodes, workloads[unit]) for unit, nodes in units.items()}
     members = {unit: [node_name(n) for n in nodes] for unit, nodes in units.items()}
     nodeunits, name_errors = nodeunit_children(parent["metadata"], sites.key, members)
-    gone = tombstones(parent["metadata"], sites.key, observed, units, lifetime, now)
+    reported = units_reported_by_nodeunit_grids(grids)
+    gone = tombstones(parent["metadata"], sites.key, observed, units, lifetime, now, reported)
     taken = {c["metadata"]["name"] for c in nodeunits}
     children = sorted(
         [*nodeunits, *(t for t in gone.children if t["metadata"]["name"] not in taken)],

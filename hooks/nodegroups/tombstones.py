@@ -11,6 +11,15 @@ that sees the tombstone treats the unit as gone (and applies its own
 one day) the NodeGroup drops the tombstone, asking Metacontroller to resync it
 then (``resyncAfterSeconds``).
 
+A tombstone is also written, and kept past its lifetime, for a unit that a
+workload grid reading NodeUnits still lists in its status although the unit has
+no node: the NodeGroup relates those grids anyway, and its Node list is complete
+(Metacontroller's informer cache), so it knows that site is gone. This covers a
+site that vanished while no NodeGroup existed (deleted and re-created later) and
+a grid that could not sync for longer than the lifetime (hook server down, spec
+invalid): the tombstone stays until the grid has removed its children. The
+lifetime therefore counts only once no such grid lists the unit.
+
 Stateless like the grids' grace period: the clock lives on the tombstone itself
 and "now" is the request's clock. Only NodeUnits of the NodeGroup's current key
 and name become tombstones; a NodeUnit of another key (the NodeGroup's key was
@@ -26,6 +35,7 @@ from dataclasses import dataclass
 
 from hooks.grids.grace import parse_time
 from hooks.kube.errors import SpecError
+from hooks.kube.names import is_label_value
 from hooks.kube.objects import mapping
 from hooks.sites.nodeunit import GONE_SINCE, nodeunit, nodeunit_name, unit_of_nodeunit
 from hooks.sites.site_spec import MAX_GRACE_SECONDS
@@ -57,30 +67,41 @@ class Tombstones:
 
 
 def tombstones(
-    node_group_meta: Mapping, key: str, observed: Iterable[Mapping], live: Iterable[str], lifetime: int, now: str
+    node_group_meta: Mapping,
+    key: str,
+    observed: Iterable[Mapping],
+    live: Iterable[str],
+    lifetime: int,
+    now: str,
+    reported: Iterable[str] = (),
 ) -> Tombstones:
-    """A tombstone for every observed NodeUnit of ``key`` whose unit is no longer live, until it expires.
+    """A tombstone for every unit of ``key`` that is not live but has an observed NodeUnit or is ``reported``.
 
-    The clock starts when the site is first seen empty (an unreadable or future mark restarts it, which
-    can only keep a tombstone longer, never drop it early).
+    ``reported`` are the units grids reading NodeUnits still list. A tombstone expires ``lifetime`` seconds
+    after the site was first seen empty, but not while a grid still reports the unit. The clock starts at
+    the first sight (an unreadable or future mark restarts it, which can only keep a tombstone longer).
     """
     current = parse_time(now)
     live_units = set(live)
-    out: list[dict] = []
-    remaining: list[float] = []
+    still_reported = {u for u in reported if is_label_value(u) and u and u not in live_units}
+    marks: dict[str, object] = {unit: None for unit in still_reported}
     for obj in observed:
         unit = unit_of_nodeunit(obj, key)
         meta = mapping(obj, "metadata")
         if unit is None or unit in live_units or meta.get("name") != nodeunit_name(node_group_meta["name"], unit):
             continue
-        recorded = mapping(meta, "annotations").get(GONE_SINCE)
+        marks[unit] = mapping(meta, "annotations").get(GONE_SINCE)
+    out: list[dict] = []
+    remaining: list[float] = []
+    for unit, recorded in sorted(marks.items()):
         started = parse_time(recorded)
         since = recorded if started is not None and current is not None and started <= current else now
         left = lifetime - (current - parse_time(since)).total_seconds() if current is not None else lifetime
-        if left <= 0:
+        if left > 0:
+            remaining.append(left)
+        elif unit not in still_reported:
             continue
         out.append(tombstone(node_group_meta, key, unit, since))
-        remaining.append(left)
     resync = max(1, math.ceil(min(remaining))) if remaining else None
     return Tombstones(sorted(out, key=lambda c: c["metadata"]["name"]), resync)
 

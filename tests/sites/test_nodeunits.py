@@ -26,6 +26,7 @@ from hooks.sites.nodeunit import (
 from hooks.sites.site_spec import parse_sites
 from tests.support.builders import NOW, children_map, grid, observed, site_nodes, sync_request
 from tests.support.nodegroup_builders import fleet, ng_request, node_group
+from tests.support.nodegroup_builders import workload_grid as workload_grid_view
 from tests.support.nodeunit_builders import nodeunits_of, nu_request
 from tests.support.service_builders import observed_service, service_grid, service_sync_request
 
@@ -513,3 +514,42 @@ class TestOfflineRender:
     def test_bad_key_is_still_reported_by_the_hook(self):
         with pytest.raises(render.RenderError, match="gridUniqKey"):
             self.render(siteSource="NodeUnits", gridUniqKey="bad key")
+
+
+class TestTombstonesFromGridStatus:
+    """A NodeGroup also tombstones a site that a NodeUnits-mode grid still lists although it has no node."""
+
+    def grid_listing(self, *units, source="NodeUnits"):
+        parent = workload_grid_view("shop", "web", {u: True for u in units})
+        parent["spec"]["siteSource"] = source
+        return parent
+
+    def test_site_that_vanished_while_no_nodegroup_existed(self):
+        req = ng_request(node_group(), fleet(a=1), grids=[self.grid_listing("a", "b")])
+        resp = nodegroup.sync(req, NOW)
+        assert names(resp) == ["sites-a", "sites-b"]
+        assert resp["children"][1]["spec"]["nodes"] == [] and resp["resyncAfterSeconds"] == DEFAULT_TOMBSTONE_SECONDS
+
+    def test_nodes_mode_grids_do_not_count(self):
+        req = ng_request(node_group(), fleet(a=1), grids=[self.grid_listing("a", "b", source=None)])
+        assert names(nodegroup.sync(req, NOW)) == ["sites-a"]
+
+    def test_expired_tombstone_stays_while_a_grid_still_lists_the_site(self):
+        stones = nodeunits_of(fleet(a=1), seen=nodeunits_of(fleet(a=1, b=1)))
+        later = "2026-01-03T00:00:00Z"  # two days: past the default lifetime
+        listed = nodegroup.sync(ng_request(node_group(), fleet(a=1), [self.grid_listing("a", "b")], stones), later)
+        assert names(listed) == ["sites-a", "sites-b"]
+        assert listed["children"][1]["metadata"]["annotations"] == {GONE_SINCE: NOW}  # the clock is not restarted
+        assert "resyncAfterSeconds" not in listed  # the grid's status change will wake the NodeGroup
+        done = nodegroup.sync(ng_request(node_group(), fleet(a=1), [self.grid_listing("a")], stones), later)
+        assert names(done) == ["sites-a"]
+
+    def test_stuck_child_is_removed_once_the_nodegroup_sees_the_grid(self):
+        """Hook server down past the lifetime: the grid keeps b's child, reports it, and the NodeGroup answers."""
+        lives = children_map([observed(c) for c in TestGridInNodeUnitsMode.rendered(site_nodes(a=1, b=1))])
+        grid_resp = workload_grid.sync(nu_request(nu_grid(), nodeunits_of(site_nodes(a=1)), lives), DEPLOYMENT, NOW)
+        assert names(grid_resp) == ["web-a", "web-b"]  # b is unlisted: kept
+        reporting = {**nu_grid(), "status": grid_resp["status"]}
+        stones = nodeunits_of(site_nodes(a=1), seen=nodeunits_of(site_nodes(a=1)), grids=[reporting])
+        after = workload_grid.sync(nu_request(nu_grid(), stones, lives), DEPLOYMENT, NOW)
+        assert names(after) == ["web-a"]
