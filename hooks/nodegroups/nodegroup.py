@@ -80,11 +80,13 @@ def sync(request: object, now: str) -> dict:
     nodeunits, name_errors = nodeunit_children(parent["metadata"], sites.key, members)
     reported = units_reported_by_nodeunit_grids(grids)
     gone = tombstones(parent["metadata"], sites.key, observed, units, lifetime, now, reported)
+    children = list(nodeunits)
     taken = {c["metadata"]["name"] for c in nodeunits}
-    children = sorted(
-        [*nodeunits, *(t for t in gone.children if t["metadata"]["name"] not in taken)],
-        key=lambda c: c["metadata"]["name"],
-    )
+    for stone in gone.children:  # a live site's NodeUnit wins a (hash) name clash with a tombstone
+        if stone["metadata"]["name"] not in taken:
+            taken.add(stone["metadata"]["name"])
+            children.append(stone)
+    children.sort(key=lambda c: c["metadata"]["name"])
     response = {"status": nodegroup_status(entries, previous, now, name_errors), "children": children}
     if gone.resync_after is not None:
         response["resyncAfterSeconds"] = gone.resync_after
