@@ -46,6 +46,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.fleet import NODES_PER_UNIT, steady_state_request  # noqa: E402
+from bench.rollout import mid_rollout_request  # noqa: E402
 from hooks.protocol import codec  # noqa: E402
 from hooks.server.app import hook_table  # noqa: E402
 
@@ -66,6 +67,7 @@ class Result:
     round_trip_s: float
     worker_peak_mb: float
     worker_idle_mb: float
+    variant: str = "steady"
 
     @property
     def in_process_x(self) -> float:
@@ -114,9 +116,13 @@ def without_gc(fn: Callable[[bytes], object], arg: bytes) -> object:
         gc.enable()
 
 
-def build_body(nodes: int) -> bytes:
+VARIANTS = {"steady": steady_state_request, "rollout": mid_rollout_request}
+"""steady: every unit on the current revision; rollout: the same fleet with spec.rollout, mid-rollout."""
+
+
+def build_body(nodes: int, variant: str = "steady") -> bytes:
     hook = hook_table()[ROUTE]
-    return orjson.dumps(steady_state_request(nodes, hook))
+    return orjson.dumps(VARIANTS[variant](nodes, hook))
 
 
 def in_process(body: bytes, decode: Callable[[bytes], object]) -> bytes:
@@ -183,8 +189,18 @@ class Server:
         self.proc.wait(timeout=30)
 
 
-def measure(nodes: int, repeat: int, min_seconds: float = 1.0) -> Result:
-    body = build_body(nodes)
+def same_answer(served: bytes, computed: bytes) -> bool:
+    """Byte-identical, or (a rollout's answer) equal but for resyncAfterSeconds, which follows the clock."""
+    if served == computed:
+        return True
+    ignore = "resyncAfterSeconds"
+    return {k: v for k, v in orjson.loads(served).items() if k != ignore} == {
+        k: v for k, v in orjson.loads(computed).items() if k != ignore
+    }
+
+
+def measure(nodes: int, repeat: int, min_seconds: float = 1.0, variant: str = "steady") -> Result:
+    body = build_body(nodes, variant)
     decode = route_decoder(ROUTE)
     answer = in_process(body, decode)
     if in_process(body, codec.loads) != answer:
@@ -199,7 +215,7 @@ def measure(nodes: int, repeat: int, min_seconds: float = 1.0) -> Result:
 
         def post() -> None:
             status, data = server.request("POST", ROUTE, body)
-            if status != 200 or data != answer:
+            if status != 200 or not same_answer(data, answer):
                 raise AssertionError(f"HTTP answer differs from the in-process one (status {status})")
 
         round_trip = median_time(post, repeat, min_seconds)
@@ -207,7 +223,9 @@ def measure(nodes: int, repeat: int, min_seconds: float = 1.0) -> Result:
     finally:
         server.stop()
     units = max(1, nodes // NODES_PER_UNIT)
-    return Result(nodes, units, len(body), len(answer), floor, floor_gc_off, fast, reference, round_trip, peak, idle)
+    return Result(
+        nodes, units, len(body), len(answer), floor, floor_gc_off, fast, reference, round_trip, peak, idle, variant
+    )
 
 
 def profile(nodes: int, repeat: int, top: int = 20) -> None:
@@ -254,14 +272,15 @@ def machine() -> dict:
 def table(results: list[Result]) -> str:
     head = (
         "| nodes | units | request MB | floor s (GC off) | in-process s (x floor) | reference s (x floor) "
-        "| round trip s (x floor) | worker peak MB (idle) |"
+        "| round trip s (x floor) | worker peak MB (idle) | variant |"
     )
-    lines = [head, "|" + "---|" * 8]
+    lines = [head, "|" + "---|" * 9]
     for r in results:
         lines.append(
             f"| {r.nodes:,} | {r.units:,} | {r.request_bytes / 1e6:.1f} | {r.floor_s:.3f} ({r.floor_gc_off_s:.3f}) "
             f"| {r.in_process_s:.3f} ({r.in_process_x:.2f}x) | {r.reference_s:.3f} ({r.reference_x:.2f}x) "
-            f"| {r.round_trip_s:.3f} ({r.round_trip_x:.2f}x) | {r.worker_peak_mb:.0f} ({r.worker_idle_mb:.0f}) |"
+            f"| {r.round_trip_s:.3f} ({r.round_trip_x:.2f}x) | {r.worker_peak_mb:.0f} ({r.worker_idle_mb:.0f}) "
+            f"| {r.variant} |"
         )
     return "\n".join(lines)
 
@@ -273,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--min-seconds", type=float, default=1.0, help="keep repeating for at least this long")
     parser.add_argument("--profile", type=int, metavar="NODES", help="only profile the in-process path at NODES")
+    parser.add_argument(
+        "--variants", default="steady,rollout", help=f"request kinds, comma-separated ({', '.join(VARIANTS)})"
+    )
     args = parser.parse_args(argv)
     if args.profile:
         profile(args.profile, args.repeat)
@@ -281,8 +303,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, load {info['loadavg']}", flush=True)
     results = []
     for nodes in (int(s) for s in args.sizes.split(",")):
-        results.append(measure(nodes, args.repeat, args.min_seconds))
-        print(f"# {nodes} nodes done", file=sys.stderr, flush=True)
+        for variant in args.variants.split(","):
+            results.append(measure(nodes, args.repeat, args.min_seconds, variant))
+            print(f"# {nodes} nodes ({variant}) done", file=sys.stderr, flush=True)
     info["loadavg_after"] = os.getloadavg()
     print(table(results))
     print(f"# load average after: {info['loadavg_after']}")

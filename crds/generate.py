@@ -16,6 +16,7 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:  # run as a script (sys.path[0] is crds/): use this checkout's hooks package
     sys.path.insert(0, str(ROOT))
 
+from crds.rollout_schema import ROLLOUT_COLUMNS, ROLLOUT_SPEC, ROLLOUT_STATUS  # noqa: E402
 from hooks import GROUP  # noqa: E402
 from hooks.kube.documents import PlainDumper  # noqa: E402
 from hooks.nodegroups.tombstones import DEFAULT_TOMBSTONE_SECONDS, MIN_TOMBSTONE_SECONDS  # noqa: E402
@@ -262,8 +263,14 @@ def workload_spec(what: str) -> dict:
             "unitRemovalGracePeriodSeconds": GRACE_PERIOD,
             "overrides": OVERRIDES,
             "siteSource": SITE_SOURCE,
+            "rollout": ROLLOUT_SPEC,
         },
     }
+
+
+# Workload grids add the rollout to status and columns (Rollout before Age; Step and Revision with -o wide).
+WORKLOAD_STATUS = {**GRID_STATUS, "properties": {**GRID_STATUS["properties"], "rollout": ROLLOUT_STATUS}}
+WORKLOAD_COLUMNS = [*GRID_COLUMNS[:-1], ROLLOUT_COLUMNS[0], GRID_COLUMNS[-1], *ROLLOUT_COLUMNS[1:]]
 
 
 SERVICE_SPEC = {
@@ -327,8 +334,8 @@ def all_crds() -> dict[str, dict]:
             "deploymentgrids",
             "dg",
             workload_spec("Deployment"),
-            GRID_STATUS,
-            GRID_COLUMNS,
+            WORKLOAD_STATUS,
+            WORKLOAD_COLUMNS,
             "Namespaced",
         ),
         "statefulsetgrids.yaml": crd(
@@ -336,8 +343,8 @@ def all_crds() -> dict[str, dict]:
             "statefulsetgrids",
             "ssg",
             workload_spec("StatefulSet"),
-            GRID_STATUS,
-            GRID_COLUMNS,
+            WORKLOAD_STATUS,
+            WORKLOAD_COLUMNS,
             "Namespaced",
         ),
         # Same columns as the grids: Key, Units, Ready (ready units), Age.

@@ -13,11 +13,13 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TextIO
 
 import yaml
 
-from hooks.cli.render import RenderError, node_map, render_all
+from hooks.cli.render import RENDER_TIME, RenderError, node_map, render_all
+from hooks.grids.grace import TIME_FORMAT, parse_time
 from hooks.kube.documents import DocumentError, Inputs, PlainDumper
 
 EXIT_OK = 0
@@ -46,6 +48,22 @@ def build_parser() -> argparse.ArgumentParser:
         "-n", "--namespace", default="default", help="namespace of grids that set none (default: %(default)s)"
     )
     render.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml", help="output format")
+    render.add_argument(
+        "--observed",
+        action="append",
+        default=[],
+        metavar="CHILDREN",
+        help="live children (kubectl get deploy -o yaml): render the next sync, e.g. of a rollout",
+    )
+    render.add_argument(
+        "--plan", action="store_true", help="print each rollout's steps and what every unit gets, not the children"
+    )
+    render.add_argument(
+        "--now",
+        type=utc_time,
+        metavar="TIME",
+        help="the clock, as 2026-01-01T00:00:00Z (default: now with --observed, else 1970-01-01T00:00:00Z)",
+    )
     render.set_defaults(run=run_render)
 
     serve = commands.add_parser(
@@ -66,17 +84,31 @@ def run_render(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: 
         inputs = Inputs(stdin)
         nodes = node_map(inputs.objects(args.nodes))
         grids = inputs.objects(args.filename)
+        observed = [item.obj for item in inputs.objects(args.observed)]
     except (DocumentError, RenderError) as err:
         return fail(stderr, [str(err)])
     if not grids:
         return fail(stderr, [f"no objects found in {', '.join(args.filename)}"])
-    outcome = render_all(grids, nodes, args.namespace)
+    now = args.now or (datetime.now(UTC).strftime(TIME_FORMAT) if observed else RENDER_TIME)
+    outcome = render_all(grids, nodes, args.namespace, observed, now)
     if outcome.errors:
         return fail(stderr, outcome.errors)
     for note in outcome.notes:
         print(f"warning: {note}", file=stderr)
+    if args.plan:
+        if not outcome.plans:
+            print("warning: no grid has spec.rollout: every unit gets its child at once", file=stderr)
+        stdout.write("".join(line + "\n" for line in outcome.plans))
+        return EXIT_OK
     stdout.write(format_objects(outcome.children, args.output))
     return EXIT_OK
+
+
+def utc_time(value: str) -> str:
+    """``--now``: a UTC time as Kubernetes writes it (the hooks' clock format)."""
+    if parse_time(value) is None:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a UTC time like 2026-01-01T00:00:00Z")
+    return value
 
 
 def format_objects(objects: list[dict], output: str) -> str:

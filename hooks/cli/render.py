@@ -15,18 +15,22 @@ cluster's advice to create a NodeGroup.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from hooks.cli.rollout_plan import rollout_plan
+from hooks.grids.children import GRID_SELECTOR_LABEL
 from hooks.grids.grid_kinds import GRID_KINDS, GROUP, GridKind
 from hooks.kube.documents import Sourced
 from hooks.kube.errors import RequestError, SpecError
-from hooks.kube.names import label_key_error
+from hooks.kube.names import label_key_error, label_safe
 from hooks.sites.discovery import NO_NODEUNITS
 from hooks.sites.nodeunit import NODEUNIT_TYPE, nodeunit_children
 from hooks.sites.units import NODES, discover_units
 
-# Status is not printed, so the clock is irrelevant; a fixed one keeps the output reproducible.
+# Status is not printed, so without observed children the clock is irrelevant (except for the time a
+# rollout records on new children); a fixed one keeps the output reproducible. ``--now`` overrides it.
 RENDER_TIME = "1970-01-01T00:00:00Z"
+CHILDREN_NOT_APPLIED = "ChildrenNotApplied"
 
 
 class RenderError(ValueError):
@@ -35,10 +39,14 @@ class RenderError(ValueError):
 
 @dataclass(frozen=True)
 class Rendered:
-    """One grid's children, plus a note when it rendered nothing (no node carries its key)."""
+    """One grid's children, plus a note when it rendered nothing (no node carries its key).
+
+    ``plan`` is the rollout plan (hooks.cli.rollout_plan) of a grid with ``spec.rollout``.
+    """
 
     children: list[dict]
     note: str | None = None
+    plan: list[str] | None = None
 
 
 def node_map(nodes: Iterable[Sourced]) -> dict[str, dict]:
@@ -62,15 +70,27 @@ class Outcome:
     children: list[dict]
     errors: list[str]
     notes: list[str]
+    plans: list[str] = field(default_factory=list)
 
 
-def render_all(grids: Iterable[Sourced], nodes: Mapping[str, dict], default_namespace: str) -> Outcome:
-    """Render every grid; one grid's error does not hide the others' (all are reported)."""
+def render_all(
+    grids: Iterable[Sourced],
+    nodes: Mapping[str, dict],
+    default_namespace: str,
+    observed: Iterable[Mapping] = (),
+    now: str = RENDER_TIME,
+) -> Outcome:
+    """Render every grid; one grid's error does not hide the others' (all are reported).
+
+    ``observed`` are live children (``kubectl get deploy -o yaml``): each grid is then rendered as its next
+    sync would be, which matters for a rollout (units held back keep their child).
+    """
     outcome = Outcome([], [], [])
     seen: dict[tuple[str, str], str] = {}
+    live = list(observed)
     for item in grids:
         try:
-            rendered = render_grid(item, nodes, default_namespace)
+            rendered = render_grid(item, nodes, default_namespace, live, now)
         except RenderError as err:
             outcome.errors.append(str(err))
             continue
@@ -80,26 +100,34 @@ def render_all(grids: Iterable[Sourced], nodes: Mapping[str, dict], default_name
             continue
         seen[key] = item.where
         outcome.children += rendered.children
+        outcome.plans += rendered.plan or []
         if rendered.note:
             outcome.notes.append(rendered.note)
     return outcome
 
 
-def render_grid(item: Sourced, nodes: Mapping[str, dict], default_namespace: str) -> Rendered:
+def render_grid(
+    item: Sourced,
+    nodes: Mapping[str, dict],
+    default_namespace: str,
+    observed: Iterable[Mapping] = (),
+    now: str = RENDER_TIME,
+) -> Rendered:
     """The children of one grid, each with its namespace set; RenderError for anything the server would refuse."""
     obj = item.obj
     kind = _grid_kind(item)
     parent = with_namespace(obj, default_namespace)
     label = f"{obj['kind']} {describe(parent)}"
+    children_of = {child_type: owned_children(parent, child_type, observed) for child_type in kind.child_types}
     request = {
         "controller": {},
         "parent": parent,
-        "children": {child_type: {} for child_type in kind.child_types},
+        "children": children_of,
         "related": {NODES: dict(nodes), **offline_nodeunits(parent, nodes)},
         "finalizing": False,
     }
     try:
-        response = kind.sync(request, RENDER_TIME)
+        response = kind.sync(request, now)
     except (RequestError, SpecError) as err:
         raise RenderError(f"{item.where}: {label}: {err}") from None
     if synced_reason(response) == NO_NODEUNITS:
@@ -110,7 +138,28 @@ def render_grid(item: Sourced, nodes: Mapping[str, dict], default_namespace: str
     namespace = parent["metadata"]["namespace"]
     children = [_in_namespace(child, namespace) for child in response.get("children") or []]
     note = None if children else f"{item.where}: {label}: no children: {_ready_message(response)}"
-    return Rendered(children, note)
+    plan = rollout_plan(label, parent, response, children_of, request["related"])
+    return Rendered(children, note, plan)
+
+
+def owned_children(parent: Mapping, child_type: str, observed: Iterable[Mapping]) -> dict[str, Mapping]:
+    """The v2 ``children`` map Metacontroller would send: observed objects of the type, in the grid's namespace,
+    labelled as its children (``superedge.io/grid-selector``)."""
+    kind_name, _, api_version = child_type.partition(".")
+    meta = parent["metadata"]
+    out = {}
+    for obj in observed:
+        own = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
+        labels = own.get("labels") if isinstance(own.get("labels"), Mapping) else {}
+        if (
+            obj.get("kind") == kind_name
+            and obj.get("apiVersion") == api_version
+            and own.get("namespace", meta["namespace"]) == meta["namespace"]
+            and labels.get(GRID_SELECTOR_LABEL) == label_safe(str(meta.get("name")))
+            and isinstance(own.get("name"), str)
+        ):
+            out[f"{meta['namespace']}/{own['name']}"] = obj
+    return out
 
 
 def offline_nodeunits(parent: Mapping, nodes: Mapping[str, dict]) -> dict:
@@ -169,8 +218,8 @@ def not_synced(response: Mapping) -> str | None:
     from ``status.states`` rather than with the condition's "kept" wording.
     """
     synced = _failed_synced(response)
-    if synced is None:
-        return None
+    if synced is None or synced.get("reason") == CHILDREN_NOT_APPLIED:
+        return None  # with observed children: those are the children the next sync applies
     status = response["status"]
     states = status.get("states") if isinstance(status.get("states"), Mapping) else {}
     failed = [

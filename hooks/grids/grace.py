@@ -92,7 +92,9 @@ def with_departures(response: dict, departing: Mapping[str, str], sites: SiteSpe
         **response,
         "children": children,
         "status": status,
-        "resyncAfterSeconds": resync_after(departing, grace, now),
+        "resyncAfterSeconds": min(
+            s for s in (resync_after(departing, grace, now), response.get("resyncAfterSeconds")) if s is not None
+        ),
     }
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hooks.grids.overrides import Override, parse_overrides
+from hooks.grids.rollout_spec import RolloutSpec, parse_rollout
 from hooks.kube.errors import SpecError
 from hooks.sites.site_spec import SiteSpec, parse_sites
 
@@ -22,6 +23,8 @@ class WorkloadSpec:
     templates: dict[str, str] = field(default_factory=dict)
     default_template: str = ""
     overrides: tuple[Override, ...] = ()
+    rollout: RolloutSpec | None = None
+    """None: every unit gets what is rendered now at once (SuperEdge's behaviour)."""
 
 
 def parse_workload_spec(spec: object) -> WorkloadSpec:
@@ -35,7 +38,8 @@ def parse_workload_spec(spec: object) -> WorkloadSpec:
     if not isinstance(default, str):
         raise SpecError("spec.defaultTemplateName must be a string")
     overrides = parse_overrides(spec.get("overrides"))
-    return WorkloadSpec(sites, template, pool, templates, default, overrides)
+    rollout = parse_rollout(spec.get("rollout"), sites)
+    return WorkloadSpec(sites, template, pool, templates, default, overrides, rollout)
 
 
 def _string_map(spec: Mapping, name: str, value_type: type, what: str) -> dict:

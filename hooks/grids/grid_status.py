@@ -24,15 +24,29 @@ def ready_condition(
 UNLISTED_UNITS = "UnitsWithoutNodeUnit"
 
 
-def synced_condition(unit_errors: Mapping[str, str], unlisted: Sequence[str] = ()) -> dict:
-    """``Synced``: per-unit errors first; else units kept because no NodeUnit lists them; else True."""
+def synced_condition(
+    unit_errors: Mapping[str, str], unlanded: Sequence[str] = (), unlisted: Sequence[str] = ()
+) -> dict:
+    """``Synced``: every unit rendered, every observed child carrying what was rendered for it, and every unit
+    with a child listed by the request (``unlisted``: kept because no NodeUnit lists it, hooks.grids.unlisted).
+
+    Per-unit errors come first, then children the API server has not taken, then unlisted units.
+    """
     if unit_errors:
         shown = "; ".join(f"{unit}: {msg}" for unit, msg in sorted(unit_errors.items())[:10])
         more = f" (and {len(unit_errors) - 10} more)" if len(unit_errors) > 10 else ""
-        message = (
-            f"{len(unit_errors)} unit(s) could not be rendered (an existing child is kept as it is): {shown}{more}"
-        )
+        message = f"{len(unit_errors)} unit(s) could not be rendered (an existing child is kept as it is): "
+        message += shown + more
         return condition("Synced", False, "UnitErrors", message)
+    if unlanded:
+        shown = ", ".join(sorted(unlanded)[:10])
+        more = f" (and {len(unlanded) - 10} more)" if len(unlanded) > 10 else ""
+        message = (
+            f"{len(unlanded)} unit(s) do not carry their rendered child yet: {shown}{more}. Right after a change "
+            "this clears on the next sync; if it stays, the API server refuses the child: "
+            "kubectl describe the grid for SyncError events"
+        )
+        return condition("Synced", False, "ChildrenNotApplied", message)
     if unlisted:
         names = sorted(unlisted)
         shown = ", ".join(names[:10]) + (f" (and {len(names) - 10} more)" if len(names) > 10 else "")

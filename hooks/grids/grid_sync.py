@@ -16,6 +16,7 @@ from typing import Protocol, TypeVar
 from hooks.grids.children import kept_child, kept_children
 from hooks.grids.grace import departing_units, with_departures
 from hooks.grids.grid_status import invalid_spec_status
+from hooks.grids.revision import landed, stamped
 from hooks.grids.unlisted import unlisted_units
 from hooks.kube.errors import SpecError, brief
 from hooks.protocol.request import objects_of, parent_of, sync_parts
@@ -91,8 +92,28 @@ class Rendered:
     desired: list[dict]
     states: dict[str, dict]
     errors: dict[str, str]
+    unlanded: list[str] = field(default_factory=list)
+    """Units whose observed child does not carry what was rendered for it (hooks.grids.revision)."""
     unlisted: list[str] = field(default_factory=list)
-    """Units whose observed child was kept as it is because the request does not list them."""
+    """Units whose observed child was kept as it is because the request does not list them (hooks.grids.unlisted)."""
+
+
+@dataclass(frozen=True)
+class UnitRender:
+    """One unit before assembly: its child's name, the observed child, and the fresh render or the error.
+
+    ``held`` asks :func:`assemble` to keep the observed child instead of the fresh one (a rollout holding the
+    unit back, hooks.grids.rollout); a held child is not compared with the fresh stamp. ``unlisted`` marks a
+    unit no NodeUnit lists (hooks.grids.unlisted): held, and not rendered at all.
+    """
+
+    unit: str
+    name: str
+    seen: Mapping | None
+    child: dict | None
+    error: str | None = None
+    held: bool = False
+    unlisted: bool = False
 
 
 def render_per_unit(
@@ -105,10 +126,22 @@ def render_per_unit(
     """Render every unit; a unit that fails keeps its observed child and is named in ``errors``.
 
     ``reserved`` maps names already taken by other children of the grid to a
-    description of their owner, so no unit can ever claim one of them. A unit in
+    description of their owner, so no unit can ever claim one of them. A rendered
+    child is stamped; a unit whose observed child lacks that stamp is not ready. A unit in
     ``unlisted`` is not rendered: its observed child is sent back as it is.
     """
-    out = Rendered([], {}, {})
+    return assemble(render_each(units, observed, kind, reserved, unlisted), kind)
+
+
+def render_each(
+    units: list[str],
+    observed: Mapping,
+    kind: UnitChildren,
+    reserved: Mapping[str, str] | None = None,
+    unlisted: frozenset[str] = frozenset(),
+) -> list[UnitRender]:
+    """Each unit's fresh, stamped child, its error, or (``unlisted``) its observed child held as it is."""
+    out: list[UnitRender] = []
     owners: dict[str, str] = dict(reserved or {})
     for unit in units:
         name = kind.name(unit)
@@ -118,21 +151,34 @@ def render_per_unit(
                 raise SpecError(f"child name {name!r} is already used by {owners[name]}")
             owners[name] = f"unit {unit!r}"
             if unit in unlisted and seen is not None:
-                out.unlisted.append(unit)
-                child = kept_child(seen)
+                out.append(UnitRender(unit, name, seen, None, held=True, unlisted=True))
             else:
-                child = kind.render(unit)
+                out.append(UnitRender(unit, name, seen, stamped(kind.render(unit))))
         except SpecError as err:
-            out.errors[unit] = brief(str(err))
             if owners.get(name) != f"unit {unit!r}":
                 seen = None  # the child of that name belongs to another unit (or another child)
-            child = kept_child(seen) if seen is not None else None
+            out.append(UnitRender(unit, name, seen, None, brief(str(err))))
+    return out
+
+
+def assemble(renders: list[UnitRender], kind: UnitChildren) -> Rendered:
+    """Children and states: a failed or held unit keeps its observed child; a fresh one is compared with it."""
+    out = Rendered([], {}, {})
+    for r in renders:
+        fresh = r.error is None and not r.held
+        child = r.child if fresh else (kept_child(r.seen) if r.seen is not None else None)
         if child is not None:
             out.desired.append(child)
-        state = kind.state(seen)
-        if unit in out.errors:
-            state["error"] = out.errors[unit]
-        out.states[unit] = state
+        state = kind.state(r.seen)
+        if r.unlisted:
+            out.unlisted.append(r.unit)
+        if r.error is not None:
+            out.errors[r.unit] = r.error
+            state["error"] = r.error
+        elif fresh and r.seen is not None and not landed(child, r.seen):
+            out.unlanded.append(r.unit)
+            state["ready"] = False
+        out.states[r.unit] = state
     return out
 
 

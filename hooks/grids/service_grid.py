@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from hooks.grids import grid_sync
 from hooks.grids.children import child_order
 from hooks.grids.grid_status import grid_status, synced_condition
+from hooks.grids.revision import landed, stamped
 from hooks.grids.service import (
     SERVICE_TYPE,
     ServiceGridSpec,
@@ -17,6 +18,9 @@ from hooks.grids.service import (
     unit_service,
     unit_service_name,
 )
+
+SHARED_ENTRY = "(the shared Service)"
+"""How the shared Service is named among units in ``Synced`` when it does not carry what was rendered."""
 
 
 def customize(request: object) -> dict:
@@ -37,13 +41,12 @@ def render_services(
     now: str,
     unlisted: frozenset[str] = frozenset(),
 ) -> dict:
-    """Every unit is ready once the Services it relies on exist: the shared one and, if rendered, its own.
-
-    An ``unlisted`` unit keeps its observed Service as it is (see :mod:`hooks.grids.unlisted`).
-    """
+    """Every unit is ready once the Services it relies on exist as rendered: the shared one and, if rendered,
+    its own. An ``unlisted`` unit keeps its observed Service as it is (see :mod:`hooks.grids.unlisted`)."""
     meta = parent["metadata"]
-    shared = shared_service(meta, spec)
-    shared_seen = shared["metadata"]["name"] in observed
+    shared = stamped(shared_service(meta, spec))
+    shared_observed = observed.get(shared["metadata"]["name"])
+    shared_seen = shared_observed is not None and landed(shared, shared_observed)
     per_unit = per_unit_condition(spec)
     if per_unit["status"] == "True":
         rendered = grid_sync.render_per_unit(
@@ -60,6 +63,7 @@ def render_services(
     else:
         rendered = grid_sync.Rendered([], {unit: {"ready": shared_seen} for unit in units}, {})
     desired = sorted([shared, *rendered.desired], key=child_order)
-    synced = synced_condition(rendered.errors, rendered.unlisted)
+    unlanded = rendered.unlanded + ([SHARED_ENTRY] if shared_observed is not None and not shared_seen else [])
+    synced = synced_condition(rendered.errors, unlanded, rendered.unlisted)
     status = grid_status(rendered.states, synced, parent.get("status"), now, extra=[per_unit])
     return {"status": status, "children": desired}

@@ -9,6 +9,8 @@ from hooks.grids.children import child_order
 from hooks.grids.grid_spec import WorkloadSpec, parse_workload_spec, template_for
 from hooks.grids.grid_status import grid_status, synced_condition
 from hooks.grids.overrides import apply_overrides, unmatched_units
+from hooks.grids.rollout import roll
+from hooks.grids.rollout_spec import spec_revision
 from hooks.grids.stored_form import in_stored_form, with_stored_claim_templates
 from hooks.grids.workload import WorkloadKind, base_child, is_ready, pin_to_unit, status_figures, unit_child_name
 from hooks.grids.workload_checks import CheckedContainers, check_workload
@@ -29,7 +31,7 @@ def sync(request: object, kind: WorkloadKind, now: str) -> dict:
         kind.child_type,
         parse_workload_spec,
         lambda parent, spec, units, observed, at, unlisted: render_units(
-            parent, spec, kind, units, observed, at, unlisted
+            parent, spec, kind, units, observed, at, related_of(request), unlisted
         ),
         now,
         lambda grid_name, unit: unit_child_name(kind, grid_name, unit),
@@ -43,29 +45,50 @@ def render_units(
     units: list[str],
     observed: Mapping,
     now: str,
+    related: Mapping | None = None,
     unlisted: frozenset[str] = frozenset(),
 ) -> dict:
-    """Render every unit; a unit that fails, or is ``unlisted``, keeps its observed child and is named in status."""
+    """Render every unit; a unit that fails, or is ``unlisted``, keeps its observed child and is named in status.
+
+    With ``spec.rollout`` (and the request's ``related`` map, to tell which units are live and their node
+    labels) hooks.grids.rollout decides which units get their fresh child and which keep the observed one.
+    """
     meta = parent["metadata"]
     checked = CheckedContainers()  # one per sync: units share the template's container lists
     unit_name = lambda unit: unit_child_name(kind, meta["name"], unit)  # noqa: E731
-    rendered = grid_sync.render_per_unit(
-        units,
-        observed,
-        grid_sync.UnitChildren(
-            name=unit_name,
-            render=lambda unit: render_unit(parent, spec, kind, unit, checked, observed.get(unit_name(unit))),
-            state=lambda seen: _unit_state(kind, seen),
-        ),
-        unlisted=unlisted,
+    unit_children = grid_sync.UnitChildren(
+        name=unit_name,
+        render=lambda unit: render_unit(parent, spec, kind, unit, checked, observed.get(unit_name(unit))),
+        state=lambda seen: _unit_state(kind, seen),
     )
+    renders = grid_sync.render_each(units, observed, unit_children, unlisted=unlisted)
+    decision = None
+    if spec.rollout is not None and related is not None:
+        revision = spec_revision(parent["spec"])
+        renders, decision = roll(renders, spec.rollout, revision, spec.sites, related, is_ready, now)
+    rendered = grid_sync.assemble(renders, unit_children)
     desired = sorted(rendered.desired, key=child_order)
-    synced = synced_condition(rendered.errors, rendered.unlisted)
-    status = grid_status(rendered.states, synced, parent.get("status"), now)
+    synced = synced_condition(rendered.errors, rendered.unlanded, rendered.unlisted)
+    extra = [decision.condition] if decision is not None else []
+    status = grid_status(rendered.states, synced, parent.get("status"), now, extra)
     unmatched = unmatched_units(spec.overrides, units)
     if unmatched:
         status["unmatchedOverrideUnits"] = unmatched
-    return {"status": status, "children": desired}
+    if decision is None:
+        return {"status": status, "children": desired}
+    for unit, state in status["states"].items():
+        state["updated"] = unit in decision.updated
+    status["rollout"] = decision.status
+    response = {"status": status, "children": desired}
+    if decision.resync_after is not None:
+        response["resyncAfterSeconds"] = decision.resync_after
+    return response
+
+
+def related_of(request: object) -> Mapping | None:
+    """The request's ``related`` map (grid_sync.sync has checked the request before rendering)."""
+    related = request.get("related") if isinstance(request, Mapping) else None
+    return related if isinstance(related, Mapping) else None
 
 
 def render_unit(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from hooks.grids.grace import GRACE_FIELDS
 from hooks.grids.grid_kinds import sync_route
+from hooks.grids.revision import REVISION_FIELDS
+from hooks.grids.rollout import SINCE_FIELDS
 from hooks.grids.service_grid import SERVICE_TYPE
 from hooks.grids.workload import DEPLOYMENT, OBSERVED_FIELDS, STATEFULSET, WorkloadKind
 from hooks.nodegroups.workload_readiness import WORKLOAD_GRID_KINDS, grid_type_key
@@ -18,16 +20,17 @@ from hooks.sites.units import NODE_FIELDS, NODE_HEALTH_FIELDS, NODES
 
 def workload_sync_reads(kind: WorkloadKind) -> RequestReads:
     """What workload_grid.sync reads: Node names and labels (or whole NodeUnits, which are small), and of
-    each observed child its status figures (hooks.grids.workload) and its unit label and grace mark
-    (hooks.grids.grace)."""
-    observed = merge_shapes(OBSERVED_FIELDS, GRACE_FIELDS)
+    each observed child its status figures (hooks.grids.workload), its unit label and grace mark
+    (hooks.grids.grace), its revision stamp (hooks.grids.revision) and when it started moving to it
+    (hooks.grids.rollout)."""
+    observed = merge_shapes(OBSERVED_FIELDS, GRACE_FIELDS, REVISION_FIELDS, SINCE_FIELDS)
     return RequestReads(children={kind.child_type: observed}, related={NODES: NODE_FIELDS, NODEUNIT_TYPE: ANY})
 
 
 def service_sync_reads() -> RequestReads:
     """What service_grid.sync reads: the sites as above, and of each observed Service its name (it is ready
-    when it exists), unit label and grace mark."""
-    observed = merge_shapes({"metadata": {"name": TEXT}}, GRACE_FIELDS)
+    when it exists), unit label, grace mark and revision stamp."""
+    observed = merge_shapes({"metadata": {"name": TEXT}}, GRACE_FIELDS, REVISION_FIELDS)
     return RequestReads(children={SERVICE_TYPE: observed}, related={NODES: NODE_FIELDS, NODEUNIT_TYPE: ANY})
 
 

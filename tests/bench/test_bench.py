@@ -23,3 +23,17 @@ def test_measure_and_table_at_a_tiny_size(tmp_path):
     out = tmp_path / "bench.json"
     assert run.main(["--sizes", "5", "--repeat", "1", "--min-seconds", "0", "--json", str(out)]) == 0
     assert orjson.loads(out.read_bytes())["results"][0]["nodes"] == 5
+
+
+def test_the_rollout_variant_is_mid_rollout_and_answers_like_a_full_parse():
+    from bench.rollout import mid_rollout_request
+    from hooks.server.app import hook_table
+
+    hook = hook_table()[run.ROUTE]
+    request = mid_rollout_request(200 * NODES_PER_UNIT, hook)
+    rollout = hook(request, run.NOW)["status"]["rollout"]
+    assert rollout["state"] == "Progressing" and rollout["step"] == "wave-1"
+    assert 0 < rollout["updatedUnits"] < rollout["units"] and rollout["heldUnits"] > 0
+    assert rollout["steps"][1]["units"] == 100
+    result = run.measure(nodes=10 * NODES_PER_UNIT, repeat=1, min_seconds=0, variant="rollout")
+    assert result.variant == "rollout" and "| rollout |" in run.table([result])

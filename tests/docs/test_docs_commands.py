@@ -35,7 +35,7 @@ def shown_render_commands() -> list[tuple[str, list[str]]]:
 
 
 def input_paths(argv: list[str]) -> list[str]:
-    return [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg in ("-f", "--filename", "--nodes")]
+    return [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg in ("-f", "--filename", "--nodes", "--observed")]
 
 
 RUNNABLE = [(w, argv) for w, argv in shown_render_commands() if all((ROOT / p).exists() for p in input_paths(argv))]
@@ -51,6 +51,9 @@ def test_render_command_runs_on_the_examples(where, argv, monkeypatch, capsys):
     code = cli.main(argv)
     out, err = capsys.readouterr()
     assert code == 0, f"{where}: {err}"
+    if "--plan" in argv:  # a rollout plan: a head line per grid, then a row per unit
+        assert out.startswith(("DeploymentGrid ", "StatefulSetGrid ")) and "  STEP " in out, f"{where}: no plan"
+        return
     assert [doc for doc in yaml.safe_load_all(out) if doc], f"{where}: printed no children"
 
 

@@ -8,7 +8,17 @@ import pytest
 from hooks.grids import workload_grid
 from hooks.grids.children import METACONTROLLER_LAST_APPLIED
 from hooks.grids.workload import DEPLOYMENT, STATEFULSET
-from tests.support.builders import NOW, children_map, deployment_spec, grid, node, observed, site_nodes, sync_request
+from tests.support.builders import (
+    NOW,
+    children_map,
+    deployment_spec,
+    grid,
+    node,
+    observed,
+    site_nodes,
+    sync_request,
+    unstamped,
+)
 
 
 def sync(req, kind=DEPLOYMENT, now=NOW):
@@ -27,7 +37,7 @@ def test_one_child_per_unit_pinned_and_labelled():
     assert a["kind"] == "Deployment" and a["apiVersion"] == "apps/v1"
     assert a["metadata"]["namespace"] == "shop"
     assert a["metadata"]["labels"] == {"site": "a", "superedge.io/grid-selector": "web"}
-    assert a["metadata"]["annotations"] == {"superedge.io/grid-uniq-key": "site"}
+    assert unstamped(a["metadata"]["annotations"]) == {"superedge.io/grid-uniq-key": "site"}
     assert a["spec"]["selector"]["matchLabels"] == {"app": "web", "site": "a"}
     assert a["spec"]["template"]["metadata"]["labels"] == {"app": "web", "site": "a"}
     assert a["spec"]["template"]["spec"]["nodeSelector"] == {"site": "a"}
@@ -68,7 +78,7 @@ def test_grid_labels_and_annotations_are_copied_except_apply_bookkeeping():
     }
     child = sync(sync_request(parent, site_nodes(a=1)))["children"][0]
     assert child["metadata"]["labels"]["team"] == "video"
-    assert child["metadata"]["annotations"] == {"owner": "ops", "superedge.io/grid-uniq-key": "site"}
+    assert unstamped(child["metadata"]["annotations"]) == {"owner": "ops", "superedge.io/grid-uniq-key": "site"}
 
 
 def test_prefixed_key_and_grid_node_selector():

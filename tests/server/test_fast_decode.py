@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from bench.fleet import steady_state_request
 from hooks.grids.grace import MISSING_SINCE
+from hooks.grids.rollout import SINCE_ANNOTATION
 from hooks.grids.workload import DEPLOYMENT, STATEFULSET
 from hooks.kube.errors import RequestError
 from hooks.protocol import codec
@@ -69,7 +70,11 @@ def mutate_child(child, draw):
     """An observed child with random differences from the well-behaved one; False if it leaves the shape."""
     meta = child["metadata"]
     choices = ["none", "applied", "bad-applied", "no-status", "big", "odd-gen", "odd-spec", "marked", "odd-mark"]
-    choice = draw(st.sampled_from(choices))
+    choice = draw(st.sampled_from([*choices, "since", "odd-since"]))
+    if choice in ("since", "odd-since"):  # a rollout's record of when the unit started moving
+        mark = "2025-12-31T23:59:00Z" if choice == "since" else draw(st.sampled_from(["later", 5]))
+        meta.setdefault("annotations", {})[SINCE_ANNOTATION] = mark
+        return isinstance(mark, str)
     if choice in ("marked", "odd-mark"):  # the grace period's record (hooks.grids.grace)
         mark = "2025-12-31T23:59:30Z" if choice == "marked" else draw(st.sampled_from(["soon", 5]))
         meta.setdefault("annotations", {})[MISSING_SINCE] = mark
@@ -105,8 +110,14 @@ def sync_requests(draw):
         spec["templates"] = {"a": "missing-from-pool"}  # fails unit "a" only: its child is kept
     if draw(st.booleans()):
         spec["unitRemovalGracePeriodSeconds"] = 60  # vanished units below keep their children a while
+    rollout = kind_name != "ServiceGrid" and draw(st.booleans())
+    if rollout:  # steps by name and by node labels; a 30 s deadline, so a "since" mark below is overdue
+        steps = [{"units": ["b"]}, {"nodeSelector": {"matchLabels": {"kubernetes.io/os": "linux"}}, "maxUpdating": 1}]
+        spec["rollout"] = {"steps": steps, "progressDeadlineSeconds": 30, "maxUpdating": "50%"}
     parent = grid(kind_name, **spec)
     rendered = hook_table()[route](sync_request(parent, nodes, child_type=child_type), NOW)["children"]
+    if rollout and draw(st.booleans()):
+        parent["spec"]["template"] = deployment_spec(image="nginx:1.28")  # a new revision: units move in steps
     lives = [live(c, ready=draw(st.booleans())) for c in rendered if draw(st.booleans())]
     fits = all([mutate_child(child, draw) for child in lives]) and not odd_nodes
     kids = children_map(lives)

@@ -80,3 +80,8 @@ def post(client, path: str, body: object, content_type: str = "application/json"
     """POST ``body`` (bytes as they are, anything else as JSON) to the test client."""
     data = body if isinstance(body, bytes) else json.dumps(body)
     return client.post(path, data=data, content_type=content_type)
+
+
+def unstamped(annotations: dict) -> dict:
+    """A child's annotations without its revision stamp (tested on its own in tests/grids/test_revision.py)."""
+    return {k: v for k, v in annotations.items() if k != "superedge.io/revision"}

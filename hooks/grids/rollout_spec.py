@@ -1,0 +1,188 @@
+"""``spec.rollout`` read into checked values, and the grid-level revision of a workload grid.
+
+A rollout says in which order units move to what the grid renders now: ordered steps of units (by name
+and/or by the labels of their nodes), how many units of a step may be on their way at once
+(``maxUpdating``), how long a unit may take to become healthy (``progressDeadlineSeconds``) and whether
+the rollout is ``paused``. The decisions per sync are made in :mod:`hooks.grids.rollout`; this module only
+validates, so that a typo is one ``InvalidSpec`` (every child kept) rather than a half-understood plan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import orjson
+
+from hooks.kube.errors import SpecError
+from hooks.kube.names import is_dns1035_label, is_label_value
+from hooks.kube.selectors import matches, validate_selector
+from hooks.sites.site_spec import NODEUNITS_SOURCE, SiteSpec
+
+DEFAULT_DEADLINE_SECONDS = 600
+"""As a Deployment's own ``progressDeadlineSeconds`` default: ten minutes to become healthy."""
+MAX_DEADLINE_SECONDS = 10 * 365 * 24 * 3600
+REMAINING_STEP = "remaining"
+"""The name of the implicit last step: every unit no step names."""
+PERCENT = re.compile(r"^([1-9][0-9]?|100)%$")
+REVISION_FIELDS = ("template", "templatePool", "templates", "defaultTemplateName", "overrides")
+"""The spec fields that shape a workload grid's children (besides the sites): the grid-level revision."""
+STEP_FIELDS = {"name", "units", "nodeSelector", "maxUpdating"}
+ROLLOUT_FIELDS = {"steps", "maxUpdating", "progressDeadlineSeconds", "paused"}
+
+
+@dataclass(frozen=True)
+class MaxUpdating:
+    """A count (``3``) or a percentage of the step's units (``"25%"``)."""
+
+    count: int = 1
+    percent: int | None = None
+
+    def of(self, units: int) -> int:
+        """How many units may be on their way at once in a step of ``units`` units.
+
+        A percentage rounds down (the safe side) but is at least 1, so every step can move.
+        """
+        if self.percent is None:
+            return self.count
+        return max(1, units * self.percent // 100)
+
+    def __str__(self) -> str:
+        return f"{self.percent}%" if self.percent is not None else str(self.count)
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    units: frozenset[str]
+    node_selector: dict | None
+    """None: the step picks no unit by node labels (an empty selector ``{}`` picks every unit)."""
+    max_updating: MaxUpdating
+
+    def picks(self, unit: str, node_labels: list[Mapping]) -> bool:
+        """Whether ``unit`` is in this step: named, or one of its nodes' label sets matches the selector."""
+        if unit in self.units:
+            return True
+        return self.node_selector is not None and any(matches(self.node_selector, labels) for labels in node_labels)
+
+
+@dataclass(frozen=True)
+class RolloutSpec:
+    steps: tuple[Step, ...]
+    """The user's steps in order, then the implicit ``remaining`` step (always last, selecting nothing)."""
+    deadline_seconds: int = DEFAULT_DEADLINE_SECONDS
+    paused: bool = False
+
+    @property
+    def uses_node_labels(self) -> bool:
+        return any(step.node_selector is not None for step in self.steps)
+
+
+def parse_rollout(value: object, sites: SiteSpec) -> RolloutSpec | None:
+    """``spec.rollout`` checked; None when absent (every unit at once, as SuperEdge does)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise SpecError("spec.rollout must be an object")
+    _no_unknown(value, ROLLOUT_FIELDS, "spec.rollout")
+    default = parse_max_updating(value.get("maxUpdating"), "spec.rollout.maxUpdating")
+    steps = value.get("steps")
+    if steps is None:
+        steps = []
+    if not isinstance(steps, list):
+        raise SpecError("spec.rollout.steps must be a list")
+    parsed = [_step(item, i, default, sites) for i, item in enumerate(steps)]
+    names = [s.name for s in parsed]
+    for name in names:
+        if name == REMAINING_STEP or names.count(name) > 1:
+            what = "is reserved for the implicit last step" if name == REMAINING_STEP else "is used twice"
+            raise SpecError(f"spec.rollout.steps: step name {name!r} {what}")
+    remaining = Step(REMAINING_STEP, frozenset(), None, default)
+    return RolloutSpec(
+        steps=(*parsed, remaining),
+        deadline_seconds=_deadline(value.get("progressDeadlineSeconds")),
+        paused=_paused(value.get("paused")),
+    )
+
+
+def _step(item: object, index: int, default: MaxUpdating, sites: SiteSpec) -> Step:
+    field = f"spec.rollout.steps[{index}]"
+    if not isinstance(item, dict):
+        raise SpecError(f"{field} must be an object")
+    _no_unknown(item, STEP_FIELDS, field)
+    name = item.get("name")
+    if name is None:
+        name = f"step-{index + 1}"
+    if not isinstance(name, str) or not is_dns1035_label(name):
+        raise SpecError(f"{field}.name must be a DNS-1035 label (lower case, digits, '-'), not {name!r}")
+    units = item.get("units")
+    if units is not None and (not isinstance(units, list) or not all(is_label_value(u) and u for u in units)):
+        raise SpecError(f"{field}.units must be a list of unit values (label values)")
+    raw_selector = item.get("nodeSelector")
+    selector = None if raw_selector is None else validate_selector(raw_selector, f"{field}.nodeSelector")
+    if units is None and selector is None:
+        raise SpecError(f"{field} picks no unit: give units, nodeSelector or both")
+    if selector is not None and sites.source == NODEUNITS_SOURCE:
+        _unit_terms_only(selector, sites.key, f"{field}.nodeSelector")
+    max_updating = item.get("maxUpdating")
+    own = default if max_updating is None else parse_max_updating(max_updating, f"{field}.maxUpdating")
+    return Step(name, frozenset(units or ()), selector, own)
+
+
+def _unit_terms_only(selector: Mapping, key: str, field: str) -> None:
+    """NodeUnits carry no node labels: a step may only select units by name (terms on ``gridUniqKey``)."""
+    others = [k for k in selector.get("matchLabels", {}) if k != key]
+    others += [e["key"] for e in selector.get("matchExpressions", ()) if e["key"] != key]
+    if others:
+        raise SpecError(
+            f"{field} may only use {key!r} (unit names) with siteSource NodeUnits, which carry no node labels; "
+            f"it also uses {', '.join(repr(k) for k in sorted(set(others)))}"
+        )
+
+
+def parse_max_updating(value: object, field: str) -> MaxUpdating:
+    """An integer of at least 1, or a percentage from ``1%`` to ``100%``; absent means 1."""
+    if value is None:
+        return MaxUpdating()
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return MaxUpdating(count=value)
+    if isinstance(value, str) and PERCENT.match(value):
+        return MaxUpdating(percent=int(value[:-1]))
+    raise SpecError(f"{field} must be an integer of at least 1 or a percentage from 1% to 100%, not {value!r}")
+
+
+def _deadline(value: object) -> int:
+    if value is None:
+        return DEFAULT_DEADLINE_SECONDS
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_DEADLINE_SECONDS:
+        raise SpecError(f"spec.rollout.progressDeadlineSeconds must be an integer from 1 to {MAX_DEADLINE_SECONDS}")
+    return value
+
+
+def _paused(value: object) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise SpecError("spec.rollout.paused must be true or false")
+    return value
+
+
+def _no_unknown(obj: Mapping, known: set[str], field: str) -> None:
+    """Unknown fields are an error: the CRD prunes them, so only objects that bypass it get here, and a
+    misspelt ``maxUpdating`` silently meaning 1 is worse than a clear InvalidSpec."""
+    unknown = sorted(set(obj) - known)
+    if unknown:
+        raise SpecError(f"{field} has unknown field(s): {', '.join(unknown)}")
+
+
+def spec_revision(spec: Mapping) -> str:
+    """16 hex digits of sha256 over the spec fields that shape children (REVISION_FIELDS), sorted-key JSON.
+
+    It names "what the grid renders now" for people (status, ``kubectl get``). Whether a unit is on it is
+    decided per unit by the child's own stamp (hooks.grids.revision), which also covers grid labels and
+    annotations and the unit's own overrides.
+    """
+    shaping = {name: spec.get(name) for name in REVISION_FIELDS if spec.get(name) is not None}
+    return hashlib.sha256(orjson.dumps(shaping, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]

@@ -1,0 +1,62 @@
+"""A tiny stand-in for Metacontroller and the workload controllers, to drive a rollout sync by sync."""
+
+from __future__ import annotations
+
+import copy
+
+from hooks.grids.workload import DEPLOYMENT
+from hooks.grids.workload_grid import sync as workload_sync
+from tests.support.builders import children_map, observed, sync_request
+from tests.support.nodeunit_builders import nu_request
+
+IMAGE_PATH = ("spec", "template", "spec", "containers", 0, "image")
+
+
+def sync(parent: dict, nodes: dict, children: dict, now: str, nodeunits: dict | None = None) -> dict:
+    """The DeploymentGrid sync hook on these Nodes (or, with ``nodeunits``, on these NodeUnits only)."""
+    request = sync_request(parent, nodes, children) if nodeunits is None else nu_request(parent, nodeunits, children)
+    return workload_sync(request, DEPLOYMENT, now)
+
+
+def applied(response: dict, before: dict, ready: dict[str, bool] | None = None, default_ready: bool = True) -> dict:
+    """The observed children after Metacontroller applied ``response`` and the controllers ran.
+
+    A child whose desired object equals what was observed (minus status and server metadata) keeps its
+    observed status; a changed or new child becomes ready as ``ready[name]`` says (default ``default_ready``).
+    """
+    ready = ready or {}
+    out = {}
+    for child in response["children"]:
+        key = f"{child['metadata']['namespace']}/{child['metadata']['name']}"
+        old = before.get(key)
+        if old is not None and _spec_of(old) == _spec_of(child) and child["metadata"]["name"] not in ready:
+            out[key] = copy.deepcopy(old)
+        else:
+            out[key] = observed(child, ready=ready.get(child["metadata"]["name"], default_ready))
+    return out
+
+
+def _spec_of(obj: dict) -> tuple:
+    meta = obj["metadata"]
+    return (meta.get("labels"), meta.get("annotations"), obj.get("spec"))
+
+
+def image(child: dict) -> str:
+    return child["spec"]["template"]["spec"]["containers"][0]["image"]
+
+
+def images(children: dict | list) -> dict[str, str]:
+    items = children.values() if isinstance(children, dict) else children
+    return {c["metadata"]["name"]: image(c) for c in items}
+
+
+def condition_of(response: dict, ctype: str = "Rollout") -> dict:
+    return next(c for c in response["status"]["conditions"] if c["type"] == ctype)
+
+
+def steady(parent: dict, nodes: dict, now: str) -> dict:
+    """Observed children after a first sync landed and became ready (no rollout in the way: no children yet)."""
+    return applied(sync(parent, nodes, {}, now), {})
+
+
+__all__ = ["applied", "children_map", "condition_of", "image", "images", "steady", "sync"]
