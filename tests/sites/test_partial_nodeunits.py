@@ -53,6 +53,8 @@ def fleets(draw):
     spec = {"gridUniqKey": "site", "siteSource": "NodeUnits"}
     if grace is not None:
         spec["unitRemovalGracePeriodSeconds"] = grace
+    if kind != "ServiceGrid" and draw(st.booleans()):
+        spec["rollout"] = {"maxUpdating": 1}  # a rollout must not move an unlisted unit either
     parent = BUILD[kind][0](spec)
     real = nodeunits_of(nodes)
     steady = GRID_KINDS[kind].sync(nu_request(parent, real, child_type=GRID_KINDS[kind].child_types[0]), NOW)
