@@ -1,11 +1,13 @@
 """Writes the CRDs in this folder from one description, so the grid kinds cannot drift apart.
 
-Run ``python3 crds/generate.py`` from the repository root after changing it; a
-test fails when the YAML files and this script disagree.
+Run ``python3 crds/generate.py`` (with the test extras installed: it reads the Kubernetes schemas from
+``kubernetes-validate``) after changing it; a test fails when the YAML files, the chart's copies in
+charts/servicegroup/crds/ or the CLI's schema file and this script disagree.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -17,10 +19,14 @@ if str(ROOT) not in sys.path:  # run as a script (sys.path[0] is crds/): use thi
     sys.path.insert(0, str(ROOT))
 
 from crds.rollout_schema import ROLLOUT_COLUMNS, ROLLOUT_SPEC, ROLLOUT_STATUS  # noqa: E402
+from crds.structural import DEPLOYMENT_SPEC, SERVICE_SPEC, STATEFULSET_SPEC, structural  # noqa: E402
 from hooks import GROUP  # noqa: E402
 from hooks.kube.documents import PlainDumper  # noqa: E402
 from hooks.nodegroups.tombstones import DEFAULT_TOMBSTONE_SECONDS, MIN_TOMBSTONE_SECONDS  # noqa: E402
 from hooks.sites.site_spec import MAX_GRACE_SECONDS  # noqa: E402
+
+CHART_CRDS = ROOT / "charts" / "servicegroup" / "crds"
+CLI_SCHEMAS = ROOT / "hooks" / "cli" / "grid_schemas.json"
 
 # A label key: optional DNS-subdomain prefix and "/", then a 1-63 character name.
 LABEL_KEY_PATTERN = (
@@ -240,17 +246,21 @@ NODEUNIT_COLUMNS = [
 ]
 
 
+WORKLOAD_TEMPLATES = {"Deployment": DEPLOYMENT_SPEC, "StatefulSet": STATEFULSET_SPEC}
+
+
 def workload_spec(what: str) -> dict:
+    template = structural(WORKLOAD_TEMPLATES[what])
     return {
         "type": "object",
         "required": ["gridUniqKey", "template"],
         "properties": {
             "gridUniqKey": GRID_UNIQ_KEY,
-            "template": {**PRESERVE, "description": f"A {what} spec, used for every unit by default."},
+            "template": {**template, "description": f"A {what} spec, used for every unit by default."},
             "templatePool": {
                 "type": "object",
                 "description": f"Named alternative {what} specs (SuperEdge compatible).",
-                "additionalProperties": PRESERVE,
+                "additionalProperties": template,
             },
             "templates": {
                 "type": "object",
@@ -273,13 +283,13 @@ WORKLOAD_STATUS = {**GRID_STATUS, "properties": {**GRID_STATUS["properties"], "r
 WORKLOAD_COLUMNS = [*GRID_COLUMNS[:-1], ROLLOUT_COLUMNS[0], GRID_COLUMNS[-1], *ROLLOUT_COLUMNS[1:]]
 
 
-SERVICE_SPEC = {
+SERVICEGRID_SPEC = {
     "type": "object",
     "required": ["gridUniqKey", "template"],
     "properties": {
         "gridUniqKey": GRID_UNIQ_KEY,
         "template": {
-            **PRESERVE,
+            **structural(SERVICE_SPEC),
             "description": "A Service spec: the shared Service <name>-svc uses it as is; "
             "per-unit Services derive from it.",
         },
@@ -353,7 +363,7 @@ def all_crds() -> dict[str, dict]:
         ),
         "nodeunits.yaml": crd("NodeUnit", "nodeunits", "nu", NODEUNIT_SPEC, None, NODEUNIT_COLUMNS, "Cluster"),
         "servicegrids.yaml": crd(
-            "ServiceGrid", "servicegrids", "sg", SERVICE_SPEC, GRID_STATUS, GRID_COLUMNS, "Namespaced"
+            "ServiceGrid", "servicegrids", "sg", SERVICEGRID_SPEC, GRID_STATUS, GRID_COLUMNS, "Namespaced"
         ),
     }
 
@@ -363,9 +373,26 @@ def render(obj: dict) -> str:
     return header + yaml.dump(obj, Dumper=PlainDumper, sort_keys=False, width=120)
 
 
+def cli_schemas(crds: dict[str, dict]) -> str:
+    """Kind -> the ``spec`` schema of each namespaced grid CRD, for ``servicegroup render``'s unknown-field check.
+
+    The CLI ships inside the Python package, without crds/; one compact JSON file is the same schema.
+    """
+    specs = {}
+    for obj in crds.values():
+        if obj["spec"]["scope"] == "Namespaced":
+            schema = obj["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+            specs[obj["spec"]["names"]["kind"]] = schema
+    return json.dumps(specs, sort_keys=True, separators=(",", ":")) + "\n"
+
+
 def main() -> int:
-    for name, obj in all_crds().items():
+    crds = all_crds()
+    CHART_CRDS.mkdir(parents=True, exist_ok=True)
+    for name, obj in crds.items():
         (HERE / name).write_text(render(obj))
+        (CHART_CRDS / name).write_text(render(obj))
+    CLI_SCHEMAS.write_text(cli_schemas(crds))
     return 0
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the real-cluster test layer's binaries from the Go module proxy, pinned, into a cache outside
 # the work tree (reused when present): etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
-# kubectl and kwok. Metacontroller is not built here (see e2e/README.md).
+# kubectl and kwok; and, on request (`e2e/build.sh helm`), helm for the chart checks in CI.
+# Metacontroller is not built here (see e2e/README.md).
 set -euo pipefail
 
 ETCD_VERSION=v3.6.16
@@ -76,6 +77,21 @@ build_kwok() {
   rm -rf "$CACHE/kwok-stages"; mkdir -p "$CACHE/kwok-stages"
   cp -r "$src/kustomize/stage/." "$CACHE/kwok-stages/"; chmod -R u+w "$CACHE/kwok-stages"
   stamp kwok "$KWOK_VERSION"
+}
+
+# Helm 3: the major most installs run; the chart (apiVersion v2) is valid for Helm 3 and 4 alike.
+HELM_VERSION=v3.22.0
+
+build_helm() {
+  stamp_ok helm "$HELM_VERSION" && return
+  local dir="$CACHE/src/helm"; mkdir -p "$dir"; cd "$dir"
+  rm -f go.mod go.sum
+  go mod init servicegroup-e2e/helm >/dev/null 2>&1
+  go get "helm.sh/helm/v3@$HELM_VERSION"
+  printf 'package tools\n\nimport _ "helm.sh/helm/v3/cmd/helm"\n' >tools.go
+  go mod tidy >/dev/null 2>&1 || true
+  go build -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" -o "$BIN/helm" helm.sh/helm/v3/cmd/helm
+  stamp helm "$HELM_VERSION"
 }
 
 start=$SECONDS

@@ -3,7 +3,8 @@
 ``servicegroup render -f GRIDS --nodes NODES`` prints what the server would
 create on those nodes; ``servicegroup serve`` starts gunicorn with the repo's
 configuration. Problems are reported as one ``error:`` line each on stderr with
-a non-zero exit status, never as a traceback.
+a non-zero exit status (2 for a usage error, as argparse does), never as a traceback.
+Bare ``servicegroup`` prints the help.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from typing import TextIO
 
 import yaml
@@ -33,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="servicegroup", description="Preview the children of grids offline, or run the ServiceGroup hook server."
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     render = commands.add_parser(
         "render",
@@ -72,9 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the hook server under gunicorn. Options override the HOOKS_* environment variables "
         "listed in docs/reference.md (Hook server).",
     )
-    serve.add_argument("--bind", help="listen address, e.g. 0.0.0.0:8080 (HOOKS_BIND)")
-    serve.add_argument("--workers", type=int, help="worker processes (HOOKS_WORKERS)")
-    serve.add_argument("--log-level", help="debug, info, warning or error (HOOKS_LOG_LEVEL)")
+    serve.add_argument("--bind", help="listen address, HOST:PORT or unix:PATH (HOOKS_BIND)")
+    serve.add_argument("--workers", help="worker processes, at least 1 (HOOKS_WORKERS)")
+    serve.add_argument("--log-level", help="debug, info, warning, error or critical (HOOKS_LOG_LEVEL)")
     serve.set_defaults(run=run_serve)
     return parser
 
@@ -91,10 +94,10 @@ def run_render(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: 
         return fail(stderr, [f"no objects found in {', '.join(args.filename)}"])
     now = args.now or (datetime.now(UTC).strftime(TIME_FORMAT) if observed else RENDER_TIME)
     outcome = render_all(grids, nodes, args.namespace, observed, now)
+    for note in outcome.notes:  # before any error: a misspelt field is often its cause
+        print(f"warning: {note}", file=stderr)
     if outcome.errors:
         return fail(stderr, outcome.errors)
-    for note in outcome.notes:
-        print(f"warning: {note}", file=stderr)
     if args.plan:
         if not outcome.plans:
             print("warning: no grid has spec.rollout: every unit gets its child at once", file=stderr)
@@ -118,8 +121,21 @@ def format_objects(objects: list[dict], output: str) -> str:
     return yaml.dump_all(objects, Dumper=PlainDumper, sort_keys=False, default_flow_style=False, explicit_start=True)
 
 
+def package_version() -> str:
+    """The installed distribution's version (pyproject.toml), the one CHANGELOG.md describes."""
+    try:
+        return version("servicegroup-hooks")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def run_serve(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
-    """Replace this process with gunicorn, so signals from the container runtime reach it directly."""
+    """Replace this process with gunicorn, so signals from the container runtime reach it directly.
+
+    Options become the ``HOOKS_*`` variables; gunicorn's config (hooks/server/gunicorn_conf.py) checks every
+    setting before it binds or makes anything, so a bad one is one line naming the variable and exit status 2,
+    for this command and for the container's plain gunicorn entry point alike.
+    """
     for variable, value in (
         ("HOOKS_BIND", args.bind),
         ("HOOKS_WORKERS", args.workers),
@@ -142,7 +158,11 @@ def fail(stderr: TextIO, messages: list[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # bare `servicegroup`: what it can do, not a usage error
+        parser.print_help(sys.stdout)
+        return EXIT_OK
     try:
         return args.run(args, sys.stdin, sys.stdout, sys.stderr)
     except BrokenPipeError:

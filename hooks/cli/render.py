@@ -17,9 +17,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from hooks.cli.lint import as_stored, field_warnings, override_warnings, pasted_template
 from hooks.cli.rollout_plan import rollout_plan
 from hooks.grids.children import GRID_SELECTOR_LABEL
 from hooks.grids.grid_kinds import GRID_KINDS, GROUP, GridKind
+from hooks.grids.grid_status import group_by_message, units_phrase
 from hooks.kube.documents import Sourced
 from hooks.kube.errors import RequestError, SpecError
 from hooks.kube.names import label_key_error, label_safe
@@ -39,13 +41,14 @@ class RenderError(ValueError):
 
 @dataclass(frozen=True)
 class Rendered:
-    """One grid's children, plus a note when it rendered nothing (no node carries its key).
+    """One grid's children, plus a note when it rendered nothing (no node carries its key) and warnings.
 
     ``plan`` is the rollout plan (hooks.cli.rollout_plan) of a grid with ``spec.rollout``.
     """
 
     children: list[dict]
     note: str | None = None
+    warnings: tuple[str, ...] = ()
     plan: list[str] | None = None
 
 
@@ -65,7 +68,7 @@ def node_map(nodes: Iterable[Sourced]) -> dict[str, dict]:
 
 @dataclass
 class Outcome:
-    """Everything a render run produced: children in input order, problems, and notes."""
+    """Everything a render run produced: children in input order, problems, and notes (printed as warnings)."""
 
     children: list[dict]
     errors: list[str]
@@ -82,6 +85,9 @@ def render_all(
 ) -> Outcome:
     """Render every grid; one grid's error does not hide the others' (all are reported).
 
+    Unknown fields are reported for every grid, whether it renders or not: a misspelt field is often
+    the cause of the error that follows.
+
     ``observed`` are live children (``kubectl get deploy -o yaml``): each grid is then rendered as its next
     sync would be, which matters for a rollout (units held back keep their child).
     """
@@ -89,6 +95,9 @@ def render_all(
     seen: dict[tuple[str, str], str] = {}
     live = list(observed)
     for item in grids:
+        if item.obj.get("kind") in GRID_KINDS:
+            label = f"{item.where}: {item.obj['kind']} {describe(with_namespace(item.obj, default_namespace))}"
+            outcome.notes += [f"{label}: {warning}" for warning in field_warnings(item.obj)]
         try:
             rendered = render_grid(item, nodes, default_namespace, live, now)
         except RenderError as err:
@@ -101,6 +110,7 @@ def render_all(
         seen[key] = item.where
         outcome.children += rendered.children
         outcome.plans += rendered.plan or []
+        outcome.notes += rendered.warnings
         if rendered.note:
             outcome.notes.append(rendered.note)
     return outcome
@@ -116,8 +126,11 @@ def render_grid(
     """The children of one grid, each with its namespace set; RenderError for anything the server would refuse."""
     obj = item.obj
     kind = _grid_kind(item)
-    parent = with_namespace(obj, default_namespace)
+    parent = with_namespace(dict(as_stored(obj)), default_namespace)
     label = f"{obj['kind']} {describe(parent)}"
+    pasted = pasted_template(obj)
+    if pasted:
+        raise RenderError(f"{item.where}: {label}: InvalidSpec: {pasted}")
     children_of = {child_type: owned_children(parent, child_type, observed) for child_type in kind.child_types}
     request = {
         "controller": {},
@@ -139,7 +152,8 @@ def render_grid(
     children = [_in_namespace(child, namespace) for child in response.get("children") or []]
     note = None if children else f"{item.where}: {label}: no children: {_ready_message(response)}"
     plan = rollout_plan(label, parent, response, children_of, request["related"])
-    return Rendered(children, note, plan)
+    warnings = tuple(f"{item.where}: {label}: {warning}" for warning in override_warnings(response))
+    return Rendered(children, note, warnings, plan)
 
 
 def owned_children(parent: Mapping, child_type: str, observed: Iterable[Mapping]) -> dict[str, Mapping]:
@@ -215,19 +229,21 @@ def not_synced(response: Mapping) -> str | None:
     """Why a sync answer says ``Synced=False``: the failed units and their errors, else the condition; or None.
 
     Offline there is no previous child to keep, so per-unit errors are named
-    from ``status.states`` rather than with the condition's "kept" wording.
+    from ``status.states`` rather than with the condition's "kept" wording; an
+    error shared by several units is named once with them (``all 1,000 units: ...``).
     """
     synced = _failed_synced(response)
     if synced is None or synced.get("reason") == CHILDREN_NOT_APPLIED:
         return None  # with observed children: those are the children the next sync applies
     status = response["status"]
     states = status.get("states") if isinstance(status.get("states"), Mapping) else {}
-    failed = [
-        f"unit {unit}: {state['error']}"
-        for unit, state in states.items()
-        if isinstance(state, Mapping) and state.get("error")
-    ]
-    return "; ".join(failed) if failed else f"{synced.get('reason')}: {synced.get('message')}"
+    failed = {
+        unit: str(state["error"]) for unit, state in states.items() if isinstance(state, Mapping) and state.get("error")
+    }
+    if not failed:
+        return f"{synced.get('reason')}: {synced.get('message')}"
+    groups = group_by_message(failed)
+    return "; ".join(f"{units_phrase(units, len(states))}: {message}" for message, units in groups)
 
 
 def _grid_kind(item: Sourced) -> GridKind:

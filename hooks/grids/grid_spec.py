@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from hooks.grids.overrides import Override, parse_overrides
 from hooks.grids.rollout_spec import RolloutSpec, parse_rollout
 from hooks.kube.errors import SpecError
+from hooks.kube.objects import pasted_object_error
 from hooks.sites.site_spec import SiteSpec, parse_sites
 
 DEFAULT_TEMPLATE_NAMES = ("", "default")
@@ -27,12 +28,16 @@ class WorkloadSpec:
     """None: every unit gets what is rendered now at once (SuperEdge's behaviour)."""
 
 
-def parse_workload_spec(spec: object) -> WorkloadSpec:
+def parse_workload_spec(spec: object, kind: str = "Deployment or StatefulSet") -> WorkloadSpec:
+    """``kind`` names the workload in messages (``spec.template must be a Deployment spec, not ...``)."""
     sites = parse_sites(spec)
     template = spec.get("template")
     if not isinstance(template, dict):
-        raise SpecError("spec.template must be an object (a Deployment or StatefulSet spec)")
+        raise SpecError(f"spec.template must be an object (a {kind} spec)")
+    _check_not_an_object(template, "spec.template", kind)
     pool = _string_map(spec, "templatePool", dict, "an object")
+    for name, entry in pool.items():
+        _check_not_an_object(entry, f"spec.templatePool[{name}]", kind)
     templates = _string_map(spec, "templates", str, "a template name")
     default = spec.get("defaultTemplateName") or ""
     if not isinstance(default, str):
@@ -40,6 +45,12 @@ def parse_workload_spec(spec: object) -> WorkloadSpec:
     overrides = parse_overrides(spec.get("overrides"))
     rollout = parse_rollout(spec.get("rollout"), sites)
     return WorkloadSpec(sites, template, pool, templates, default, overrides, rollout)
+
+
+def _check_not_an_object(template: Mapping, field: str, kind: str) -> None:
+    problem = pasted_object_error(template, field, kind)
+    if problem:
+        raise SpecError(problem)
 
 
 def _string_map(spec: Mapping, name: str, value_type: type, what: str) -> dict:

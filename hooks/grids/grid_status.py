@@ -21,42 +21,88 @@ def ready_condition(
     return condition(ctype, False, "UnitsNotReady", f"{ready} of {units} units are ready")
 
 
+MAX_ERROR_GROUPS = 5
+MAX_UNITS_NAMED = 3
+MAX_UNLANDED_NAMED = 10
 UNLISTED_UNITS = "UnitsWithoutNodeUnit"
 
 
 def synced_condition(
-    unit_errors: Mapping[str, str], unlanded: Sequence[str] = (), unlisted: Sequence[str] = ()
+    unit_errors: Mapping[str, str], units: int, unlanded: Sequence[str] = (), unlisted: Sequence[str] = ()
 ) -> dict:
-    """``Synced``: every unit rendered, every observed child carrying what was rendered for it, and every unit
-    with a child listed by the request (``unlisted``: kept because no NodeUnit lists it, hooks.grids.unlisted).
+    """``Synced``: True, or False naming each distinct error once with the units it hit, or the units whose
+    observed child does not carry what was rendered for it (hooks.grids.revision), or the units kept because
+    no NodeUnit lists them (``unlisted``, hooks.grids.unlisted), in that order of precedence.
 
-    Per-unit errors come first, then children the API server has not taken, then unlisted units.
+    An error every unit shares (a bad image in the template, a patch path no child has) is one line however
+    many sites there are: ``all 1,000 units: <cause>``. Distinct causes are listed up to MAX_ERROR_GROUPS,
+    each with up to MAX_UNITS_NAMED unit names, so the message stays short on 1,000 sites; every unit's
+    own cause is in ``status.states[unit].error``.
     """
     if unit_errors:
-        shown = "; ".join(f"{unit}: {msg}" for unit, msg in sorted(unit_errors.items())[:10])
-        more = f" (and {len(unit_errors) - 10} more)" if len(unit_errors) > 10 else ""
-        message = f"{len(unit_errors)} unit(s) could not be rendered (an existing child is kept as it is): "
-        message += shown + more
-        return condition("Synced", False, "UnitErrors", message)
+        return condition("Synced", False, "UnitErrors", unit_errors_message(unit_errors, units))
     if unlanded:
-        shown = ", ".join(sorted(unlanded)[:10])
-        more = f" (and {len(unlanded) - 10} more)" if len(unlanded) > 10 else ""
-        message = (
-            f"{len(unlanded)} unit(s) do not carry their rendered child yet: {shown}{more}. Right after a change "
-            "this clears on the next sync; if it stays, the API server refuses the child: "
-            "kubectl describe the grid for SyncError events"
-        )
-        return condition("Synced", False, "ChildrenNotApplied", message)
+        return condition("Synced", False, "ChildrenNotApplied", unlanded_message(sorted(unlanded)))
     if unlisted:
-        names = sorted(unlisted)
-        shown = ", ".join(names[:10]) + (f" (and {len(names) - 10} more)" if len(names) > 10 else "")
-        message = (
-            f"{len(names)} unit(s) have a child but no NodeUnit, so their children are kept as they are: {shown}. "
-            "Normal for a moment while a NodeGroup is created or deleted; if it persists, the NodeUnit is gone "
-            "without a tombstone: delete the unit's child by hand if the site is gone (docs/nodegroups.md)"
-        )
-        return condition("Synced", False, UNLISTED_UNITS, message)
+        return condition("Synced", False, UNLISTED_UNITS, unlisted_message(sorted(unlisted)))
     return condition("Synced", True, "Synced", "every unit's child was rendered")
+
+
+def unlanded_message(unlanded: Sequence[str]) -> str:
+    named = ", ".join(unlanded[:MAX_UNLANDED_NAMED])
+    rest = len(unlanded) - MAX_UNLANDED_NAMED
+    tail = f" and {rest:,} more" if rest > 0 else ""
+    return (
+        f"{len(unlanded):,} unit(s) do not carry their rendered child yet: {named}{tail}. Right after a change this "
+        "clears on the next sync; if it stays, the API server refuses the child: kubectl describe the grid for "
+        "SyncError events"
+    )
+
+
+def unlisted_message(unlisted: Sequence[str]) -> str:
+    named = ", ".join(unlisted[:MAX_UNLANDED_NAMED])
+    rest = len(unlisted) - MAX_UNLANDED_NAMED
+    tail = f" and {rest:,} more" if rest > 0 else ""
+    return (
+        f"{len(unlisted):,} unit(s) have a child but no NodeUnit, so their children are kept as they are: "
+        f"{named}{tail}. Normal for a moment while a NodeGroup is created or deleted; if it persists, the "
+        "NodeUnit is gone without a tombstone: delete the unit's child by hand if the site is gone "
+        "(docs/nodegroups.md)"
+    )
+
+
+def unit_errors_message(unit_errors: Mapping[str, str], units: int) -> str:
+    """``<failed> of <units> units could not be rendered (...): <cause> (units a, b and 3 more); ...``."""
+    groups = group_by_message(unit_errors)
+    if len(groups) == 1 and len(unit_errors) == units:  # the head already says "all N units"
+        groups_text = groups[0][0]
+    else:
+        groups_text = "; ".join(
+            f"{message} ({units_phrase(failed, units)})" for message, failed in groups[:MAX_ERROR_GROUPS]
+        )
+    more = len(groups) - MAX_ERROR_GROUPS
+    extra = f"; and {more} other error{'s' if more > 1 else ''}" if more > 0 else ""
+    failed = len(unit_errors)
+    head = f"all {failed:,} units" if failed == units else f"{failed:,} of {units:,} units"
+    return f"{head} could not be rendered (an existing child is kept as it is): {groups_text}{extra}"
+
+
+def group_by_message(unit_errors: Mapping[str, str]) -> list[tuple[str, list[str]]]:
+    """(message, sorted units) pairs, the most widespread message first, then by message."""
+    groups: dict[str, list[str]] = {}
+    for unit, message in sorted(unit_errors.items()):
+        groups.setdefault(message, []).append(unit)
+    return sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+
+
+def units_phrase(failed: Sequence[str], units: int) -> str:
+    """``all 1,000 units``, ``unit a``, ``units a, b, c and 7 more``."""
+    if len(failed) == units and units > 1:
+        return f"all {units:,} units"
+    named = ", ".join(failed[:MAX_UNITS_NAMED])
+    rest = len(failed) - MAX_UNITS_NAMED
+    tail = f" and {rest:,} more" if rest > 0 else ""
+    return f"unit{'s' if len(failed) > 1 else ''} {named}{tail}"
 
 
 def grid_status(states: dict[str, dict], synced: dict, previous: object, now: str, extra: Sequence[dict] = ()) -> dict:

@@ -18,7 +18,7 @@ from hooks.grids.children import child_annotations, child_labels
 from hooks.kube.conditions import condition
 from hooks.kube.errors import SpecError
 from hooks.kube.names import child_name, is_label_value, label_key_error, suffixed_name
-from hooks.kube.objects import holds_null
+from hooks.kube.objects import holds_null, pasted_object_error
 from hooks.sites.site_spec import SiteSpec, parse_sites
 
 SERVICE_TYPE = "Service.v1"
@@ -56,6 +56,9 @@ def parse_service_spec(spec: object) -> ServiceGridSpec:
     template = spec.get("template")
     if not isinstance(template, dict):
         raise SpecError("spec.template must be an object (a Service spec)")
+    pasted = pasted_object_error(template, "spec.template", "Service")
+    if pasted:
+        raise SpecError(pasted)
     _check_template(template)
     per_unit = spec.get("perUnitServices", True)
     if not isinstance(per_unit, bool):

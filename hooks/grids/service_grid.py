@@ -64,6 +64,6 @@ def render_services(
         rendered = grid_sync.Rendered([], {unit: {"ready": shared_seen} for unit in units}, {})
     desired = sorted([shared, *rendered.desired], key=child_order)
     unlanded = rendered.unlanded + ([SHARED_ENTRY] if shared_observed is not None and not shared_seen else [])
-    synced = synced_condition(rendered.errors, unlanded, rendered.unlisted)
+    synced = synced_condition(rendered.errors, len(rendered.states), unlanded, rendered.unlisted)
     status = grid_status(rendered.states, synced, parent.get("status"), now, extra=[per_unit])
     return {"status": status, "children": desired}

@@ -21,7 +21,7 @@ def customize(request: object, kind: WorkloadKind) -> dict:
 
     Both workload kinds ask the same; ``kind`` keeps the signature alike to :func:`sync`.
     """
-    return grid_sync.customize(request, parse_workload_spec)
+    return grid_sync.customize(request, lambda spec: parse_workload_spec(spec, kind.kind))
 
 
 def sync(request: object, kind: WorkloadKind, now: str) -> dict:
@@ -29,7 +29,7 @@ def sync(request: object, kind: WorkloadKind, now: str) -> dict:
     return grid_sync.sync(
         request,
         kind.child_type,
-        parse_workload_spec,
+        lambda spec: parse_workload_spec(spec, kind.kind),
         lambda parent, spec, units, observed, at, unlisted: render_units(
             parent, spec, kind, units, observed, at, related_of(request), unlisted
         ),
@@ -68,7 +68,7 @@ def render_units(
         renders, decision = roll(renders, spec.rollout, revision, spec.sites, related, is_ready, now)
     rendered = grid_sync.assemble(renders, unit_children)
     desired = sorted(rendered.desired, key=child_order)
-    synced = synced_condition(rendered.errors, rendered.unlanded, rendered.unlisted)
+    synced = synced_condition(rendered.errors, len(rendered.states), rendered.unlanded, rendered.unlisted)
     extra = [decision.condition] if decision is not None else []
     status = grid_status(rendered.states, synced, parent.get("status"), now, extra)
     unmatched = unmatched_units(spec.overrides, units)

@@ -49,3 +49,21 @@ def holds_null(value: object) -> bool:
         elif isinstance(item, list):
             pending.extend(item)
     return False
+
+
+_OBJECT_ONLY_FIELDS = ("apiVersion", "kind", "metadata")
+
+
+def pasted_object_error(template: Mapping, field: str, kind: str) -> str | None:
+    """Why ``template`` is a whole object rather than the ``kind`` spec ``field`` must hold, or None.
+
+    Pasting a whole Deployment (``apiVersion``, ``kind``, ``metadata``, ``spec``) under ``template`` is the
+    commonest grid mistake; without this, it is reported as whatever check fails first deep inside
+    (``containers: must be a non-empty list``), which does not point at the cause.
+    """
+    if "spec" not in template or not any(key in template for key in _OBJECT_ONLY_FIELDS):
+        return None
+    found = template.get("kind")
+    what = found if isinstance(found, str) and found else "whole object"
+    article = "a" if what == "whole object" or what[0].lower() not in "aeiou" else "an"
+    return f"{field} must be a {kind} spec, not {article} {what}: put the fields of its 'spec' directly under {field}"

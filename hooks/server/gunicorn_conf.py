@@ -13,23 +13,32 @@ that fails meanwhile, and the hooks are stateless, so a restart loses nothing.
 Metrics: every worker writes its samples to files in PROMETHEUS_MULTIPROC_DIR,
 which /metrics merges (prometheus_client multiprocess mode). Set it to a
 writable directory that only this server uses (in the cluster: an emptyDir);
-unset, a fresh private directory is made under /dev/shm (or the temp dir) and
-removed on exit. Either way it is emptied when the server starts, because
+unset, a fresh private directory is made under HOOKS_WORKER_TMP_DIR, else /dev/shm
+(or the temp dir), and removed on exit. Either way it is emptied when the server starts, because
 files from an earlier run would be counted again.
 """
 
 import os
 import shutil
+import sys
 import tempfile
 
-bind = os.environ.get("HOOKS_BIND", "0.0.0.0:8080")
-workers = int(os.environ.get("HOOKS_WORKERS", "2"))
+from hooks.server.settings import EXIT_USAGE, SettingsError, from_environ
+
+try:
+    _settings = from_environ(os.environ)
+except SettingsError as _err:  # one line and exit 2 before anything is bound or made, never a traceback
+    print(f"error: {_err}", file=sys.stderr)
+    sys.exit(EXIT_USAGE)
+
+bind = _settings.bind
+workers = _settings.workers
 worker_class = "sync"
-timeout = int(os.environ.get("HOOKS_TIMEOUT", "30"))
-graceful_timeout = int(os.environ.get("HOOKS_GRACEFUL_TIMEOUT", "20"))
+timeout = _settings.timeout
+graceful_timeout = _settings.graceful_timeout
 accesslog = None
 errorlog = "-"
-loglevel = os.environ.get("HOOKS_LOG_LEVEL", "info").lower()
+loglevel = _settings.log_level
 # gunicorn 24+ opens a control socket under $HOME; the server needs none, and a read-only container has no
 # writable home (older gunicorn ignores this unknown setting).
 control_socket_disable = True
@@ -37,8 +46,8 @@ worker_tmp_dir = os.environ.get("HOOKS_WORKER_TMP_DIR", "/dev/shm" if os.path.is
 
 # Optional TLS: mount a certificate and key and point these at them; the controllers' webhook URLs then
 # use https:// and, for a private CA, the webhook `caBundle` field of Metacontroller.
-certfile = os.environ.get("HOOKS_TLS_CERT") or None
-keyfile = os.environ.get("HOOKS_TLS_KEY") or None
+certfile = _settings.certfile
+keyfile = _settings.keyfile
 
 
 _METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -48,17 +57,19 @@ _OWNED_ENV = "HOOKS_METRICS_DIR_OWNED"  # set when the directory is ours to remo
 def _metrics_dir() -> str:
     """The multiprocess directory; made here, in the master, so every worker inherits it in its environment."""
     if not os.environ.get(_METRICS_ENV):
-        base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+        # Beside the workers' heartbeat files when HOOKS_WORKER_TMP_DIR is set, else in memory if possible.
+        base = os.environ.get("HOOKS_WORKER_TMP_DIR") or ("/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
         os.environ[_METRICS_ENV] = tempfile.mkdtemp(prefix="servicegroup-metrics-", dir=base)
         os.environ[_OWNED_ENV] = "1"
     return os.environ[_METRICS_ENV]
 
 
-def on_starting(server):
+def when_ready(server):
     """Choose the metrics directory and start from zero (a restarted container keeps its emptyDir).
 
-    Done in this hook, not at import, so importing the config has no side effects. Workers are forked
-    after it and load the app themselves, so prometheus_client sees the directory from the start.
+    Done in this hook, not at import, so importing the config has no side effects; and once the listening
+    socket is bound, so a server that cannot start (port taken) leaves no directory behind. Workers are
+    forked after it and load the app themselves, so prometheus_client sees the directory from the start.
     """
     metrics = _metrics_dir()
     os.makedirs(metrics, exist_ok=True)

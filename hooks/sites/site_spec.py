@@ -44,6 +44,8 @@ def parse_sites(spec: object) -> SiteSpec:
         raise SpecError("spec must be an object")
     _check_depth(spec)
     key = spec.get("gridUniqKey")
+    if key is None:
+        raise SpecError("spec.gridUniqKey is required: the node label key whose values name the sites")
     problem = label_key_error(key)
     if problem:
         raise SpecError(f"spec.gridUniqKey {key!r} is not a valid label key: {problem}")

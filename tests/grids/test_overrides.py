@@ -356,7 +356,7 @@ class TestPerUnitFailure:
         assert "error" not in resp["status"]["states"]["b"]
         cond = synced(resp)
         assert cond["status"] == "False" and cond["reason"] == "UnitErrors"
-        assert "a: " in cond["message"] and cause in cond["message"]
+        assert "(unit a)" in cond["message"] and cause in cond["message"]
 
     def test_failure_without_observed_child_sends_nothing_for_that_unit(self):
         resp = render([{"units": ["a"], "patch": [{"op": "remove", "path": "/spec/nothing"}]}])

@@ -52,7 +52,7 @@ def test_a_child_refused_by_the_api_server_is_not_ready_and_named_in_synced() ->
     response = sync(sync_request(changed, nodes, refused))
     condition = synced(response)
     assert condition["status"] == "False" and condition["reason"] == "ChildrenNotApplied"
-    assert "1 unit(s)" in condition["message"] and ": a." in condition["message"]
+    assert condition["message"].startswith("1 unit(s) do not carry their rendered child yet: a.")
     assert "kubectl describe" in condition["message"]
     assert response["status"]["states"]["a"]["ready"] is False
     assert response["status"]["states"]["b"]["ready"] is True

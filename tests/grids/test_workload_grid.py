@@ -152,7 +152,10 @@ class TestTemplatePool:
         assert "status" not in kids["web-c"]
         assert "resourceVersion" not in kids["web-c"]["metadata"]
         synced = {c["type"]: c for c in resp["status"]["conditions"]}["Synced"]
-        assert synced["status"] == "False" and "c: template 'missing'" in synced["message"]
+        assert (
+            synced["status"] == "False"
+            and "template 'missing' is not in spec.templatePool (unit c)" in synced["message"]
+        )
         assert "missing" in resp["status"]["states"]["c"]["error"]
 
     def test_failing_unit_without_observed_child_renders_nothing(self):

@@ -31,13 +31,17 @@ def kustomize(directory: Path) -> list[dict]:
 
 
 INSTALLED = kustomize(INSTALL)
-CRDS = [d for d in INSTALLED if d["kind"] == "CustomResourceDefinition"]
+CRDS = kustomize(ROOT / "crds")
 CONTROLLERS = [d for d in INSTALLED if d["kind"] in ("CompositeController", "DecoratorController")]
 
 
-def test_kustomization_installs_crds_controllers_and_server():
+def test_kustomizations_install_crds_and_controllers_separately():
+    """Removing the controllers (``kubectl delete -k metacontroller/``) must never delete a CRD: that would
+    delete every grid, and the garbage collector every workload of every site."""
     kinds = {d["kind"] for d in INSTALLED}
-    assert {"CustomResourceDefinition", "CompositeController", "Deployment", "Service"} <= kinds
+    assert {"CompositeController", "DecoratorController", "Deployment", "Service"} <= kinds
+    assert "CustomResourceDefinition" not in kinds
+    assert {d["kind"] for d in CRDS} == {"CustomResourceDefinition"}
     names = {d["metadata"]["name"] for d in CRDS}
     assert {"deploymentgrids.superedge.io", "statefulsetgrids.superedge.io"} <= names
 

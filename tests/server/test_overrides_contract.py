@@ -62,7 +62,7 @@ def test_patch_failing_in_one_unit_is_200_keeping_that_child(client):
     assert kids["web-a"]["spec"]["replicas"] == 3
     assert kids["web-b"]["spec"]["replicas"] == 2  # kept as observed
     assert "overrides[0].patch[0] (remove /spec/template/spec/volumes)" in body["status"]["states"]["b"]["error"]
-    assert synced(body)["status"] == "False" and "b: spec.overrides[0]" in synced(body)["message"]
+    assert synced(body)["status"] == "False" and "(unit b)" in synced(body)["message"]
 
 
 def test_hostile_patch_value_types_never_cause_5xx(client):

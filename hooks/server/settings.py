@@ -1,0 +1,94 @@
+"""The hook server's settings from the environment, checked before gunicorn starts.
+
+gunicorn takes most values as they come: ``HOOKS_WORKERS=0`` starts a master that serves nothing, a wrong
+``HOOKS_TLS_CERT`` ends in a Python traceback from the first worker, and both leave a metrics folder behind.
+Checking everything here, first, gives one line naming the variable and exit status 2 (a usage error) for
+``servicegroup serve`` and for the container's plain ``gunicorn`` entry point alike, before anything is made.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+EXIT_USAGE = 2
+
+
+class SettingsError(ValueError):
+    """One setting is unusable; the message is one line naming the variable (or option) and the value."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    bind: str
+    workers: int
+    timeout: int
+    graceful_timeout: int
+    log_level: str
+    certfile: str | None
+    keyfile: str | None
+
+
+def from_environ(env: Mapping[str, str]) -> Settings:
+    """Read and check every ``HOOKS_*`` server setting; SettingsError for the first bad one."""
+    cert, key = env.get("HOOKS_TLS_CERT") or None, env.get("HOOKS_TLS_KEY") or None
+    check_tls(cert, key)
+    return Settings(
+        bind=_bind(env.get("HOOKS_BIND", "0.0.0.0:8080")),
+        workers=_whole(env, "HOOKS_WORKERS", "2", minimum=1),
+        timeout=_whole(env, "HOOKS_TIMEOUT", "30", minimum=1),
+        graceful_timeout=_whole(env, "HOOKS_GRACEFUL_TIMEOUT", "20", minimum=0),
+        log_level=_log_level(env.get("HOOKS_LOG_LEVEL", "info")),
+        certfile=cert,
+        keyfile=key,
+    )
+
+
+def _whole(env: Mapping[str, str], name: str, default: str, minimum: int) -> int:
+    raw = env.get(name, default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r}: must be a whole number of at least {minimum}") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={raw!r}: must be a whole number of at least {minimum}")
+    return value
+
+
+def _log_level(raw: str) -> str:
+    level = raw.lower()
+    if level not in LOG_LEVELS:
+        raise SettingsError(f"HOOKS_LOG_LEVEL={raw!r}: must be one of {', '.join(LOG_LEVELS)}")
+    return level
+
+
+def _bind(raw: str) -> str:
+    """``HOST:PORT``, ``[IPv6]:PORT`` or ``unix:PATH``, as gunicorn takes it; a bad port is refused here."""
+    if raw.startswith("unix:"):
+        return raw
+    _host, sep, port = raw.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SettingsError(f"HOOKS_BIND={raw!r}: must be HOST:PORT (port 1-65535) or unix:PATH")
+    return raw
+
+
+def check_tls(cert: str | None, key: str | None) -> None:
+    """Both or neither; each readable; and the pair loads, so a wrong file is named now, not in a worker."""
+    if not cert and not key:
+        return
+    if not cert or not key:
+        missing = "HOOKS_TLS_CERT" if not cert else "HOOKS_TLS_KEY"
+        raise SettingsError(f"{missing} is not set: HTTPS needs both HOOKS_TLS_CERT and HOOKS_TLS_KEY")
+    for name, path in (("HOOKS_TLS_CERT", cert), ("HOOKS_TLS_KEY", key)):
+        if not os.path.isfile(path) or not os.access(path, os.R_OK):
+            raise SettingsError(f"{name}={path!r}: no readable file there")
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError) as err:
+        reason = getattr(err, "reason", None) or err.strerror or str(err)
+        raise SettingsError(
+            f"HOOKS_TLS_CERT/HOOKS_TLS_KEY ({cert}, {key}): not a PEM certificate and its private key ({reason})"
+        ) from None
