@@ -47,12 +47,16 @@ build_kube() {
   # point each at its published tag, v0.<minor>.<patch>.
   local staging="v0.${KUBE_VERSION#v1.}"
   local modfile; modfile="$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
-  grep -oE '^\s*k8s\.io/[a-z0-9-]+ v0\.0\.0' "$modfile" | awk '{print $1}' | sort -u | while read -r m; do
+  # Match exactly v0.0.0: k8s.io/utils and k8s.io/kube-openapi are real modules at v0.0.0-<date>-<hash>
+  # pseudo-versions and have no v0.<minor>.<patch> tags.
+  grep -E '^\s*k8s\.io/[a-z0-9-]+ v0\.0\.0(\s|$)' "$modfile" | awk '{print $1}' | sort -u | while read -r m; do
     go mod edit -replace "$m=$m@$staging"
   done
   go mod edit -require "k8s.io/kubernetes@$KUBE_VERSION"
-  printf 'package tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver/app"\n\t_ "k8s.io/kubernetes/cmd/kubectl"\n)\n' >tools.go
-  go mod tidy >/dev/null 2>&1 || true
+  # go mod tidy records go.sum entries only for what tools.go imports: import every binary built below.
+  printf 'package tools\n\nimport (\n%s)\n' "$(for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+    printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$b"; done)" >tools.go
+  go mod tidy
   local minor="${KUBE_VERSION#v1.}"; minor="${minor%%.*}"
   local ld="" pkg
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do

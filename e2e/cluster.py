@@ -1,0 +1,467 @@
+"""Launcher: a throwaway control plane on 127.0.0.1 with the project installed.
+
+etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok (fake kubelets) from the binaries
+e2e/build.sh puts in the cache, the hook server under gunicorn (``servicegroup serve``) and, on request,
+Metacontroller. Every component logs to ``<workdir>/logs``; every process is stopped on exit, including
+on errors, KeyboardInterrupt and SIGTERM. Manual use::
+
+    python -m e2e.cluster up [--metacontroller]      # prints KUBECONFIG, runs until Ctrl-C
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+import yaml
+
+from e2e.kube import Kube
+from e2e.manifests import CONTROLLERS, is_controller, is_hook_server_object, load_docs, with_local_hooks
+from e2e.pki import ClientCert, Pki
+from e2e.procs import Proc, poll
+
+LOOPBACK = "127.0.0.1"
+SERVICE_CIDR = "10.96.0.0/16"
+POD_CIDR = "10.244.0.0/16"
+METACONTROLLER_USER = "metacontroller"
+START_TIMEOUT = 90.0
+
+_LOCAL = requests.Session()
+_LOCAL.trust_env = False  # loopback only: no proxy, no CA bundle from the environment
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("SERVICEGROUP_E2E_CACHE") or Path.home() / ".cache" / "servicegroup-e2e")
+
+
+def find_metacontroller() -> Path | None:
+    """The Metacontroller binary: $SERVICEGROUP_METACONTROLLER, else the cache's bin/metacontroller, if present."""
+    given = os.environ.get("SERVICEGROUP_METACONTROLLER")
+    if given:
+        return Path(given) if Path(given).is_file() else None
+    default = cache_dir() / "bin" / "metacontroller"
+    return default if default.is_file() else None
+
+
+def find_metacontroller_crds() -> Path | None:
+    """Metacontroller's CRDs (its manifests/production/metacontroller-crds-v1.yaml), needed for controllers.
+
+    $SERVICEGROUP_METACONTROLLER_CRDS, else ``metacontroller-crds-v1.yaml`` in the cache. Like the binary they
+    come from Metacontroller's own source and are never committed here.
+    """
+    given = os.environ.get("SERVICEGROUP_METACONTROLLER_CRDS")
+    path = Path(given) if given else cache_dir() / "metacontroller-crds-v1.yaml"
+    return path if path.is_file() else None
+
+
+def missing_binaries() -> list[str]:
+    names = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok"]
+    return [n for n in names if not (cache_dir() / "bin" / n).is_file()]
+
+
+def free_port() -> int:
+    """A loopback TCP port that is free now (the component binds it right after; good enough on one host)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+def servicegroup_command() -> str:
+    """The ``servicegroup`` console script of the running interpreter's environment (or PATH)."""
+    beside = Path(sys.executable).parent / "servicegroup"
+    found = str(beside) if beside.is_file() else shutil.which("servicegroup")
+    if not found:
+        raise RuntimeError("the servicegroup command is not installed: pip install -e . (see README)")
+    return found
+
+
+@dataclass
+class Options:
+    """What the launcher starts and how; every field has an environment variable (see e2e/README.md)."""
+
+    heartbeat_seconds: float = field(default_factory=lambda: float(os.environ.get("SERVICEGROUP_E2E_HEARTBEAT", "5")))
+    hook_workers: int = 2
+    mc_qps: float = field(default_factory=lambda: float(os.environ.get("SERVICEGROUP_E2E_MC_QPS", "5")))
+    mc_burst: int = field(default_factory=lambda: int(os.environ.get("SERVICEGROUP_E2E_MC_BURST", "10")))
+    mc_workers: int = field(default_factory=lambda: int(os.environ.get("SERVICEGROUP_E2E_MC_WORKERS", "5")))
+
+
+class Cluster:
+    """One local cluster. ``start()`` brings everything up and installs the project; ``stop()`` ends it all."""
+
+    def __init__(self, options: Options | None = None, workdir: Path | None = None) -> None:
+        self.options = options or Options()
+        self.dir = workdir or Path(tempfile.mkdtemp(prefix="servicegroup-e2e-"))
+        self.logs = self.dir / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.bin = cache_dir() / "bin"
+        self.procs: dict[str, Proc] = {}
+        self.ports: dict[str, int] = {}
+        self.audit_log = self.logs / "audit.jsonl"
+        self.hook_log = self.logs / "hooks.log"
+        self.metacontroller_binary = find_metacontroller()
+        self.metacontroller_crds = find_metacontroller_crds()
+        self.started_at = time.monotonic()
+
+    # ---- public surface used by tests -------------------------------------------------------------
+
+    @property
+    def server(self) -> str:
+        return f"https://{LOOPBACK}:{self.ports['apiserver']}"
+
+    @property
+    def hook_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.ports['hooks']}"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.dir / "admin.kubeconfig"
+
+    def start(self, metacontroller: bool = False) -> Cluster:
+        """Start every component in order, waiting for each; on any failure stop what was started."""
+        missing = missing_binaries()
+        if missing:
+            raise RuntimeError(f"missing binaries in {self.bin}: {', '.join(missing)}; run: bash e2e/build.sh")
+        try:
+            self._make_pki()
+            self._start_etcd()
+            self._start_apiserver()
+            self._start_controller_manager()
+            self._start_scheduler()
+            self._start_kwok()
+            self.start_hooks()
+            self._install()
+            if metacontroller:
+                self.start_metacontroller()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop every process this launcher started, newest first."""
+        for name in reversed(list(self.procs)):
+            self.procs[name].stop()
+
+    def cleanup(self, keep: bool) -> None:
+        """Delete the working folder, or keep it (logs of a failed run) and say where it is."""
+        if keep:
+            print(f"\nservicegroup-e2e: logs kept in {self.logs}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def start_hooks(self) -> None:
+        """Start (or restart, on the same port) the hook server under gunicorn and wait for /healthz."""
+        port = self.ports.setdefault("hooks", free_port())
+        argv = [
+            servicegroup_command(), "serve", "--bind", f"{LOOPBACK}:{port}",
+            "--workers", str(self.options.hook_workers), "--log-level", "info",
+        ]  # fmt: skip
+        env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+        proc = self._spawn("hooks", argv, env=env, log=self.hook_log)
+        poll("the hook server's /healthz", lambda: proc.check_alive() and self._http_ok(f"{self.hook_url}/healthz"), 60)
+
+    def stop_hooks(self) -> None:
+        self.procs["hooks"].stop()
+
+    def start_metacontroller(self) -> None:
+        """Start Metacontroller as its own identity (the audit log tells its writes apart), wait for /readyz."""
+        if not self.metacontroller_binary or not self.metacontroller_crds:
+            raise RuntimeError("no Metacontroller binary or CRDs (see e2e/README.md)")
+        port = self.ports.setdefault("metacontroller-health", free_port())
+        o = self.options
+        argv = [
+            str(self.metacontroller_binary),
+            f"--kubeconfig={self._kubeconfig_for(METACONTROLLER_USER)}",
+            "--metrics-address=0",  # default :9999 would listen on every interface
+            f"--health-probe-bind-address={LOOPBACK}:{port}",
+            f"--client-go-qps={o.mc_qps}",
+            f"--client-go-burst={o.mc_burst}",
+            f"--workers={o.mc_workers}",
+            "--discovery-interval=5s",
+        ]
+        proc = self._spawn("metacontroller", argv)
+        poll(
+            "Metacontroller's /readyz",
+            lambda: proc.check_alive() and self._http_ok(f"http://{LOOPBACK}:{port}/readyz"),
+            60,
+        )
+
+    def stop_metacontroller(self) -> None:
+        if "metacontroller" in self.procs:
+            self.procs["metacontroller"].stop()
+
+    def kube(self, user: str = "e2e-admin") -> Kube:
+        """A client for the API server as ``user`` (every identity is in system:masters)."""
+        return Kube(
+            self.server, self.pki.ca_cert, self._client_cert(user), self._kubeconfig_for(user), self.bin / "kubectl"
+        )
+
+    def failed_components(self) -> list[str]:
+        """Names of started components that have exited on their own (a crash explains a failed test)."""
+        return [name for name, proc in self.procs.items() if proc.popen is not None and not proc.alive()]
+
+    # ---- components --------------------------------------------------------------------------------
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None, log: Path | None = None) -> Proc:
+        proc = Proc(name, argv, log or self.logs / f"{name}.log", env=env)
+        self.procs[name] = proc
+        return proc.start()
+
+    def _make_pki(self) -> None:
+        self.pki = Pki(self.dir / "pki")
+        self.serving = self.pki.serving(
+            "kube-apiserver", [LOOPBACK, "10.96.0.1"], ["localhost", "kubernetes.default.svc"]
+        )
+        self.sa_private, self.sa_public = self.pki.service_account_keys()
+        self._certs: dict[str, ClientCert] = {}
+
+    def _client_cert(self, user: str) -> ClientCert:
+        if user not in self._certs:
+            self._certs[user] = self.pki.client(user, ["system:masters"])
+        return self._certs[user]
+
+    def _kubeconfig_for(self, user: str) -> Path:
+        """A kubeconfig file for ``user`` (admin.kubeconfig for the default user)."""
+        name = "admin" if user == "e2e-admin" else user.replace(":", "-")
+        path = self.dir / f"{name}.kubeconfig"
+        if not path.exists():
+            cert = self._client_cert(user)
+            config = {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {"name": "e2e", "cluster": {"server": self.server, "certificate-authority": str(self.pki.ca_cert)}}
+                ],
+                "users": [{"name": user, "user": {"client-certificate": str(cert.cert), "client-key": str(cert.key)}}],
+                "contexts": [{"name": "e2e", "context": {"cluster": "e2e", "user": user}}],
+                "current-context": "e2e",
+            }
+            path.write_text(yaml.safe_dump(config))
+        return path
+
+    def _start_etcd(self) -> None:
+        client, peer = free_port(), free_port()
+        self.ports["etcd"] = client
+        argv = [
+            str(self.bin / "etcd"), "--name=e2e", f"--data-dir={self.dir / 'etcd'}",
+            f"--listen-client-urls=http://{LOOPBACK}:{client}", f"--advertise-client-urls=http://{LOOPBACK}:{client}",
+            f"--listen-peer-urls=http://{LOOPBACK}:{peer}", f"--initial-advertise-peer-urls=http://{LOOPBACK}:{peer}",
+            f"--initial-cluster=e2e=http://{LOOPBACK}:{peer}",
+            "--unsafe-no-fsync",  # a throwaway cluster: durability costs seconds on a 2-core machine
+            "--log-level=warn",
+        ]  # fmt: skip
+        proc = self._spawn("etcd", argv)
+        url = f"http://{LOOPBACK}:{client}/health"
+        poll(
+            "etcd /health", lambda: proc.check_alive() and _LOCAL.get(url, timeout=2).json().get("health") == "true", 30
+        )
+
+    def _write_audit_policy(self) -> Path:
+        """Audit only writes by Metacontroller: how the scenarios count child updates.
+
+        A write the API server turns into a no-op (same object) keeps the resourceVersion, so watching
+        resourceVersions would miss exactly the useless PUTs the scenarios must catch; the audit log records
+        every request.
+        """
+        policy = {
+            "apiVersion": "audit.k8s.io/v1",
+            "kind": "Policy",
+            "omitStages": ["RequestReceived", "ResponseStarted"],
+            "rules": [
+                {
+                    "level": "Metadata",
+                    "users": [METACONTROLLER_USER],
+                    "verbs": ["create", "update", "patch", "delete", "deletecollection"],
+                },
+                {"level": "None"},
+            ],
+        }
+        path = self.dir / "audit-policy.yaml"
+        path.write_text(yaml.safe_dump(policy))
+        return path
+
+    def _start_apiserver(self) -> None:
+        port = self.ports["apiserver"] = free_port()
+        argv = [
+            str(self.bin / "kube-apiserver"),
+            f"--etcd-servers=http://{LOOPBACK}:{self.ports['etcd']}",
+            f"--bind-address={LOOPBACK}", f"--advertise-address={LOOPBACK}", f"--secure-port={port}",
+            f"--cert-dir={self.dir / 'apiserver-certs'}",
+            f"--tls-cert-file={self.serving.cert}", f"--tls-private-key-file={self.serving.key}",
+            f"--client-ca-file={self.pki.ca_cert}",
+            f"--service-account-key-file={self.sa_public}", f"--service-account-signing-key-file={self.sa_private}",
+            "--service-account-issuer=https://kubernetes.default.svc",
+            "--authorization-mode=RBAC", f"--service-cluster-ip-range={SERVICE_CIDR}",
+            f"--audit-policy-file={self._write_audit_policy()}", f"--audit-log-path={self.audit_log}",
+            "--audit-log-format=json", "--audit-log-mode=blocking", "--audit-log-maxsize=0",
+            "--profiling=false",
+            # The API server would publish 127.0.0.1 as the kubernetes Service's endpoint, which the API
+            # refuses (loopback) every 10 s; nothing here calls the API through that Service.
+            "--endpoint-reconciler-type=none",
+        ]  # fmt: skip
+        proc = self._spawn("kube-apiserver", argv)
+        admin = self.kube()
+        poll(
+            "kube-apiserver /readyz",
+            lambda: proc.check_alive() and admin.session.get(f"{self.server}/readyz", timeout=5).ok,
+            START_TIMEOUT,
+        )
+
+    def _start_controller_manager(self) -> None:
+        port = self.ports["kube-controller-manager"] = free_port()
+        argv = [
+            str(self.bin / "kube-controller-manager"),
+            f"--kubeconfig={self._kubeconfig_for('system:kube-controller-manager')}",
+            f"--bind-address={LOOPBACK}", f"--secure-port={port}", *self._serving_flags(),
+            f"--service-account-private-key-file={self.sa_private}", f"--root-ca-file={self.pki.ca_cert}",
+            f"--cluster-cidr={POD_CIDR}", f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--leader-elect=false", "--kube-api-qps=100", "--kube-api-burst=200", "--profiling=false",
+        ]  # fmt: skip
+        proc = self._spawn("kube-controller-manager", argv)
+        self._wait_healthz("kube-controller-manager", proc, port)
+        # Controllers really run once the service-account controller has made the default ServiceAccount.
+        admin = self.kube()
+        poll(
+            "the default ServiceAccount (kube-controller-manager's controllers running)",
+            lambda: proc.check_alive() and admin.request("GET", "/api/v1/namespaces/default/serviceaccounts/default"),
+            START_TIMEOUT,
+        )
+
+    def _start_scheduler(self) -> None:
+        port = self.ports["kube-scheduler"] = free_port()
+        argv = [
+            str(self.bin / "kube-scheduler"),
+            f"--kubeconfig={self._kubeconfig_for('system:kube-scheduler')}",
+            f"--bind-address={LOOPBACK}", f"--secure-port={port}", *self._serving_flags(),
+            "--leader-elect=false", "--profiling=false",
+        ]  # fmt: skip
+        proc = self._spawn("kube-scheduler", argv)
+        self._wait_healthz("kube-scheduler", proc, port)
+
+    def _serving_flags(self) -> list[str]:
+        """Serve with the CA-signed 127.0.0.1 certificate, so health checks verify it."""
+        return [f"--tls-cert-file={self.serving.cert}", f"--tls-private-key-file={self.serving.key}"]
+
+    def _wait_healthz(self, name: str, proc: Proc, port: int) -> None:
+        """Poll a component's /healthz (always allowed anonymously)."""
+        url = f"https://{LOOPBACK}:{port}/healthz"
+        poll(
+            f"{name} /healthz",
+            lambda: proc.check_alive() and self._http_ok(url, verify=str(self.pki.ca_cert)),
+            START_TIMEOUT,
+        )
+
+    def _write_kwok_stages(self) -> Path:
+        """kwok's shipped stages (node initialize and heartbeat, pod ready/complete/delete) in one file.
+
+        The heartbeat stage's delay is set to ``heartbeat_seconds`` (shipped: 20-45 s) so the scenarios
+        see node status updates often.
+        """
+        stages = cache_dir() / "kwok-stages"
+        files = [
+            "node/fast/node-initialize.yaml", "node/heartbeat/node-heartbeat.yaml",
+            "pod/fast/pod-ready.yaml", "pod/fast/pod-complete.yaml", "pod/fast/pod-delete.yaml",
+        ]  # fmt: skip
+        docs = []
+        for name in files:
+            doc = yaml.safe_load((stages / name).read_text())
+            if doc["metadata"]["name"] == "node-heartbeat":
+                ms = int(self.options.heartbeat_seconds * 1000)
+                doc["spec"]["delay"] = {"durationMilliseconds": ms, "jitterDurationMilliseconds": ms}
+            docs.append(doc)
+        path = self.dir / "kwok-stages.yaml"
+        path.write_text(yaml.safe_dump_all(docs))
+        return path
+
+    def _start_kwok(self) -> None:
+        port = self.ports["kwok"] = free_port()
+        argv = [
+            str(self.bin / "kwok"), f"--kubeconfig={self._kubeconfig_for('kwok')}",
+            f"--config={self._write_kwok_stages()}", "--manage-all-nodes=true",
+            f"--cidr={POD_CIDR}", f"--server-address={LOOPBACK}:{port}",
+        ]  # fmt: skip
+        env = {**os.environ, "HOME": str(self.dir)}  # no ~/.kwok/kwok.yaml of the user's is read
+        proc = self._spawn("kwok", argv, env=env)
+        poll("kwok /healthz", lambda: proc.check_alive() and self._http_ok(f"http://{LOOPBACK}:{port}/healthz"), 60)
+
+    def _install(self) -> None:
+        """Apply crds/ and the controllers of metacontroller/ (hooks pointed here), wait for the CRDs."""
+        kube = self.kube()
+        kube.kubectl("apply", "--server-side", "-k", str(CONTROLLERS.parent / "crds"))
+        if self.metacontroller_crds:
+            kube.kubectl("apply", "--server-side", "-f", str(self.metacontroller_crds))
+        kube.kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
+        docs = load_docs(kube.kubectl("kustomize", str(CONTROLLERS)).stdout)
+        wanted = []
+        for doc in docs:
+            if doc["kind"] == "CustomResourceDefinition" or is_hook_server_object(doc):
+                continue
+            if is_controller(doc):
+                if not self.metacontroller_crds:
+                    continue  # without Metacontroller's CRDs the API server has no such kind
+                doc = with_local_hooks(doc, self.hook_url)
+            wanted.append(doc)
+        kube.kubectl("apply", "--server-side", "-f", "-", stdin=yaml.safe_dump_all(wanted))
+
+    @staticmethod
+    def _http_ok(url: str, verify: bool | str = True) -> bool:
+        with contextlib.suppress(requests.RequestException):
+            return _LOCAL.get(url, timeout=2, verify=verify).ok
+        return False
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt so ``finally`` blocks (process cleanup) run on ``kill``."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m e2e.cluster up``: start a cluster for manual use and keep it until Ctrl-C or SIGTERM."""
+    parser = argparse.ArgumentParser(prog="python -m e2e.cluster", description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["up"])
+    parser.add_argument("--metacontroller", action="store_true", help="also start Metacontroller")
+    parser.add_argument("--heartbeat-seconds", type=float, default=Options().heartbeat_seconds)
+    args = parser.parse_args(argv)
+    cluster = Cluster(Options(heartbeat_seconds=args.heartbeat_seconds))
+    with sigterm_as_interrupt():
+        try:
+            cluster.start(metacontroller=args.metacontroller)
+            took = time.monotonic() - cluster.started_at
+            print(
+                f"cluster up in {took:.1f} s\nexport KUBECONFIG={cluster.kubeconfig}\nhook server: {cluster.hook_url}"
+            )
+            print(f"logs: {cluster.logs}\nCtrl-C to stop.", flush=True)
+            while not cluster.failed_components():
+                time.sleep(1)
+            print(f"exited on their own: {cluster.failed_components()}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            cluster.stop()
+            cluster.cleanup(keep=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

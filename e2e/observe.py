@@ -1,0 +1,117 @@
+"""What the scenarios measure: Metacontroller's writes (audit log) and hook calls (hook server log).
+
+Both logs are append-only files; a ``Mark`` is a byte offset, so a scenario reads exactly the lines
+written after it started a window, whatever other tests did before.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from e2e.cluster import METACONTROLLER_USER, Cluster
+
+WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+
+
+@dataclass(frozen=True)
+class Mark:
+    path: Path
+    offset: int
+
+
+def mark(path: Path) -> Mark:
+    return Mark(path, path.stat().st_size if path.exists() else 0)
+
+
+def json_lines_since(start: Mark) -> list[dict[str, Any]]:
+    """JSON objects of the complete lines written since ``start`` (plain-text lines are skipped)."""
+    if not start.path.exists():
+        return []
+    with start.path.open("rb") as f:
+        f.seek(start.offset)
+        data = f.read()
+    out = []
+    for line in data.split(b"\n")[:-1]:  # the last piece is an incomplete line or empty
+        if line.startswith(b"{"):
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue
+    return out
+
+
+def child_writes(start: Mark, namespace: str, resources: frozenset[str]) -> list[str]:
+    """Metacontroller's write requests on ``resources`` (plural names) in ``namespace`` since ``start``."""
+    out = []
+    for event in json_lines_since(start):
+        ref = event.get("objectRef") or {}
+        if (
+            event.get("user", {}).get("username") == METACONTROLLER_USER
+            and event.get("verb") in WRITE_VERBS
+            and ref.get("namespace") == namespace
+            and ref.get("resource") in resources
+            and not ref.get("subresource")
+        ):
+            out.append(
+                f"{event['verb']} {ref['resource']}/{ref.get('name')} -> {event.get('responseStatus', {}).get('code')}"
+            )
+    return out
+
+
+def hook_calls(
+    start: Mark, hook: str, name: str | frozenset[str] | None = None, namespace: str | None = None
+) -> list[dict]:
+    """Hook calls logged since ``start`` (one JSON line per call, docs/troubleshooting.md), for one parent
+    name or any of a set of names."""
+    names = frozenset([name]) if isinstance(name, str) else name
+    return [
+        line
+        for line in json_lines_since(start)
+        if line.get("message") == "hook call"
+        and line.get("hook") == hook
+        and (names is None or line.get("name") in names)
+        and (namespace is None or line.get("namespace") == namespace)
+    ]
+
+
+def hold(what: str, check: Callable[[], str | None], seconds: float, interval: float = 1.0) -> None:
+    """Check a condition for ``seconds``; fail at the first moment it is broken (``check`` names why)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        broken = check()
+        if broken:
+            raise AssertionError(f"{what} broken after {seconds - (deadline - time.monotonic()):.0f} s: {broken}")
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(interval)
+
+
+def audit_mark(cluster: Cluster) -> Mark:
+    return mark(cluster.audit_log)
+
+
+def hooks_mark(cluster: Cluster) -> Mark:
+    return mark(cluster.hook_log)
+
+
+def wait_quiet(
+    cluster: Cluster, hook: str, name: str | frozenset[str], namespace: str | None, quiet_for: float, timeout: float
+) -> None:
+    """Wait until the grid has had no hook call for ``quiet_for`` seconds (its children have settled).
+
+    A grid that something keeps waking (heartbeats, say) never gets there, and the wait fails.
+    """
+    deadline = time.monotonic() + timeout
+    start, last_call = hooks_mark(cluster), time.monotonic()
+    while time.monotonic() - last_call < quiet_for:
+        if hook_calls(start, hook, name=name, namespace=namespace):
+            start, last_call = hooks_mark(cluster), time.monotonic()
+        if time.monotonic() > deadline:
+            names = sorted([name] if isinstance(name, str) else name)
+            raise TimeoutError(f"{hook} {namespace}/{names}: never quiet for {quiet_for:.0f} s in {timeout:.0f} s")
+        time.sleep(0.5)
