@@ -22,6 +22,7 @@ from crds.rollout_schema import ROLLOUT_COLUMNS, ROLLOUT_SPEC, ROLLOUT_STATUS  #
 from crds.structural import DEPLOYMENT_SPEC, SERVICE_SPEC, STATEFULSET_SPEC, structural  # noqa: E402
 from hooks import GROUP  # noqa: E402
 from hooks.kube.documents import PlainDumper  # noqa: E402
+from hooks.nodegroups.tombstones import DEFAULT_TOMBSTONE_SECONDS, MIN_TOMBSTONE_SECONDS  # noqa: E402
 from hooks.sites.site_spec import MAX_GRACE_SECONDS  # noqa: E402
 
 CHART_CRDS = ROOT / "charts" / "servicegroup" / "crds"
@@ -157,7 +158,19 @@ GRID_COLUMNS = [
 NODEGROUP_SPEC = {
     "type": "object",
     "required": ["gridUniqKey"],
-    "properties": {"gridUniqKey": GRID_UNIQ_KEY, "nodeSelector": LABEL_SELECTOR},
+    "properties": {
+        "gridUniqKey": GRID_UNIQ_KEY,
+        "nodeSelector": LABEL_SELECTOR,
+        "unitTombstoneSeconds": {
+            "type": "integer",
+            "minimum": MIN_TOMBSTONE_SECONDS,
+            "maximum": MAX_GRACE_SECONDS,
+            "description": "Seconds a site's NodeUnit is kept as a tombstone (spec.nodes empty) after its last node "
+            "left, so that grids with siteSource NodeUnits see that the site is gone (default "
+            f"{DEFAULT_TOMBSTONE_SECONDS}, one day; longer while a workload grid reading NodeUnits still lists the "
+            "site).",
+        },
+    },
 }
 
 # Every field the NodeGroup hook writes must be declared here: a structural schema prunes unknown status
@@ -215,8 +228,12 @@ NODEUNIT_SPEC = {
             "pattern": r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$",
             "description": "The unit (site): the value of gridUniqKey its nodes carry.",
         },
-        "nodes": {"type": "array", "items": {"type": "string"}, "description": "Names of the unit's nodes, sorted."},
-        "nodeCount": {"type": "integer", "description": "len(nodes), for kubectl's columns."},
+        "nodes": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Names of the unit's nodes, sorted. Empty: a tombstone, the site is gone.",
+        },
+        "nodeCount": {"type": "integer", "description": "len(nodes), for kubectl's columns (0: a tombstone)."},
     },
 }
 

@@ -24,13 +24,6 @@ from e2e.manifests import CONTROLLERS, CRDS, EXAMPLES, REPO, is_controller, load
 from e2e.mcapply import as_created, difference, go_equal, needs_update
 from e2e.procs import poll
 
-XFAIL_CLAIMS = pytest.mark.xfail(
-    strict=True,
-    reason="issue 13.2: volumeClaimTemplates is a list without a merge key; the API server adds apiVersion, "
-    "kind, spec.volumeMode and status.phase to each claim, so Metacontroller's merge never equals the stored "
-    "StatefulSet and it sends an update on every sync",
-)
-
 
 @pytest.fixture(scope="session")
 def hooks(cluster: Cluster) -> Hooks:
@@ -153,15 +146,7 @@ def _quiet_sync_failures(answer: dict, observed: list[dict], parent_uid: str) ->
 
 
 def _grid_cases() -> list[Any]:
-    cases = []
-    for case_id, grid in example_grids():
-        marks = (
-            [XFAIL_CLAIMS]
-            if grid["kind"] == "StatefulSetGrid" and grid["spec"]["template"].get("volumeClaimTemplates")
-            else []
-        )
-        cases.append(pytest.param(grid, id=case_id, marks=marks))
-    return cases
+    return [pytest.param(grid, id=case_id) for case_id, grid in example_grids()]
 
 
 @pytest.mark.parametrize("grid", _grid_cases())

@@ -14,8 +14,6 @@ import secrets
 import time
 from typing import Any
 
-import pytest
-
 from e2e.cluster import Cluster
 from e2e.conftest import NodeFactory
 from e2e.kube import Kube
@@ -248,11 +246,6 @@ def test_hook_outage_during_node_changes_loses_nothing(
 # ---- NodeGroup re-created under NodeUnits-mode grids -------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13.1: the garbage collector deletes NodeUnits one by one and Metacontroller creates them one "
-    "by one; a NodeUnits-mode grid syncing in between removes the children of the units it does not see",
-)
 def test_nodegroup_recreated_under_nodeunits_grids_loses_nothing(
     metacontroller: Cluster, kube: Kube, make_node: NodeFactory, namespace: str
 ) -> None:
@@ -312,11 +305,6 @@ def _nodeunits_scenario(cluster: Cluster, kube: Kube, namespace: str, key: str, 
 # ---- StatefulSetGrid with claim templates ------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13.2: the API server adds apiVersion, kind, spec.volumeMode and status.phase to each "
-    "volumeClaimTemplate; Metacontroller replaces the list whole, so every sync sends an update",
-)
 def test_statefulsetgrid_with_claims_is_quiet(
     metacontroller: Cluster, kube: Kube, make_node: NodeFactory, namespace: str
 ) -> None:
@@ -429,11 +417,6 @@ def test_heartbeats_wake_no_nodeunits_grid(
         kube.delete("NodeGroup", None, key)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13.3: the node zone decorator is shipped without ignoreStatusChanges: true, so every Node "
-    "status update (kubelet heartbeat) calls its hook",
-)
 def test_heartbeats_do_not_call_the_node_zone_decorator(metacontroller: Cluster, kube: Kube, nodes: list[dict]) -> None:
     """Node heartbeats (status-only updates) reach no decorator call; label changes still do (zone test)."""
     names = frozenset(n["metadata"]["name"] for n in nodes if "site" in n["metadata"]["labels"])

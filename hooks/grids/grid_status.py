@@ -24,11 +24,15 @@ def ready_condition(
 MAX_ERROR_GROUPS = 5
 MAX_UNITS_NAMED = 3
 MAX_UNLANDED_NAMED = 10
+UNLISTED_UNITS = "UnitsWithoutNodeUnit"
 
 
-def synced_condition(unit_errors: Mapping[str, str], units: int, unlanded: Sequence[str] = ()) -> dict:
+def synced_condition(
+    unit_errors: Mapping[str, str], units: int, unlanded: Sequence[str] = (), unlisted: Sequence[str] = ()
+) -> dict:
     """``Synced``: True, or False naming each distinct error once with the units it hit, or the units whose
-    observed child does not carry what was rendered for it (hooks.grids.revision).
+    observed child does not carry what was rendered for it (hooks.grids.revision), or the units kept because
+    no NodeUnit lists them (``unlisted``, hooks.grids.unlisted), in that order of precedence.
 
     An error every unit shares (a bad image in the template, a patch path no child has) is one line however
     many sites there are: ``all 1,000 units: <cause>``. Distinct causes are listed up to MAX_ERROR_GROUPS,
@@ -39,6 +43,8 @@ def synced_condition(unit_errors: Mapping[str, str], units: int, unlanded: Seque
         return condition("Synced", False, "UnitErrors", unit_errors_message(unit_errors, units))
     if unlanded:
         return condition("Synced", False, "ChildrenNotApplied", unlanded_message(sorted(unlanded)))
+    if unlisted:
+        return condition("Synced", False, UNLISTED_UNITS, unlisted_message(sorted(unlisted)))
     return condition("Synced", True, "Synced", "every unit's child was rendered")
 
 
@@ -50,6 +56,18 @@ def unlanded_message(unlanded: Sequence[str]) -> str:
         f"{len(unlanded):,} unit(s) do not carry their rendered child yet: {named}{tail}. Right after a change this "
         "clears on the next sync; if it stays, the API server refuses the child: kubectl describe the grid for "
         "SyncError events"
+    )
+
+
+def unlisted_message(unlisted: Sequence[str]) -> str:
+    named = ", ".join(unlisted[:MAX_UNLANDED_NAMED])
+    rest = len(unlisted) - MAX_UNLANDED_NAMED
+    tail = f" and {rest:,} more" if rest > 0 else ""
+    return (
+        f"{len(unlisted):,} unit(s) have a child but no NodeUnit, so their children are kept as they are: "
+        f"{named}{tail}. Normal for a moment while a NodeGroup is created or deleted; if it persists, the "
+        "NodeUnit is gone without a tombstone: delete the unit's child by hand if the site is gone "
+        "(docs/nodegroups.md)"
     )
 
 

@@ -3,8 +3,8 @@
 A grid kind supplies only how to read its spec and how to render its children;
 the sites come from :mod:`hooks.sites.discovery` (Nodes or NodeUnits, per ``spec.siteSource``)
 and the error paths (invalid spec, no way to tell the units, a unit that fails,
-two units wanting one name) are handled here once, so every kind keeps observed
-children in exactly the same way.
+two units wanting one name, a unit the request says nothing about) are handled
+here once, so every kind keeps observed children in exactly the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from hooks.grids.children import kept_child, kept_children
 from hooks.grids.grace import departing_units, with_departures
 from hooks.grids.grid_status import invalid_spec_status
 from hooks.grids.revision import landed, stamped
+from hooks.grids.unlisted import unlisted_units
 from hooks.kube.errors import SpecError, brief
 from hooks.protocol.request import objects_of, parent_of, sync_parts
 from hooks.sites.discovery import site_rules, sites_from_request
@@ -29,7 +30,11 @@ class HasSites(Protocol):
 
 Spec = TypeVar("Spec", bound=HasSites)
 Parse = Callable[[object], Spec]
-Render = Callable[[dict, Spec, list[str], dict, str], dict]
+Render = Callable[[dict, Spec, list[str], dict, str, frozenset[str]], dict]
+"""(parent, spec, units, observed children by name, now, unlisted units) -> response.
+
+``units`` includes the unlisted ones, whose observed child the kind must keep as it is
+(:func:`render_per_unit` does so when given them as ``unlisted``)."""
 UnitName = Callable[[str, str], str]
 
 
@@ -51,18 +56,25 @@ def sync(request: object, child_type: str, parse: Parse, render: Render, now: st
     """Discover the units and hand them to ``render``; keep every observed child when that is impossible.
 
     ``unit_name(grid name, unit)`` is the kind's name for a unit's child (the grace period needs it).
+
+    A unit's child leaves only when the request vouches that the unit is gone (Nodes, or a tombstone
+    NodeUnit) and then after the grace period; a unit the request is silent about keeps its child
+    unchanged (:mod:`hooks.grids.unlisted`).
     """
     parent, children, related = sync_parts(request)
     observed = {obj["metadata"]["name"]: obj for obj in named(objects_of(children, child_type))}
     try:
         spec = parse(parent.get("spec"))
-        units = sites_from_request(spec.sites, related)
+        sites = sites_from_request(spec.sites, related)
     except SpecError as err:  # an invalid spec, or no way to tell which units exist (hooks.sites.discovery)
         return keep_everything(parent, observed, err.reason, str(err), now)
     grid_name = parent["metadata"]["name"]
     name_of = lambda unit: unit_name(grid_name, unit)  # noqa: E731
-    departing = departing_units(observed.values(), spec.sites.key, units, spec.sites.grace_seconds, now, name_of)
-    response = render(parent, spec, sorted([*units, *departing]), observed, now)
+    key = spec.sites.key
+    unlisted = unlisted_units(observed.values(), key, sites, name_of)
+    staying = [*sites.units, *unlisted]
+    departing = departing_units(observed.values(), key, staying, spec.sites.grace_seconds, now, name_of)
+    response = render(parent, spec, sorted({*staying, *departing}), observed, now, unlisted)
     return with_departures(response, departing, spec.sites, now, name_of)
 
 
@@ -82,6 +94,8 @@ class Rendered:
     errors: dict[str, str]
     unlanded: list[str] = field(default_factory=list)
     """Units whose observed child does not carry what was rendered for it (hooks.grids.revision)."""
+    unlisted: list[str] = field(default_factory=list)
+    """Units whose observed child was kept as it is because the request does not list them (hooks.grids.unlisted)."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +103,8 @@ class UnitRender:
     """One unit before assembly: its child's name, the observed child, and the fresh render or the error.
 
     ``held`` asks :func:`assemble` to keep the observed child instead of the fresh one (a rollout holding the
-    unit back, hooks.grids.rollout); a held child is not compared with the fresh stamp.
+    unit back, hooks.grids.rollout); a held child is not compared with the fresh stamp. ``unlisted`` marks a
+    unit no NodeUnit lists (hooks.grids.unlisted): held, and not rendered at all.
     """
 
     unit: str
@@ -98,24 +113,34 @@ class UnitRender:
     child: dict | None
     error: str | None = None
     held: bool = False
+    unlisted: bool = False
 
 
 def render_per_unit(
-    units: list[str], observed: Mapping, kind: UnitChildren, reserved: Mapping[str, str] | None = None
+    units: list[str],
+    observed: Mapping,
+    kind: UnitChildren,
+    reserved: Mapping[str, str] | None = None,
+    unlisted: frozenset[str] = frozenset(),
 ) -> Rendered:
     """Render every unit; a unit that fails keeps its observed child and is named in ``errors``.
 
     ``reserved`` maps names already taken by other children of the grid to a
     description of their owner, so no unit can ever claim one of them. A rendered
-    child is stamped; a unit whose observed child lacks that stamp is not ready.
+    child is stamped; a unit whose observed child lacks that stamp is not ready. A unit in
+    ``unlisted`` is not rendered: its observed child is sent back as it is.
     """
-    return assemble(render_each(units, observed, kind, reserved), kind)
+    return assemble(render_each(units, observed, kind, reserved, unlisted), kind)
 
 
 def render_each(
-    units: list[str], observed: Mapping, kind: UnitChildren, reserved: Mapping[str, str] | None = None
+    units: list[str],
+    observed: Mapping,
+    kind: UnitChildren,
+    reserved: Mapping[str, str] | None = None,
+    unlisted: frozenset[str] = frozenset(),
 ) -> list[UnitRender]:
-    """Each unit's fresh, stamped child, or its error (see :func:`render_per_unit`)."""
+    """Each unit's fresh, stamped child, its error, or (``unlisted``) its observed child held as it is."""
     out: list[UnitRender] = []
     owners: dict[str, str] = dict(reserved or {})
     for unit in units:
@@ -125,7 +150,10 @@ def render_each(
             if name in owners:
                 raise SpecError(f"child name {name!r} is already used by {owners[name]}")
             owners[name] = f"unit {unit!r}"
-            out.append(UnitRender(unit, name, seen, stamped(kind.render(unit))))
+            if unit in unlisted and seen is not None:
+                out.append(UnitRender(unit, name, seen, None, held=True, unlisted=True))
+            else:
+                out.append(UnitRender(unit, name, seen, stamped(kind.render(unit))))
         except SpecError as err:
             if owners.get(name) != f"unit {unit!r}":
                 seen = None  # the child of that name belongs to another unit (or another child)
@@ -142,6 +170,8 @@ def assemble(renders: list[UnitRender], kind: UnitChildren) -> Rendered:
         if child is not None:
             out.desired.append(child)
         state = kind.state(r.seen)
+        if r.unlisted:
+            out.unlisted.append(r.unit)
         if r.error is not None:
             out.errors[r.unit] = r.error
             state["error"] = r.error

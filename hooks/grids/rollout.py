@@ -310,7 +310,7 @@ def unit_node_labels(sites: SiteSpec, related: Mapping, with_labels: bool) -> di
     only which units are live.
     """
     if sites.source == NODEUNITS_SOURCE:
-        return {unit: [{sites.key: unit}] for unit in sites_from_request(sites, related)}
+        return {unit: [{sites.key: unit}] for unit in sites_from_request(sites, related).units}
     nodes = objects_of(related, NODES)
     if not with_labels:
         return {unit: [] for unit in discover_units(nodes, sites.key, sites.node_selector)}

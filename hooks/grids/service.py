@@ -86,6 +86,7 @@ def _check_ports(ports: object) -> None:
         return
     if not isinstance(ports, list):
         raise SpecError("spec.template.ports must be a list")
+    numbers: set[int] = set()
     for i, port in enumerate(ports):
         where = f"spec.template.ports[{i}]"
         if not isinstance(port, dict):
@@ -98,6 +99,13 @@ def _check_ports(ports: object) -> None:
         target = port.get("targetPort", number)
         if not isinstance(target, int | str) or isinstance(target, bool):
             raise SpecError(f"{where}.targetPort must be a port number or name")
+        if number in numbers:
+            raise SpecError(
+                f"{where}.port {number} is used by another port: Metacontroller's default apply merges Service "
+                "ports by port number, so every update of the existing Service would send a list the API server "
+                "refuses (for 53/TCP and 53/UDP, use two ServiceGrids or different port numbers)"
+            )
+        numbers.add(number)
 
 
 def _check_selector(selector: object) -> None:

@@ -33,9 +33,16 @@ def sync(request: object, now: str) -> dict:
     return grid_sync.sync(request, SERVICE_TYPE, parse_service_spec, render_services, now, unit_service_name)
 
 
-def render_services(parent: Mapping, spec: ServiceGridSpec, units: list[str], observed: Mapping, now: str) -> dict:
+def render_services(
+    parent: Mapping,
+    spec: ServiceGridSpec,
+    units: list[str],
+    observed: Mapping,
+    now: str,
+    unlisted: frozenset[str] = frozenset(),
+) -> dict:
     """Every unit is ready once the Services it relies on exist as rendered: the shared one and, if rendered,
-    its own."""
+    its own. An ``unlisted`` unit keeps its observed Service as it is (see :mod:`hooks.grids.unlisted`)."""
     meta = parent["metadata"]
     shared = stamped(shared_service(meta, spec))
     shared_observed = observed.get(shared["metadata"]["name"])
@@ -51,11 +58,12 @@ def render_services(parent: Mapping, spec: ServiceGridSpec, units: list[str], ob
                 state=lambda seen: {"ready": shared_seen and seen is not None},
             ),
             reserved={shared_name(meta["name"]): "the shared Service"},
+            unlisted=unlisted,
         )
     else:
         rendered = grid_sync.Rendered([], {unit: {"ready": shared_seen} for unit in units}, {})
     desired = sorted([shared, *rendered.desired], key=child_order)
     unlanded = rendered.unlanded + ([SHARED_ENTRY] if shared_observed is not None and not shared_seen else [])
-    synced = synced_condition(rendered.errors, len(rendered.states), unlanded)
+    synced = synced_condition(rendered.errors, len(rendered.states), unlanded, rendered.unlisted)
     status = grid_status(rendered.states, synced, parent.get("status"), now, extra=[per_unit])
     return {"status": status, "children": desired}

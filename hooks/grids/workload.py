@@ -14,9 +14,14 @@ from hooks.kube.names import NAME_MAX, STATEFULSET_NAME_MAX, child_name
 from hooks.kube.objects import integer, mapping
 from hooks.protocol.partial import ANY, TEXT
 
-OBSERVED_FIELDS = {"metadata": {"name": TEXT, "generation": ANY}, "spec": {"replicas": ANY}, "status": ANY}
-"""The fields of an observed workload child that the grid hooks read (hooks.protocol.partial): its name and what
-status_figures and is_ready look at. Keep in step with them; kept_child decodes the whole child."""
+OBSERVED_FIELDS = {
+    "metadata": {"name": TEXT, "generation": ANY},
+    "spec": {"replicas": ANY, "volumeClaimTemplates": ANY},
+    "status": ANY,
+}
+"""The fields of an observed workload child that the grid hooks read (hooks.protocol.partial): its name, what
+status_figures and is_ready look at, and a StatefulSet's stored claim templates (hooks.grids.stored_form).
+Keep in step with them; kept_child decodes the whole child."""
 
 
 @dataclass(frozen=True)

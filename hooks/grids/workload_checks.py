@@ -187,10 +187,21 @@ def _check_container(container: dict, where: str, names: set[str]) -> None:
     _check_ports(container.get("ports"), f"{where}.ports")
 
 
+MERGE_COLLAPSE = (
+    "Metacontroller's default apply merges this list by {key}, so two items with one {key} collapse into one "
+    "on every update of an existing child (an update per sync, and a changed list)"
+)
+
+
 def _check_env(env: object, where: str) -> None:
+    names: set[str] = set()
     for place, var in _objects(env, where):
         if not isinstance(var.get("name"), str) or not var["name"]:
             raise Invalid(f"{place}.name", "must be a non-empty string")
+        if var["name"] in names:
+            hint = "; use a patch `replace` rather than `add` to change a variable"
+            raise Invalid(f"{place}.name", f"{var['name']!r} is set twice: {MERGE_COLLAPSE.format(key='name')}{hint}")
+        names.add(var["name"])
         if "value" in var and not isinstance(var["value"], str):
             raise Invalid(f"{place}.value", f"must be a string (quote numbers), got {var['value']!r}")
         if "valueFrom" in var and not isinstance(var["valueFrom"], dict):
@@ -198,10 +209,18 @@ def _check_env(env: object, where: str) -> None:
 
 
 def _check_ports(ports: object, where: str) -> None:
+    numbers: set[int] = set()
     for place, port in _objects(ports, where):
         number = port.get("containerPort")
         if not _is_count(number) or not 1 <= number <= 65535:
             raise Invalid(f"{place}.containerPort", f"must be an integer from 1 to 65535, got {number!r}")
+        if number in numbers:
+            hint = "; list the number once (containerPort entries are informational: other protocols still reach it)"
+            raise Invalid(
+                f"{place}.containerPort",
+                f"{number} is listed twice: {MERGE_COLLAPSE.format(key='containerPort')}{hint}",
+            )
+        numbers.add(number)
 
 
 def _objects(value: object, where: str) -> list[tuple[str, dict]]:

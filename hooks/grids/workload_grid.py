@@ -11,6 +11,7 @@ from hooks.grids.grid_status import grid_status, synced_condition
 from hooks.grids.overrides import apply_overrides, unmatched_units
 from hooks.grids.rollout import roll
 from hooks.grids.rollout_spec import spec_revision
+from hooks.grids.stored_form import in_stored_form, with_stored_claim_templates
 from hooks.grids.workload import WorkloadKind, base_child, is_ready, pin_to_unit, status_figures, unit_child_name
 from hooks.grids.workload_checks import CheckedContainers, check_workload
 
@@ -29,8 +30,8 @@ def sync(request: object, kind: WorkloadKind, now: str) -> dict:
         request,
         kind.child_type,
         lambda spec: parse_workload_spec(spec, kind.kind),
-        lambda parent, spec, units, observed, at: render_units(
-            parent, spec, kind, units, observed, at, related_of(request)
+        lambda parent, spec, units, observed, at, unlisted: render_units(
+            parent, spec, kind, units, observed, at, related_of(request), unlisted
         ),
         now,
         lambda grid_name, unit: unit_child_name(kind, grid_name, unit),
@@ -45,27 +46,29 @@ def render_units(
     observed: Mapping,
     now: str,
     related: Mapping | None = None,
+    unlisted: frozenset[str] = frozenset(),
 ) -> dict:
-    """Render every unit; a unit that fails keeps its observed child and is named in status.
+    """Render every unit; a unit that fails, or is ``unlisted``, keeps its observed child and is named in status.
 
     With ``spec.rollout`` (and the request's ``related`` map, to tell which units are live and their node
     labels) hooks.grids.rollout decides which units get their fresh child and which keep the observed one.
     """
     meta = parent["metadata"]
     checked = CheckedContainers()  # one per sync: units share the template's container lists
+    unit_name = lambda unit: unit_child_name(kind, meta["name"], unit)  # noqa: E731
     unit_children = grid_sync.UnitChildren(
-        name=lambda unit: unit_child_name(kind, meta["name"], unit),
-        render=lambda unit: render_unit(parent, spec, kind, unit, checked),
+        name=unit_name,
+        render=lambda unit: render_unit(parent, spec, kind, unit, checked, observed.get(unit_name(unit))),
         state=lambda seen: _unit_state(kind, seen),
     )
-    renders = grid_sync.render_each(units, observed, unit_children)
+    renders = grid_sync.render_each(units, observed, unit_children, unlisted=unlisted)
     decision = None
     if spec.rollout is not None and related is not None:
         revision = spec_revision(parent["spec"])
         renders, decision = roll(renders, spec.rollout, revision, spec.sites, related, is_ready, now)
     rendered = grid_sync.assemble(renders, unit_children)
     desired = sorted(rendered.desired, key=child_order)
-    synced = synced_condition(rendered.errors, len(rendered.states), rendered.unlanded)
+    synced = synced_condition(rendered.errors, len(rendered.states), rendered.unlanded, rendered.unlisted)
     extra = [decision.condition] if decision is not None else []
     status = grid_status(rendered.states, synced, parent.get("status"), now, extra)
     unmatched = unmatched_units(spec.overrides, units)
@@ -89,15 +92,25 @@ def related_of(request: object) -> Mapping | None:
 
 
 def render_unit(
-    parent: Mapping, spec: WorkloadSpec, kind: WorkloadKind, unit: str, checked: CheckedContainers | None = None
+    parent: Mapping,
+    spec: WorkloadSpec,
+    kind: WorkloadKind,
+    unit: str,
+    checked: CheckedContainers | None = None,
+    seen: Mapping | None = None,
 ) -> dict:
-    """Resolution order: template choice -> child -> overrides in order -> invariants -> well-formedness."""
+    """Resolution order: template choice -> child -> overrides in order -> invariants -> well-formedness.
+
+    Then lists Metacontroller replaces whole are put in the form the API server stores
+    (:mod:`hooks.grids.stored_form`), with ``seen`` (the unit's observed child, if any) giving
+    an existing StatefulSet's own immutable claim templates back.
+    """
     meta = parent["metadata"]
     child = base_child(kind, meta, template_for(spec, unit), unit)
     child = apply_overrides(child, spec.overrides, unit)
     child = pin_to_unit(kind, child, meta, spec.sites.key, unit)
     check_workload(child, checked)
-    return child
+    return with_stored_claim_templates(in_stored_form(child), seen)
 
 
 def _unit_state(kind: WorkloadKind, seen: Mapping | None) -> dict:

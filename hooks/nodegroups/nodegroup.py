@@ -17,11 +17,13 @@ from hooks.grids.children import kept_children
 from hooks.grids.grid_status import invalid_spec_status
 from hooks.kube.errors import SpecError
 from hooks.nodegroups.nodegroup_status import nodegroup_status, unit_entry
+from hooks.nodegroups.tombstones import tombstone_seconds, tombstones
 from hooks.nodegroups.workload_readiness import (
     WORKLOAD_GRID_KINDS,
     grid_resource,
     grid_type_key,
     grids_of_key,
+    units_reported_by_nodeunit_grids,
     workloads_by_unit,
 )
 from hooks.protocol.request import objects_of, parent_of, sync_parts
@@ -51,28 +53,44 @@ def customize(request: object) -> dict:
 
 
 def sync(request: object, now: str) -> dict:
-    """Status and one NodeUnit per unit.
+    """Status, one NodeUnit per unit, and a tombstone NodeUnit per site that lost its last node.
 
     A spec or request that cannot be read keeps the previous status with
     ``Synced=False`` and every observed NodeUnit as it is: grids reading
-    NodeUnits must not lose their sites because of a NodeGroup typo.
+    NodeUnits must not lose their sites because of a NodeGroup typo. Tombstones
+    (:mod:`hooks.nodegroups.tombstones`) tell grids that a site is really gone;
+    ``resyncAfterSeconds`` is set while one exists, to drop it when it expires.
     """
     parent, children, related = sync_parts(request)
     previous = parent.get("status")
     observed = objects_of(children, NODEUNIT_TYPE)
     try:
         sites = parse_sites(parent.get("spec"))
+        lifetime = tombstone_seconds(parent["spec"])
     except SpecError as err:
         return _keep_all(previous, observed, "InvalidSpec", str(err), now)
     missing = _missing_related(related)
     if missing is not None:
         return _keep_all(previous, observed, *missing, now)
     units = group_by_unit(objects_of(related, NODES), sites.key, sites.node_selector)
-    workloads = workloads_by_unit(grids_of_key(related, sites.key), units)
+    grids = grids_of_key(related, sites.key)
+    workloads = workloads_by_unit(grids, units)
     entries = {unit: unit_entry(nodes, workloads[unit]) for unit, nodes in units.items()}
     members = {unit: [node_name(n) for n in nodes] for unit, nodes in units.items()}
     nodeunits, name_errors = nodeunit_children(parent["metadata"], sites.key, members)
-    return {"status": nodegroup_status(entries, previous, now, name_errors), "children": nodeunits}
+    reported = units_reported_by_nodeunit_grids(grids)
+    gone = tombstones(parent["metadata"], sites.key, observed, units, lifetime, now, reported)
+    children = list(nodeunits)
+    taken = {c["metadata"]["name"] for c in nodeunits}
+    for stone in gone.children:  # a live site's NodeUnit wins a (hash) name clash with a tombstone
+        if stone["metadata"]["name"] not in taken:
+            taken.add(stone["metadata"]["name"])
+            children.append(stone)
+    children.sort(key=lambda c: c["metadata"]["name"])
+    response = {"status": nodegroup_status(entries, previous, now, name_errors), "children": children}
+    if gone.resync_after is not None:
+        response["resyncAfterSeconds"] = gone.resync_after
+    return response
 
 
 def _missing_related(related: Mapping) -> tuple[str, str] | None:

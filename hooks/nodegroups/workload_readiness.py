@@ -17,6 +17,7 @@ from hooks.kube.errors import SpecError
 from hooks.kube.selectors import matches, validate_selector
 from hooks.protocol import codec
 from hooks.protocol.request import objects_of
+from hooks.sites.site_spec import NODEUNITS_SOURCE
 
 WORKLOAD_GRID_KINDS: tuple[WorkloadKind, ...] = (DEPLOYMENT, STATEFULSET)
 
@@ -38,6 +39,7 @@ class GridView:
     ref: str  # namespace/Kind/name
     selector: dict | None  # the grid's validated spec.nodeSelector; None when it cannot be read
     states: Mapping
+    reads_nodeunits: bool = False  # spec.siteSource is NodeUnits (hooks.nodegroups.tombstones)
 
 
 @dataclass
@@ -76,7 +78,14 @@ def _view(grid: Mapping, kind: WorkloadKind, key: str) -> GridView | None:
     except SpecError:
         selector = None
     states = status.get("states") if isinstance(status, Mapping) else None
-    return GridView(f"{namespace}/{kind.grid_kind}/{name}", selector, states if isinstance(states, Mapping) else {})
+    ref = f"{namespace}/{kind.grid_kind}/{name}"
+    reads_nodeunits = spec.get("siteSource") == NODEUNITS_SOURCE
+    return GridView(ref, selector, states if isinstance(states, Mapping) else {}, reads_nodeunits)
+
+
+def units_reported_by_nodeunit_grids(grids: Iterable[GridView]) -> frozenset[str]:
+    """Units that some grid with ``siteSource: NodeUnits`` still lists in its status (it still has a child there)."""
+    return frozenset(unit for grid in grids if grid.reads_nodeunits for unit in grid.states if isinstance(unit, str))
 
 
 def workloads_by_unit(grids: list[GridView], units: Mapping[str, list[Mapping]]) -> dict[str, UnitWorkloads]:

@@ -12,6 +12,14 @@ Both follow ``spec.siteSource``:
   :mod:`hooks.sites.site_spec`). For the same cluster this gives the units Nodes
   would, as long as one NodeGroup without a ``nodeSelector`` covers the key.
 
+In NodeUnits mode the answer also says which units the request *vouches for*
+(:class:`Sites`): a unit with a live NodeUnit or a tombstone. A NodeUnit
+that is simply absent may be one the garbage collector has not yet reached
+or Metacontroller has not yet created, so a grid never treats absence as a
+site that went away (see :func:`hooks.grids.grid_sync.sync`). Nodes are
+different: Metacontroller sends the whole Node list from its cache, so a unit
+without nodes there is gone.
+
 When the request cannot tell which units exist, :class:`SitesUnavailable`
 (a SpecError, so a caller that keeps every observed child on a SpecError does
 so here too) names the reason for the ``Synced`` condition. Never answering
@@ -22,11 +30,12 @@ a NodeGroup is missing or a request is odd.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from hooks.kube.errors import SpecError
 from hooks.kube.selectors import matches, with_key_exists
 from hooks.protocol.request import objects_of
-from hooks.sites.nodeunit import NODEUNIT_TYPE, nodeunit_rule, unit_of_nodeunit
+from hooks.sites.nodeunit import NODEUNIT_TYPE, is_tombstone, nodeunit_rule, unit_of_nodeunit
 from hooks.sites.site_spec import NODEUNITS_SOURCE, SiteSpec
 from hooks.sites.units import NODES, discover_units
 
@@ -41,6 +50,23 @@ class SitesUnavailable(SpecError):
         self.reason = reason
 
 
+@dataclass(frozen=True)
+class Sites:
+    """The units to render, and which other units the request positively knows to be gone.
+
+    ``known`` is None when the source is complete (Nodes: a unit not in ``units``
+    is gone), else the units that have a NodeUnit, live or tombstone: a unit
+    outside ``known`` is merely unlisted, and its children must be left alone.
+    """
+
+    units: list[str]
+    known: frozenset[str] | None = None
+
+    def vouches_for(self, unit: str) -> bool:
+        """Whether the request says something about ``unit`` (so its absence from ``units`` means gone)."""
+        return self.known is None or unit in self.known
+
+
 def site_rules(sites: SiteSpec) -> list[dict]:
     """The customize hook's ``relatedResources`` for these sites (depends only on the spec)."""
     if sites.source == NODEUNITS_SOURCE:
@@ -53,24 +79,35 @@ def node_rule(sites: SiteSpec) -> dict:
     return {"apiVersion": "v1", "resource": "nodes", "labelSelector": with_key_exists(sites.node_selector, sites.key)}
 
 
-def sites_from_request(sites: SiteSpec, related: Mapping) -> list[str]:
-    """The sorted unit values of these sites, or SitesUnavailable."""
+def sites_from_request(sites: SiteSpec, related: Mapping) -> Sites:
+    """The sorted unit values of these sites (and, for NodeUnits, the units known at all), or SitesUnavailable."""
     if sites.source == NODEUNITS_SOURCE:
         return _units_from_nodeunits(sites, related)
     if NODES not in related:
         raise SitesUnavailable("NodesNotObserved", "the request carried no Node list")
-    return list(discover_units(objects_of(related, NODES), sites.key, sites.node_selector))
+    return Sites(list(discover_units(objects_of(related, NODES), sites.key, sites.node_selector)))
 
 
-def _units_from_nodeunits(sites: SiteSpec, related: Mapping) -> list[str]:
+def _units_from_nodeunits(sites: SiteSpec, related: Mapping) -> Sites:
+    """Live units (a NodeUnit with nodes, from any NodeGroup of the key) and every unit that has a NodeUnit.
+
+    A unit live in one NodeGroup and a tombstone in another is live: one NodeGroup still sees its nodes.
+    """
     if NODEUNIT_TYPE not in related:
         raise SitesUnavailable("NodeUnitsNotObserved", "the request carried no NodeUnit list")
-    units = {unit for obj in objects_of(related, NODEUNIT_TYPE) if (unit := unit_of_nodeunit(obj, sites.key))}
-    if not units:
+    live: set[str] = set()
+    known: set[str] = set()
+    for obj in objects_of(related, NODEUNIT_TYPE):
+        unit = unit_of_nodeunit(obj, sites.key)
+        if unit:
+            known.add(unit)
+            if not is_tombstone(obj):
+                live.add(unit)
+    if not known:
         raise SitesUnavailable(
             NO_NODEUNITS,
             f"no NodeUnit exists for gridUniqKey {sites.key!r}: create a NodeGroup for this key "
             "(every observed child is kept meanwhile)",
         )
     # A unit's only label is the key, so a selector over unit names is a selector over {key: unit}.
-    return sorted(u for u in units if matches(sites.node_selector, {sites.key: u}))
+    return Sites(sorted(u for u in live if matches(sites.node_selector, {sites.key: u})), frozenset(known))

@@ -10,6 +10,14 @@ relate it woken only then.
 (:func:`unit_key_value`): a grid asks Metacontroller for the NodeUnits of its
 key by that label, and then keeps only those whose ``spec.gridUniqKey`` is
 exactly its key, because the label form of a prefixed key is a stand-in.
+
+A NodeUnit whose ``spec.nodes`` is empty is a **tombstone**: the NodeGroup
+keeps it for a while after the site's last node left
+(:mod:`hooks.nodegroups.tombstones`), because a grid must see *positive*
+evidence before it removes a site's children. The mere absence of a NodeUnit
+proves nothing: the garbage collector deletes a NodeGroup's NodeUnits one by
+one and Metacontroller creates them one by one, so a grid sees every partial
+set in between (see docs/decisions.md, "Partial NodeUnit sets").
 """
 
 from __future__ import annotations
@@ -25,6 +33,8 @@ NODEUNIT_TYPE = f"{NODEUNIT_KIND}.{API_VERSION}"  # its key in a v2 request's ``
 NODEUNIT_RESOURCE = "nodeunits"
 NODE_GROUP_LABEL = "superedge.io/node-group"
 UNIT_KEY_LABEL = "superedge.io/unit-key"
+GONE_SINCE = "superedge.io/unit-gone-since"
+"""Annotation on a tombstone NodeUnit: when its NodeGroup first saw the site without nodes (its clock)."""
 
 
 def unit_key_value(key: str) -> str:
@@ -79,6 +89,17 @@ def unit_of_nodeunit(obj: object, key: str) -> str | None:
     if spec.get("gridUniqKey") != key or not is_label_value(unit) or not unit:
         return None
     return unit
+
+
+def is_tombstone(obj: object) -> bool:
+    """Whether a NodeUnit says its site is gone: ``spec.nodes`` is an empty list.
+
+    A NodeGroup never writes a live NodeUnit without nodes, so this is positive
+    evidence. Anything odd (no ``nodes``, not a list) is not: it reads as a live
+    site, which can only keep or render a child, never remove one.
+    """
+    nodes = mapping(obj, "spec").get("nodes")
+    return isinstance(nodes, list) and not nodes
 
 
 def nodeunit_children(

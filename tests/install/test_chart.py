@@ -64,9 +64,6 @@ def substance(obj: dict) -> dict:
         labels.pop(name, None)
     if not labels:
         obj["metadata"].pop("labels", None)
-    # Issue 13 adds ignoreStatusChanges to metacontroller/nodezone-decorator.yaml; the chart has it already.
-    for rule in obj.get("spec", {}).get("resources", []):
-        rule.pop("ignoreStatusChanges", None)
     return obj
 
 

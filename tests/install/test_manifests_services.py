@@ -39,8 +39,8 @@ def test_nodezone_decorator_sees_every_node_and_names_the_unit_key():
     assert (rule["apiVersion"], rule["resource"]) == ("v1", "nodes")
     # A selector would hide a Node whose unit label was removed, so the zone label set for it could never go.
     assert "labelSelector" not in rule and "annotationSelector" not in rule
-    # Left out: kubectl's strict validation would refuse the object where the installed CRD lacks the field.
-    assert "ignoreStatusChanges" not in rule
+    # Heartbeats (Node status updates) must not call the hook; label and annotation changes still do.
+    assert rule["ignoreStatusChanges"] is True
     assert set(dc["spec"]["hooks"]) == {"sync"}, "a finalize hook would put a finalizer on every Node"
     assert urlparse(dc["spec"]["hooks"]["sync"]["webhook"]["url"]).path == "/nodezone/sync"
     assert not dc["spec"].get("attachments")

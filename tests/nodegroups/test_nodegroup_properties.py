@@ -6,9 +6,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hooks.nodegroups import nodegroup
+from hooks.sites.nodeunit import is_tombstone
 from tests.install.test_nodegroup_manifests import SCHEMA, schema_errors
 from tests.support.builders import NOW
-from tests.support.nodegroup_builders import health_node, ng_request, node_group, workload_grid
+from tests.support.nodegroup_builders import fleet, health_node, ng_request, node_group, workload_grid
+from tests.support.nodeunit_builders import as_stored
 
 label_values = st.from_regex(r"\A([A-Za-z0-9]([-A-Za-z0-9_.]{0,20}[A-Za-z0-9])?)\Z", fullmatch=True)
 keys = st.sampled_from(["site", "topology.kubernetes.io/zone"])
@@ -76,3 +78,25 @@ def test_status_reflects_nodes_and_grid_states(cluster):
     }  # the NodeUnits hold the membership the status shows
     again = nodegroup.sync(json.loads(json.dumps(req)), NOW)
     assert json.dumps(again, sort_keys=True) == json.dumps({"status": status, "children": children}, sort_keys=True)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "b", "c", "d", "Shanghai_01"]), unique=True),
+    st.lists(st.sampled_from(["a", "b", "c", "d", "Shanghai_01"]), unique=True),
+    st.lists(st.sampled_from(["a", "b", "c", "e"]), unique=True),
+)
+def test_tombstones_exactly_for_sites_that_lost_their_nodes(before, after, listed):
+    """Live NodeUnits for the sites with nodes, tombstones for the others that it had or a NodeUnits grid lists."""
+    seen_resp = nodegroup.sync(ng_request(node_group(), fleet(**dict.fromkeys(before, 1))), NOW)
+    seen = {c["metadata"]["name"]: as_stored(c) for c in seen_resp["children"]}
+    reporting = workload_grid("shop", "web", dict.fromkeys(listed, True))
+    reporting["spec"]["siteSource"] = "NodeUnits"
+    resp = nodegroup.sync(ng_request(node_group(), fleet(**dict.fromkeys(after, 1)), [reporting], seen), NOW)
+    names = [c["metadata"]["name"] for c in resp["children"]]
+    assert len(names) == len(set(names))
+    live = {c["spec"]["unit"] for c in resp["children"] if not is_tombstone(c)}
+    stones = {c["spec"]["unit"] for c in resp["children"] if is_tombstone(c)}
+    assert live == set(after)
+    assert stones == (set(before) | set(listed)) - set(after)
+    assert ("resyncAfterSeconds" in resp) == bool(stones)

@@ -34,7 +34,10 @@ def base_request(kind: str) -> dict:
 
 
 def units_with_nodeunits(req: dict, key: str) -> set[str]:
-    """Units that still have a well-formed NodeUnit of ``key`` (judged without the hook's own code)."""
+    """Units that still have a well-formed, live NodeUnit of ``key`` (judged without the hook's own code).
+
+    A NodeUnit whose ``spec.nodes`` is an empty list is a tombstone: its site is gone.
+    """
     group = (req.get("related") or {}).get(NODEUNIT_TYPE) if isinstance(req.get("related"), dict) else None
     out = set()
     for obj in group.values() if isinstance(group, dict) else ():
@@ -42,7 +45,7 @@ def units_with_nodeunits(req: dict, key: str) -> set[str]:
         if not isinstance(spec, dict):
             continue
         unit = spec.get("unit")
-        if spec.get("gridUniqKey") == key and is_label_value(unit) and unit:
+        if spec.get("gridUniqKey") == key and is_label_value(unit) and unit and spec.get("nodes") != []:
             out.add(unit)
     return out
 

@@ -7,15 +7,26 @@ import pytest
 from hooks.cli import render
 from hooks.grids import service_grid as service_grid_module
 from hooks.grids import workload_grid
+from hooks.grids.children import kept_child
+from hooks.grids.grace import MISSING_SINCE, mark_departing
 from hooks.grids.workload import DEPLOYMENT, STATEFULSET
 from hooks.kube.documents import Sourced
 from hooks.kube.names import is_dns1035_label, is_label_value, unit_hash
 from hooks.nodegroups import nodegroup
+from hooks.nodegroups.tombstones import DEFAULT_TOMBSTONE_SECONDS
 from hooks.sites.discovery import SitesUnavailable, site_rules, sites_from_request
-from hooks.sites.nodeunit import NODEUNIT_TYPE, nodeunit, nodeunit_children, unit_key_value, unit_of_nodeunit
+from hooks.sites.nodeunit import (
+    GONE_SINCE,
+    NODEUNIT_TYPE,
+    nodeunit,
+    nodeunit_children,
+    unit_key_value,
+    unit_of_nodeunit,
+)
 from hooks.sites.site_spec import parse_sites
 from tests.support.builders import NOW, children_map, grid, observed, site_nodes, sync_request
 from tests.support.nodegroup_builders import fleet, ng_request, node_group
+from tests.support.nodegroup_builders import workload_grid as workload_grid_view
 from tests.support.nodeunit_builders import nodeunits_of, nu_request
 from tests.support.service_builders import observed_service, service_grid, service_sync_request
 
@@ -123,9 +134,43 @@ class TestNodeGroupWritesNodeUnits:
         parent = node_group(nodeSelector={"matchLabels": {"tier": "edge"}})
         assert [c["spec"]["unit"] for c in nodegroup.sync(ng_request(parent, nodes), NOW)["children"]] == ["a"]
 
-    def test_vanished_unit_loses_its_nodeunit(self):
+    def test_vanished_unit_becomes_a_tombstone(self):
         lives = nodeunits_of(fleet(a=1, b=1))
         resp = nodegroup.sync(ng_request(node_group(), fleet(a=1), nodeunits=lives), NOW)
+        assert names(resp) == ["sites-a", "sites-b"]
+        gone = resp["children"][1]
+        assert gone["spec"] == {"gridUniqKey": "site", "unit": "b", "nodes": [], "nodeCount": 0}
+        assert gone["metadata"]["annotations"] == {GONE_SINCE: NOW}
+        assert resp["resyncAfterSeconds"] == DEFAULT_TOMBSTONE_SECONDS
+        assert resp["status"]["units"] == 1  # a tombstone is not a site
+
+    def test_tombstone_keeps_its_clock_and_expires(self):
+        stones = nodeunits_of(fleet(a=1), seen=nodeunits_of(fleet(a=1, b=1)))
+        parent = node_group(unitTombstoneSeconds=600)
+        later = nodegroup.sync(ng_request(parent, fleet(a=1), nodeunits=stones), "2026-01-01T00:09:00Z")
+        assert later["children"][1]["metadata"]["annotations"] == {GONE_SINCE: NOW}
+        assert later["resyncAfterSeconds"] == 60
+        expired = nodegroup.sync(ng_request(parent, fleet(a=1), nodeunits=stones), "2026-01-01T00:10:00Z")
+        assert names(expired) == ["sites-a"] and "resyncAfterSeconds" not in expired
+
+    def test_site_that_comes_back_is_live_again(self):
+        stones = nodeunits_of(fleet(a=1), seen=nodeunits_of(fleet(a=1, b=1)))
+        resp = nodegroup.sync(ng_request(node_group(), fleet(a=1, b=2), nodeunits=stones), NOW)
+        assert [c["spec"]["nodeCount"] for c in resp["children"]] == [1, 2]
+        assert all("annotations" not in c["metadata"] for c in resp["children"])
+        assert "resyncAfterSeconds" not in resp
+
+    def test_nodeunit_of_another_key_is_dropped_not_tombstoned(self):
+        old = nodeunits_of(fleet(a=1), key="site")
+        parent = node_group(gridUniqKey="region")
+        resp = nodegroup.sync(ng_request(parent, fleet(key="region", r=1), nodeunits=old), NOW)
+        assert [c["spec"]["unit"] for c in resp["children"]] == ["r"]
+
+    @pytest.mark.parametrize("value", [0, 59, -1, "3600", True, 10**12])
+    def test_bad_tombstone_lifetime_is_an_invalid_spec(self, value):
+        lives = nodeunits_of(fleet(a=1))
+        resp = nodegroup.sync(ng_request(node_group(unitTombstoneSeconds=value), fleet(a=1), nodeunits=lives), NOW)
+        assert conditions(resp["status"])["Synced"]["reason"] == "InvalidSpec"
         assert names(resp) == ["sites-a"]
 
     def test_name_collision_is_reported(self):
@@ -214,9 +259,18 @@ class TestSitesMechanism:
 
     def test_units_from_nodes_and_from_nodeunits_agree(self):
         nodes = site_nodes(b=2, a=1)
-        assert sites_from_request(parse_sites({"gridUniqKey": "site"}), {"Node.v1": nodes}) == ["a", "b"]
+        by_nodes = sites_from_request(parse_sites({"gridUniqKey": "site"}), {"Node.v1": nodes})
+        assert by_nodes.units == ["a", "b"] and by_nodes.vouches_for("zz")  # complete: absent means gone
         units_mode = parse_sites({"gridUniqKey": "site", "siteSource": "NodeUnits"})
-        assert sites_from_request(units_mode, {NODEUNIT_TYPE: nodeunits_of(nodes)}) == ["a", "b"]
+        by_units = sites_from_request(units_mode, {NODEUNIT_TYPE: nodeunits_of(nodes)})
+        assert by_units.units == ["a", "b"] and not by_units.vouches_for("zz")  # a partial set proves nothing
+
+    def test_tombstones_are_known_but_not_units(self):
+        stones = nodeunits_of(site_nodes(a=1), seen=nodeunits_of(site_nodes(a=1, b=1)))
+        sites = sites_from_request(
+            parse_sites({"gridUniqKey": "site", "siteSource": "NodeUnits"}), {NODEUNIT_TYPE: stones}
+        )
+        assert sites.units == ["a"] and sites.vouches_for("b") and not sites.vouches_for("c")
 
     @pytest.mark.parametrize(
         ("source", "related", "reason"),
@@ -307,10 +361,47 @@ class TestGridInNodeUnitsMode:
         resp = workload_grid.sync(req, DEPLOYMENT, NOW)
         assert resp["children"] == [] and resp["status"]["units"] == 0
 
-    def test_vanished_nodeunit_removes_its_child(self):
+    def test_absent_nodeunit_keeps_its_child_unchanged(self):
         lives = children_map([observed(c) for c in self.rendered(site_nodes(a=1, b=1))])
         resp = workload_grid.sync(nu_request(nu_grid(), nodeunits_of(site_nodes(a=1)), lives), DEPLOYMENT, NOW)
+        assert names(resp) == ["web-a", "web-b"]
+        assert resp["children"][1] == kept_child(lives["shop/web-b"])
+        synced = conditions(resp["status"])["Synced"]
+        assert synced["status"] == "False" and synced["reason"] == "UnitsWithoutNodeUnit" and "b" in synced["message"]
+        assert resp["status"]["units"] == 2  # b's child still runs
+
+    def test_tombstone_removes_its_child(self):
+        lives = children_map([observed(c) for c in self.rendered(site_nodes(a=1, b=1))])
+        stones = nodeunits_of(site_nodes(a=1), seen=nodeunits_of(site_nodes(a=1, b=1)))
+        resp = workload_grid.sync(nu_request(nu_grid(), stones, lives), DEPLOYMENT, NOW)
         assert names(resp) == ["web-a"]
+        assert conditions(resp["status"])["Synced"]["status"] == "True"
+
+    def test_tombstone_starts_the_grace_period(self):
+        lives = children_map([observed(c) for c in self.rendered(site_nodes(a=1, b=1))])
+        stones = nodeunits_of(site_nodes(a=1), seen=nodeunits_of(site_nodes(a=1, b=1)))
+        resp = workload_grid.sync(
+            nu_request(nu_grid(unitRemovalGracePeriodSeconds=300), stones, lives), DEPLOYMENT, NOW
+        )
+        assert names(resp) == ["web-a", "web-b"]
+        assert resp["children"][1]["metadata"]["annotations"][MISSING_SINCE] == NOW
+        assert resp["resyncAfterSeconds"] == 300
+
+    def test_departure_begun_finishes_after_the_tombstone_expired(self):
+        """The grid's own mark is the recorded evidence: a grace period longer than the tombstone still ends."""
+        made = self.rendered(site_nodes(a=1, b=1))
+        lives = children_map(
+            [observed(mark_departing(c, NOW) if c["metadata"]["name"] == "web-b" else c) for c in made]
+        )
+        parent = nu_grid(unitRemovalGracePeriodSeconds=7200)
+        half = workload_grid.sync(
+            nu_request(parent, nodeunits_of(site_nodes(a=1)), lives), DEPLOYMENT, "2026-01-01T01:00:00Z"
+        )
+        assert names(half) == ["web-a", "web-b"] and half["resyncAfterSeconds"] == 3600
+        done = workload_grid.sync(
+            nu_request(parent, nodeunits_of(site_nodes(a=1)), lives), DEPLOYMENT, "2026-01-01T02:00:00Z"
+        )
+        assert names(done) == ["web-a"]
 
     @staticmethod
     def rendered(nodes):
@@ -365,9 +456,9 @@ class TestNoNodeUnitsSafety:
         parent["status"] = first["status"]
         later = "2026-01-02T00:00:00Z"
         resp = workload_grid.sync(
-            nu_request(parent, nodeunits_of(site_nodes(a=1, b=1)), self.lives()), DEPLOYMENT, later
+            nu_request(parent, nodeunits_of(site_nodes(a=1, b=1, c=1)), self.lives()), DEPLOYMENT, later
         )
-        assert names(resp) == ["web-a", "web-b"]
+        assert names(resp) == ["web-a", "web-b", "web-c"]
         synced = conditions(resp["status"])["Synced"]
         assert synced["status"] == "True" and synced["lastTransitionTime"] == later
 
@@ -423,3 +514,42 @@ class TestOfflineRender:
     def test_bad_key_is_still_reported_by_the_hook(self):
         with pytest.raises(render.RenderError, match="gridUniqKey"):
             self.render(siteSource="NodeUnits", gridUniqKey="bad key")
+
+
+class TestTombstonesFromGridStatus:
+    """A NodeGroup also tombstones a site that a NodeUnits-mode grid still lists although it has no node."""
+
+    def grid_listing(self, *units, source="NodeUnits"):
+        parent = workload_grid_view("shop", "web", {u: True for u in units})
+        parent["spec"]["siteSource"] = source
+        return parent
+
+    def test_site_that_vanished_while_no_nodegroup_existed(self):
+        req = ng_request(node_group(), fleet(a=1), grids=[self.grid_listing("a", "b")])
+        resp = nodegroup.sync(req, NOW)
+        assert names(resp) == ["sites-a", "sites-b"]
+        assert resp["children"][1]["spec"]["nodes"] == [] and resp["resyncAfterSeconds"] == DEFAULT_TOMBSTONE_SECONDS
+
+    def test_nodes_mode_grids_do_not_count(self):
+        req = ng_request(node_group(), fleet(a=1), grids=[self.grid_listing("a", "b", source=None)])
+        assert names(nodegroup.sync(req, NOW)) == ["sites-a"]
+
+    def test_expired_tombstone_stays_while_a_grid_still_lists_the_site(self):
+        stones = nodeunits_of(fleet(a=1), seen=nodeunits_of(fleet(a=1, b=1)))
+        later = "2026-01-03T00:00:00Z"  # two days: past the default lifetime
+        listed = nodegroup.sync(ng_request(node_group(), fleet(a=1), [self.grid_listing("a", "b")], stones), later)
+        assert names(listed) == ["sites-a", "sites-b"]
+        assert listed["children"][1]["metadata"]["annotations"] == {GONE_SINCE: NOW}  # the clock is not restarted
+        assert "resyncAfterSeconds" not in listed  # the grid's status change will wake the NodeGroup
+        done = nodegroup.sync(ng_request(node_group(), fleet(a=1), [self.grid_listing("a")], stones), later)
+        assert names(done) == ["sites-a"]
+
+    def test_stuck_child_is_removed_once_the_nodegroup_sees_the_grid(self):
+        """Hook server down past the lifetime: the grid keeps b's child, reports it, and the NodeGroup answers."""
+        lives = children_map([observed(c) for c in TestGridInNodeUnitsMode.rendered(site_nodes(a=1, b=1))])
+        grid_resp = workload_grid.sync(nu_request(nu_grid(), nodeunits_of(site_nodes(a=1)), lives), DEPLOYMENT, NOW)
+        assert names(grid_resp) == ["web-a", "web-b"]  # b is unlisted: kept
+        reporting = {**nu_grid(), "status": grid_resp["status"]}
+        stones = nodeunits_of(site_nodes(a=1), seen=nodeunits_of(site_nodes(a=1)), grids=[reporting])
+        after = workload_grid.sync(nu_request(nu_grid(), stones, lives), DEPLOYMENT, NOW)
+        assert names(after) == ["web-a"]

@@ -73,21 +73,22 @@ def scenarios(draw):
     earlier = {f"e{i}": node(f"e{i}", {key: u}) for i, u in enumerate(earlier_units)}
     made = kind.sync(sync_request(parent, earlier, child_type=kind.child_types[0]), NOW)["children"]
     kept = [live(c, draw(st.booleans())) for c in made if draw(st.booleans())]
-    return kind, parent, units, nodes, children_map(kept), draw(group_names)
+    return kind, parent, units, nodes, children_map(kept), draw(group_names), earlier
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_nodeunits_mode_renders_the_same_bytes_as_nodes_mode(scenario):
-    kind, parent, units, nodes, lives, group = scenario
+    """The NodeGroup saw the earlier sites too, so every site gone since is a tombstone: the same verdicts."""
+    kind, parent, _units, nodes, lives, group, earlier = scenario
     key, child_type = parent["spec"]["gridUniqKey"], kind.child_types[0]
     by_nodes = kind.sync(sync_request(parent, nodes, lives, child_type), NOW)
 
-    nodeunits = nodeunits_of(nodes, key, group)
+    nodeunits = nodeunits_of(nodes, key, group, seen=nodeunits_of(earlier, key, group))
     unit_parent = {**parent, "spec": {**parent["spec"], "siteSource": "NodeUnits"}}
     by_units = kind.sync(nu_request(unit_parent, nodeunits, lives, child_type), NOW)
 
-    if units:
+    if nodeunits:
         assert codec.dumps(by_units["children"]) == codec.dumps(by_nodes["children"])
         assert codec.dumps(by_units) == codec.dumps(by_nodes)  # status too: same units, same observed children
     else:
@@ -97,6 +98,19 @@ def test_nodeunits_mode_renders_the_same_bytes_as_nodes_mode(scenario):
             live["metadata"]["name"] for live in lives.values()
         )
         assert [c["reason"] for c in by_units["status"]["conditions"] if c["type"] == "Synced"] == ["NoNodeUnits"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_without_tombstones_no_child_is_removed(scenario):
+    """NodeUnits of the current sites only (a NodeGroup that never saw the others): nothing observed is lost."""
+    kind, parent, _units, nodes, lives, group, _ = scenario
+    unit_parent = {**parent, "spec": {**parent["spec"], "siteSource": "NodeUnits"}}
+    by_units = kind.sync(
+        nu_request(unit_parent, nodeunits_of(nodes, parent["spec"]["gridUniqKey"], group), lives, kind.child_types[0]),
+        NOW,
+    )
+    assert {c["metadata"]["name"] for c in lives.values()} <= {c["metadata"]["name"] for c in by_units["children"]}
 
 
 junk = st.one_of(st.none(), st.integers(), st.text(max_size=8), st.lists(st.integers(), max_size=2))
@@ -109,6 +123,7 @@ def test_odd_nodeunits_never_cost_a_unit_with_a_good_nodeunit(cluster, data):
     key, units, nodes = cluster
     nodeunits = nodeunits_of(nodes, key)
     good_units = set(units)
+    tombstoned: set[str] = set()
     for i in range(data.draw(st.integers(0, 4))):
         field = data.draw(st.sampled_from(["spec", "unit", "gridUniqKey", "nodes", "metadata"]))
         odd = {"apiVersion": "superedge.io/v1", "kind": "NodeUnit", "spec": {"gridUniqKey": key, "unit": "u"}}
@@ -123,11 +138,17 @@ def test_odd_nodeunits_never_cost_a_unit_with_a_good_nodeunit(cluster, data):
             and is_label_value(spec.get("unit"))
             and spec["unit"]
         ):
-            good_units.add(spec["unit"])  # still a well-formed NodeUnit of the key (a NodeGroup could write it)
+            if spec.get("nodes") == []:  # an empty node list is a tombstone: that site is gone
+                tombstoned.add(spec["unit"])
+            else:
+                good_units.add(spec["unit"])  # still a well-formed NodeUnit of the key (a NodeGroup could write it)
         nodeunits[f"odd-{i}"] = odd
     resp = workload_grid.sync(nu_request(grid(gridUniqKey=key, siteSource="NodeUnits"), nodeunits), DEPLOYMENT, NOW)
     if good_units:
         assert {c["metadata"]["labels"][key] for c in resp["children"]} == good_units
+    elif tombstoned:
+        assert resp["children"] == []
+        assert [c["reason"] for c in resp["status"]["conditions"]] == ["NoUnits", "Synced"]
     else:
         assert resp["children"] == []
         assert [c["reason"] for c in resp["status"]["conditions"]] == ["NoNodeUnits"]

@@ -16,7 +16,8 @@ by kind whatever the hooks produce.
 
 Besides the schema, :func:`problems` enforces what the schema allows but
 Metacontroller's three-way merge does not tolerate (DESIGN section 5, fact 10):
-no ``null`` anywhere in a desired object.
+no ``null`` anywhere in a desired object, except the one null the API server itself returns and a
+StatefulSet's stored claim templates therefore carry back (``STORED_NULLS``, see hooks/grids/stored_form.py).
 """
 
 from __future__ import annotations
@@ -75,6 +76,11 @@ def validator(api_version: str, kind: str) -> jsonschema.protocols.Validator:
     return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
+STORED_NULLS = re.compile(r"^/spec/volumeClaimTemplates/\d+/metadata/creationTimestamp$")
+"""Kubernetes 1.33 and older return ``creationTimestamp: null`` in each claim template; the hooks send that
+stored list back verbatim (claim templates are immutable), so this null is what the API server stores."""
+
+
 def problems(obj: dict, allow_null: bool = False) -> list[str]:
     """Every way ``obj`` is not a valid object of its kind for the target version (empty when valid).
 
@@ -87,7 +93,8 @@ def problems(obj: dict, allow_null: bool = False) -> list[str]:
         for err in validator(obj["apiVersion"], obj["kind"]).iter_errors(obj)
     ]
     if not allow_null:
-        found += [f"{path}: null is not allowed in a desired object" for path in _nulls(obj, "")]
+        nulls = [path for path in _nulls(obj, "") if not STORED_NULLS.match(path)]
+        found += [f"{path}: null is not allowed in a desired object" for path in nulls]
     return found
 
 

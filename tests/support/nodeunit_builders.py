@@ -23,10 +23,22 @@ def as_stored(desired: dict, uid: str = "ng-uid") -> dict:
     return live
 
 
-def nodeunits_of(nodes: dict, key: str = "site", group: str = "sites", **spec) -> dict:
-    """The ``NodeUnit`` map (cluster-scoped: keyed by name) a NodeGroup ``group`` of ``key`` keeps for ``nodes``."""
+def nodeunits_of(
+    nodes: dict,
+    key: str = "site",
+    group: str = "sites",
+    seen: dict | None = None,
+    now: str = NOW,
+    grids: list[dict] = (),
+    **spec,
+) -> dict:
+    """The ``NodeUnit`` map (cluster-scoped: keyed by name) a NodeGroup ``group`` of ``key`` keeps for ``nodes``.
+
+    ``seen`` is the NodeGroup's observed NodeUnits (an earlier call's result): sites in it that have no
+    node any more come back as tombstones; so do sites the ``grids`` (related grids with status) still list.
+    """
     parent = node_group(group, gridUniqKey=key, **spec)
-    children = nodegroup.sync(ng_request(parent, nodes), NOW)["children"]
+    children = nodegroup.sync(ng_request(parent, nodes, grids, nodeunits=seen), now)["children"]
     return {c["metadata"]["name"]: as_stored(c) for c in children}
 
 
