@@ -7,6 +7,7 @@ session and kept, with its path printed, after any failure.
 from __future__ import annotations
 
 import atexit
+import os
 import re
 import secrets
 import signal
@@ -20,6 +21,7 @@ from e2e.kube import Kube
 from e2e.procs import poll
 
 _state: dict[str, object] = {"cluster": None, "failed": False}
+KEEP_VARIABLE = "SERVICEGROUP_E2E_KEEP"  # set (non-empty): keep the working folder after a passing run too
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -68,7 +70,8 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     finally:
         the_cluster.stop()
         # testsfailed counts real failures (and strict xfails that passed), not expected failures
-        the_cluster.cleanup(keep=bool(_state["failed"]) or request.session.testsfailed > 0)
+        keep = bool(_state["failed"]) or request.session.testsfailed > 0 or bool(os.environ.get(KEEP_VARIABLE))
+        the_cluster.cleanup(keep=keep)
 
 
 @pytest.fixture(scope="session")

@@ -159,24 +159,7 @@ def test_rendered_children_are_stable(kube, hooks, nodes, namespace, grid, tmp_p
     assert not problems, "\n".join(problems)
 
 
-XFAIL_PREFER_CLOSE = pytest.mark.xfail(
-    strict=True,
-    reason="issue 13.6: trafficDistribution PreferClose is deprecated on Kubernetes 1.36 (PreferSameZone): "
-    "the API server warns on every Service created from this template",
-)
-
-
-def _warning_cases() -> list[Any]:
-    cases = []
-    for case_id, grid in example_grids():
-        prefer_close = (
-            grid["kind"] == "ServiceGrid" and grid["spec"]["template"].get("trafficDistribution") == "PreferClose"
-        )
-        cases.append(pytest.param(grid, id=case_id, marks=[XFAIL_PREFER_CLOSE] if prefer_close else []))
-    return cases
-
-
-@pytest.mark.parametrize("grid", _warning_cases())
+@pytest.mark.parametrize("grid", [pytest.param(g, id=i) for i, g in example_grids()])
 def test_children_draw_no_api_warnings(cluster, hooks, nodes, namespace, grid, tmp_path) -> None:
     """Creating the rendered children draws no Warning from the API server (deprecated fields, ...)."""
     kube = cluster.kube()  # its own client: only this test's warnings

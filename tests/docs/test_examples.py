@@ -64,7 +64,7 @@ def test_web_calls_api_by_the_shared_name():
     shared = [s for s in services("api").values() if "site" not in s["metadata"]["labels"]]
     assert [s["metadata"]["name"] for s in shared] == ["api-svc"]
     assert json.loads(shared[0]["metadata"]["annotations"]["topologyKeys"]) == ["site"]
-    assert shared[0]["spec"]["trafficDistribution"] == "PreferClose"  # 1.31+, the oldest version supported
+    assert shared[0]["spec"]["trafficDistribution"] == "PreferSameZone"  # 1.34+, the oldest version supported
     assert "proxy_pass http://api-svc;" in doc("ConfigMap", "web-nginx")["data"]["default.conf"]
 
 

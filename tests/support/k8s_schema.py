@@ -32,7 +32,7 @@ import jsonschema
 import yaml
 from referencing import Registry, Resource
 
-KUBERNETES_VERSION = "1.33"
+KUBERNETES_VERSION = "1.34"
 SCHEMA_DIR = files("kubernetes_validate") / "kubernetes-json-schema" / f"v{KUBERNETES_VERSION}.0-local-strict"
 CRD_DIR = Path(__file__).resolve().parents[2] / "crds"
 
