@@ -2,8 +2,9 @@
 
 The API server accepts every CRD, manifest and example; every child the hooks render is created as
 Metacontroller would create it, read back, and a new sync over the stored objects would make Metacontroller
-change nothing (its own comparison rule, e2e/mcapply.py); every status the hooks write is accepted by the
-status subresource, survives the CRD's structural pruning unchanged, and a sync over it is quiet.
+change nothing (its own comparison rule, tests/support/metacontroller_apply.py); every status the hooks
+write is accepted by the status subresource, survives the CRD's structural pruning unchanged, and a sync over
+it is quiet.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from e2e.examples import GRID_KINDS, example_docs, example_grids, example_source
 from e2e.hookclient import Hooks, child_types, object_key
 from e2e.kube import Kube
 from e2e.manifests import CONTROLLERS, CRDS, EXAMPLES, REPO, is_controller, load_docs
-from e2e.mcapply import as_created, difference, go_equal, needs_update
 from e2e.procs import poll
+from tests.support.metacontroller_apply import as_created, difference, go_equal, needs_update
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,20 @@ from hooks.grids.stored_form import in_stored_form, stored_claim_template
 from hooks.grids.workload import DEPLOYMENT, STATEFULSET
 from tests.support.api_server import stored_workload
 from tests.support.builders import NOW, children_map, deployment_spec, grid, site_nodes, sync_request
-from tests.support.dynamic_apply import applied, list_key, would_update
+from tests.support.metacontroller_apply import as_stored, list_map_key, needs_update
 from tests.support.service_builders import service_grid, service_sync_request
+
+PARENT_UID = "uid-1"  # the builders' grid uid
+
+
+def applied(desired: dict, stored: dict) -> dict:
+    """The child in the cluster after Metacontroller created ``desired`` and the API server stored ``stored``."""
+    return as_stored(desired, stored, PARENT_UID)
+
+
+def would_update(observed: dict, desired: dict) -> bool:
+    return needs_update(observed, desired, PARENT_UID)
+
 
 CLAIM = {
     "metadata": {"name": "data"},
@@ -99,7 +111,7 @@ def test_the_model_sees_the_old_loop():
     bare = copy.deepcopy(child)
     bare["spec"]["volumeClaimTemplates"] = [copy.deepcopy(CLAIM)]
     assert would_update(applied(bare, stored_workload(bare)), bare)
-    assert list_key([CLAIM], [CLAIM], [CLAIM]) == ""  # no key field: Metacontroller replaces the list whole
+    assert list_map_key([CLAIM], [CLAIM], [CLAIM]) == ""  # no key field: Metacontroller replaces the list whole
 
 
 def test_claim_template_defaults_are_the_api_servers():
@@ -161,7 +173,7 @@ class TestListsMergedByAKeyNeedDistinctKeys:
     def test_the_model_shows_why(self):
         """What Metacontroller would send for 53/TCP + 53/UDP once the child exists: the TCP entry is gone."""
         ports = [{"containerPort": 53, "protocol": "TCP"}, {"containerPort": 53, "protocol": "UDP"}]
-        assert list_key(ports) == "containerPort"
+        assert list_map_key(ports) == "containerPort"
         child = {"apiVersion": "v1", "kind": "X", "metadata": {"name": "x"}, "spec": {"ports": ports}}
         assert would_update(applied(child, copy.deepcopy(child)), child)
 

@@ -1,4 +1,4 @@
-"""The Python copy of Metacontroller's comparison rule (e2e/mcapply.py) on hand-made cases.
+"""The Python copy of Metacontroller's comparison rule (shared by the unit suite and e2e/) on hand-made cases.
 
 No cluster: these pin down the rule the API-server checks rely on, so a check that passes there cannot
 pass because the rule was too lenient. Expected results follow pkg/dynamic/apply/apply.go and
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 
-from e2e.mcapply import LAST_APPLIED, apply_update, as_created, go_equal, go_json, needs_update
+from tests.support.metacontroller_apply import LAST_APPLIED, apply_update, as_created, go_equal, go_json, needs_update
 
 PARENT = {"apiVersion": "superedge.io/v1", "kind": "DeploymentGrid", "metadata": {"name": "g", "uid": "u-1"}}
 

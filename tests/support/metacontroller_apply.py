@@ -103,7 +103,7 @@ def _merge_object(destination: dict, last: dict | None, desired: dict | None) ->
     return destination
 
 
-def _list_map_key(*lists: list | None) -> str:
+def list_map_key(*lists: list | None) -> str:
     """apply.go detectListMapKey: the first known merge key every item of every list has, or ''."""
     common: set[str] | None = None
     for items in lists:
@@ -115,7 +115,7 @@ def _list_map_key(*lists: list | None) -> str:
 
 
 def _merge_array(destination: list, last: list | None, desired: list | None) -> Any:
-    key = _list_map_key(destination, last, desired)
+    key = list_map_key(destination, last, desired)
     if not key:
         return desired  # "It's a normal array. Just replace for now."
     as_map = lambda items: {_merge_key_text(item[key]): item for item in items or []}  # noqa: E731
@@ -150,6 +150,15 @@ def as_created(desired: dict, parent: dict) -> dict:
         "blockOwnerDeletion": True,
     }
     out["metadata"]["ownerReferences"] = [*out["metadata"].get("ownerReferences", []), owner]
+    return out
+
+
+def as_stored(desired: dict, stored: dict, parent_uid: str) -> dict:
+    """The child after Metacontroller created ``desired`` and the API server stored it as ``stored`` (the API
+    server's defaults applied): ``stored`` with the generated-selector label and the last-applied record."""
+    sent = with_generated_selector(desired, parent_uid)
+    out = with_generated_selector(stored, parent_uid)
+    out["metadata"].setdefault("annotations", {})[LAST_APPLIED] = go_json(sent)
     return out
 
 
