@@ -48,24 +48,24 @@ def synced_condition(
     return condition("Synced", True, "Synced", "every unit's child was rendered")
 
 
+def named(units: Sequence[str]) -> str:
+    """``a, b, c and 7 more``: at most MAX_UNLANDED_NAMED names, so messages stay short on 1,000 sites."""
+    rest = len(units) - MAX_UNLANDED_NAMED
+    return ", ".join(units[:MAX_UNLANDED_NAMED]) + (f" and {rest:,} more" if rest > 0 else "")
+
+
 def unlanded_message(unlanded: Sequence[str]) -> str:
-    named = ", ".join(unlanded[:MAX_UNLANDED_NAMED])
-    rest = len(unlanded) - MAX_UNLANDED_NAMED
-    tail = f" and {rest:,} more" if rest > 0 else ""
     return (
-        f"{len(unlanded):,} unit(s) do not carry their rendered child yet: {named}{tail}. Right after a change this "
-        "clears on the next sync; if it stays, the API server refuses the child: kubectl describe the grid for "
-        "SyncError events"
+        f"{len(unlanded):,} unit(s) do not carry their rendered child yet: {named(unlanded)}. Right after a "
+        "change this clears on the next sync; if it stays, the API server refuses the child: kubectl describe "
+        "the grid for SyncError events"
     )
 
 
 def unlisted_message(unlisted: Sequence[str]) -> str:
-    named = ", ".join(unlisted[:MAX_UNLANDED_NAMED])
-    rest = len(unlisted) - MAX_UNLANDED_NAMED
-    tail = f" and {rest:,} more" if rest > 0 else ""
     return (
         f"{len(unlisted):,} unit(s) have a child but no NodeUnit, so their children are kept as they are: "
-        f"{named}{tail}. Normal for a moment while a NodeGroup is created or deleted; if it persists, the "
+        f"{named(unlisted)}. Normal for a moment while a NodeGroup is created or deleted; if it persists, the "
         "NodeUnit is gone without a tombstone: delete the unit's child by hand if the site is gone "
         "(docs/nodegroups.md)"
     )
