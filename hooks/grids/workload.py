@@ -144,7 +144,9 @@ def status_figures(kind: WorkloadKind, observed: Mapping) -> dict:
 
 
 def is_ready(observed: Mapping | None) -> bool:
-    """Ready means: observed, current (not stale) and every desired replica updated and available."""
+    """Ready means: observed, current (not stale), every desired replica updated and available, and no pod of
+    an older revision left (``status.replicas`` counts every pod: while a new pod cannot start, the old one
+    keeps serving and the counts of ready and available pods alone would call a stuck update ready)."""
     if observed is None:
         return False
     status = mapping(observed, "status")
@@ -156,4 +158,5 @@ def is_ready(observed: Mapping | None) -> bool:
     ready = integer(status, "readyReplicas", 0)
     available = integer(status, "availableReplicas", ready)
     updated = integer(status, "updatedReplicas", 0)
-    return min(ready, available, updated) >= want
+    pods = integer(status, "replicas", updated)
+    return min(ready, available, updated) >= want and pods <= updated

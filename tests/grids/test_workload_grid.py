@@ -241,6 +241,18 @@ class TestStatus:
         ready = status["conditions"][0]
         assert ready["type"] == "Ready" and ready["status"] == "False" and ready["message"] == "1 of 4 units are ready"
 
+    def test_a_stuck_update_with_old_pods_still_serving_is_not_ready(self):
+        """Found on a real cluster: a new pod that cannot be scheduled leaves the old pod serving; the ready and
+        available counts then reach the desired count, but ``status.replicas`` still counts the old pod."""
+        kids = sync(sync_request(grid(template=deployment_spec(replicas=1)), site_nodes(a=1)))["children"]
+        live = observed(kids[0])
+        live["status"].update({"replicas": 2, "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1})
+        resp = sync(sync_request(grid(template=deployment_spec(replicas=1)), site_nodes(a=1), children_map([live])))
+        assert resp["status"]["states"]["a"]["ready"] is False
+        live["status"]["replicas"] = 1  # the old pod is gone
+        resp = sync(sync_request(grid(template=deployment_spec(replicas=1)), site_nodes(a=1), children_map([live])))
+        assert resp["status"]["states"]["a"]["ready"] is True
+
     def test_all_ready(self):
         kids = sync(sync_request(grid(), site_nodes(a=1)))["children"]
         resp = sync(sync_request(grid(), site_nodes(a=1), children_map([observed(kids[0])])))
