@@ -9,97 +9,26 @@ no-ops, which a resourceVersion watch would miss); hook calls in the hook server
 from __future__ import annotations
 
 import datetime as dt
-import json
-import secrets
 import time
-from typing import Any
 
 from e2e.cluster import Cluster
 from e2e.conftest import NodeFactory
 from e2e.kube import Kube
 from e2e.observe import audit_mark, child_writes, hold, hook_calls, hooks_mark, wait_quiet
 from e2e.procs import poll
-
-IMAGE = "registry.k8s.io/echoserver:1.10"
-WORKLOADS = frozenset({"deployments", "statefulsets", "services"})
-GRID_SELECTOR = "superedge.io/grid-selector"
-
-
-def deployment_template(app: str, replicas: int = 1, image: str = IMAGE) -> dict:
-    return {
-        "replicas": replicas,
-        "selector": {"matchLabels": {"app": app}},
-        "template": {
-            "metadata": {"labels": {"app": app}},
-            "spec": {"containers": [{"name": app, "image": image, "ports": [{"name": "http", "containerPort": 8080}]}]},
-        },
-    }
-
-
-def grid(kind: str, name: str, namespace: str, key: str, template: dict, **spec: Any) -> dict:
-    return {
-        "apiVersion": "superedge.io/v1",
-        "kind": kind,
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {"gridUniqKey": key, "template": template, **spec},
-    }
-
-
-def service_grid(name: str, namespace: str, key: str, app: str, **template: Any) -> dict:
-    tmpl = {"selector": {"app": app}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}], **template}
-    return grid("ServiceGrid", name, namespace, key, tmpl)
-
-
-def apply(kube: Kube, *objects: dict) -> None:
-    for obj in objects:
-        kube.kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps(obj))
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{secrets.token_hex(2)}"
-
-
-def owned(kube: Kube, kind: str, namespace: str, grid_name: str) -> dict[str, dict]:
-    """The grid's children of ``kind`` by name (the hooks label every child with the grid's name)."""
-    return {c["metadata"]["name"]: c for c in kube.list(kind, namespace, f"{GRID_SELECTOR}={grid_name}")}
-
-
-def wait_children(kube: Kube, kind: str, namespace: str, grid_name: str, names: set[str], timeout: float = 60) -> dict:
-    """Poll until the grid's children of ``kind`` are exactly ``names``."""
-
-    def exact() -> dict | None:
-        found = owned(kube, kind, namespace, grid_name)
-        return found if set(found) == names else None
-
-    return poll(f"{kind}s of {grid_name} to be exactly {sorted(names)}", exact, timeout)
-
-
-def wait_ready(kube: Kube, kind: str, namespace: str, name: str, units: int, timeout: float = 90) -> dict:
-    """Poll until the grid reports ``units`` units, all ready, for its current generation."""
-
-    def ready() -> dict | None:
-        obj = kube.get(kind, namespace, name)
-        status = obj.get("status") or {}
-        current = status.get("observedGeneration") == obj["metadata"]["generation"]
-        return obj if current and status.get("units") == units and status.get("readyUnits") == units else None
-
-    return poll(f"{kind} {name}: {units} units ready", ready, timeout)
-
-
-def uids(objects: dict[str, dict]) -> dict[str, str]:
-    return {name: obj["metadata"]["uid"] for name, obj in objects.items()}
-
-
-def site_nodes(make_node: NodeFactory, key: str, sites: dict[str, int]) -> dict[str, list[str]]:
-    """Make ``count`` Ready kwok nodes per site under label ``key``; returns site -> node names."""
-    made: dict[str, list[str]] = {}
-    for site, count in sites.items():
-        for i in range(count):
-            name = unique(f"{key}-{site}-{i}")
-            make_node(name, {key: site})
-            made.setdefault(site, []).append(name)
-    return made
-
+from e2e.scenario import (
+    WORKLOADS,
+    apply,
+    deployment_template,
+    grid,
+    owned,
+    service_grid,
+    site_nodes,
+    uids,
+    unique,
+    wait_children,
+    wait_ready,
+)
 
 # ---- README walkthrough ------------------------------------------------------------------------------
 
@@ -300,6 +229,38 @@ def _nodeunits_scenario(cluster: Cluster, kube: Kube, namespace: str, key: str, 
     deletes = [w for w in child_writes(audit, namespace, WORKLOADS) if w.startswith(("delete", "create"))]
     after = {k: uids(owned(kube, k, namespace, "web" if k != "StatefulSet" else "db")) for k in kinds}
     assert not deletes and after == before, f"children deleted or created: {deletes}"
+
+
+def test_a_site_that_goes_away_under_nodeunits_grids_is_removed_through_its_tombstone(
+    metacontroller: Cluster, kube: Kube, make_node: NodeFactory, namespace: str
+) -> None:
+    """The last node of a site goes: the NodeGroup keeps its NodeUnit as a tombstone (no nodes), the grid
+    removes that site's child on that evidence, and the other sites' children are untouched."""
+    key = unique("e2e-tomb")
+    made = site_nodes(make_node, key, {"alpha": 1, "beta": 1, "gamma": 1})
+    group = {
+        "apiVersion": "superedge.io/v1",
+        "kind": "NodeGroup",
+        "metadata": {"name": key},
+        "spec": {"gridUniqKey": key, "unitTombstoneSeconds": 60},
+    }
+    apply(kube, group)
+    try:
+        poll("3 NodeUnits", lambda: _nodeunit_count(kube, key) == 3, 60)
+        apply(kube, grid("DeploymentGrid", "web", namespace, key, deployment_template("web"), siteSource="NodeUnits"))
+        wait_ready(kube, "DeploymentGrid", namespace, "web", units=3)
+        before = uids(owned(kube, "Deployment", namespace, "web"))
+
+        kube.delete("Node", None, made["gamma"][0])
+        kept = wait_children(kube, "Deployment", namespace, "web", {"web-alpha", "web-beta"}, timeout=60)
+        assert uids(kept) == {n: u for n, u in before.items() if n != "web-gamma"}
+        tombstones = [
+            u for u in kube.list("NodeUnit") if u["spec"].get("gridUniqKey") == key and u["spec"]["unit"] == "gamma"
+        ]
+        assert [u["spec"]["nodes"] for u in tombstones] == [[]], tombstones
+        assert "superedge.io/unit-gone-since" in tombstones[0]["metadata"]["annotations"]
+    finally:
+        kube.delete("NodeGroup", None, key)
 
 
 # ---- StatefulSetGrid with claim templates ------------------------------------------------------------

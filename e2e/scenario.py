@@ -1,0 +1,91 @@
+"""Building blocks of the Metacontroller scenarios: grids, nodes, and waiting for what the cluster shows."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from e2e.conftest import NodeFactory
+from e2e.kube import Kube
+from e2e.procs import poll
+
+IMAGE = "registry.k8s.io/echoserver:1.10"
+WORKLOADS = frozenset({"deployments", "statefulsets", "services"})
+GRID_SELECTOR = "superedge.io/grid-selector"
+
+
+def deployment_template(app: str, replicas: int = 1, image: str = IMAGE) -> dict:
+    return {
+        "replicas": replicas,
+        "selector": {"matchLabels": {"app": app}},
+        "template": {
+            "metadata": {"labels": {"app": app}},
+            "spec": {"containers": [{"name": app, "image": image, "ports": [{"name": "http", "containerPort": 8080}]}]},
+        },
+    }
+
+
+def grid(kind: str, name: str, namespace: str, key: str, template: dict, **spec: Any) -> dict:
+    return {
+        "apiVersion": "superedge.io/v1",
+        "kind": kind,
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"gridUniqKey": key, "template": template, **spec},
+    }
+
+
+def service_grid(name: str, namespace: str, key: str, app: str, **template: Any) -> dict:
+    tmpl = {"selector": {"app": app}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}], **template}
+    return grid("ServiceGrid", name, namespace, key, tmpl)
+
+
+def apply(kube: Kube, *objects: dict) -> None:
+    for obj in objects:
+        kube.kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps(obj))
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(2)}"
+
+
+def owned(kube: Kube, kind: str, namespace: str, grid_name: str) -> dict[str, dict]:
+    """The grid's children of ``kind`` by name (the hooks label every child with the grid's name)."""
+    return {c["metadata"]["name"]: c for c in kube.list(kind, namespace, f"{GRID_SELECTOR}={grid_name}")}
+
+
+def wait_children(kube: Kube, kind: str, namespace: str, grid_name: str, names: set[str], timeout: float = 60) -> dict:
+    """Poll until the grid's children of ``kind`` are exactly ``names``."""
+
+    def exact() -> dict | None:
+        found = owned(kube, kind, namespace, grid_name)
+        return found if set(found) == names else None
+
+    return poll(f"{kind}s of {grid_name} to be exactly {sorted(names)}", exact, timeout)
+
+
+def wait_ready(kube: Kube, kind: str, namespace: str, name: str, units: int, timeout: float = 90) -> dict:
+    """Poll until the grid reports ``units`` units, all ready, for its current generation."""
+
+    def ready() -> dict | None:
+        obj = kube.get(kind, namespace, name)
+        status = obj.get("status") or {}
+        current = status.get("observedGeneration") == obj["metadata"]["generation"]
+        return obj if current and status.get("units") == units and status.get("readyUnits") == units else None
+
+    return poll(f"{kind} {name}: {units} units ready", ready, timeout)
+
+
+def uids(objects: dict[str, dict]) -> dict[str, str]:
+    return {name: obj["metadata"]["uid"] for name, obj in objects.items()}
+
+
+def site_nodes(make_node: NodeFactory, key: str, sites: dict[str, int]) -> dict[str, list[str]]:
+    """Make ``count`` Ready kwok nodes per site under label ``key``; returns site -> node names."""
+    made: dict[str, list[str]] = {}
+    for site, count in sites.items():
+        for i in range(count):
+            name = unique(f"{key}-{site}-{i}")
+            make_node(name, {key: site})
+            made.setdefault(site, []).append(name)
+    return made
