@@ -141,7 +141,7 @@ class Cluster:
             self._start_scheduler()
             self._start_kwok()
             self.start_hooks()
-            self._install()
+            self.install()
             if metacontroller:
                 self.start_metacontroller()
         except BaseException:
@@ -396,8 +396,9 @@ class Cluster:
         proc = self._spawn("kwok", argv, env=env)
         poll("kwok /healthz", lambda: proc.check_alive() and self._http_ok(f"http://{LOOPBACK}:{port}/healthz"), 60)
 
-    def _install(self) -> None:
-        """Apply crds/ and the controllers of metacontroller/ (hooks pointed here), wait for the CRDs."""
+    def install(self) -> None:
+        """Apply crds/ and the controllers of metacontroller/ (hooks pointed here), wait for the CRDs (again after
+        an uninstall: the lifecycle test reinstalls with it)."""
         kube = self.kube()
         kube.kubectl("apply", "--server-side", "-k", str(CONTROLLERS.parent / "crds"))
         if self.metacontroller_crds:

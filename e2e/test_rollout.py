@@ -61,7 +61,9 @@ def test_a_canary_that_cannot_start_halts_the_rollout(
     columns = kube.kubectl("-n", namespace, "get", "dg", "web").stdout
     assert "Halted" in columns, columns  # kubectl get dg shows the halt at a glance
 
-    kube.merge_patch("DeploymentGrid", namespace, "web", {"spec": {"template": good}})  # roll back: a new revision
+    # Roll back: the template as it was (a merge patch keeps keys it does not name, so null the selector).
+    back = {**good, "template": {**good["template"], "spec": {**good["template"]["spec"], "nodeSelector": None}}}
+    kube.merge_patch("DeploymentGrid", namespace, "web", {"spec": {"template": back}})
     wait_ready(kube, "DeploymentGrid", namespace, "web", units=3)
     poll("Rollout=Complete", lambda: rollout_condition(kube, namespace).get("reason") == "Complete", 30)
     assert set(images(kube, namespace).values()) == {IMAGE}
