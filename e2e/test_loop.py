@@ -11,9 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+import yaml
+
 from e2e.cluster import Cluster
 from e2e.conftest import NodeFactory
 from e2e.kube import Kube
+from e2e.manifests import REPO
 from e2e.observe import audit_mark, child_writes, hold, hook_calls, hooks_mark, wait_quiet
 from e2e.procs import poll
 from e2e.scenario import (
@@ -33,9 +36,19 @@ from e2e.scenario import (
 # ---- README walkthrough ------------------------------------------------------------------------------
 
 
+def readme_worked_example() -> dict:
+    """The first YAML block of the README's "Worked example" section."""
+    text = (REPO / "README.md").read_text()
+    section = text[text.index("## Worked example") :]
+    block = section[section.index("```yaml\n") + len("```yaml\n") :]
+    return yaml.safe_load(block[: block.index("```")])
+
+
 def test_readme_walkthrough(metacontroller: Cluster, kube: Kube, nodes: list[dict], namespace: str) -> None:
-    """The README's DeploymentGrid on the three example sites: ready, pods only on their own site's nodes."""
-    echo = grid("DeploymentGrid", "echo", namespace, "site", deployment_template("echo", replicas=2))
+    """The README's DeploymentGrid, read from the README, on the three example sites: ready, pods only on
+    their own site's nodes. The kubectl output is kept as the README shows it (SERVICEGROUP_E2E_KEEP)."""
+    echo = readme_worked_example()
+    echo["metadata"]["namespace"] = namespace
     apply(kube, echo)
     sites = {n["metadata"]["labels"]["site"] for n in nodes if "site" in n["metadata"]["labels"]}
     assert len(sites) == 3
