@@ -18,6 +18,7 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:  # run as a script (sys.path[0] is crds/): use this checkout's hooks package
     sys.path.insert(0, str(ROOT))
 
+from crds.label_selector import label_selector  # noqa: E402
 from crds.rollout_schema import ROLLOUT_COLUMNS, ROLLOUT_SPEC, ROLLOUT_STATUS  # noqa: E402
 from crds.structural import DEPLOYMENT_SPEC, SERVICE_SPEC, STATEFULSET_SPEC, structural  # noqa: E402
 from hooks import GROUP  # noqa: E402
@@ -36,25 +37,7 @@ LABEL_KEY_PATTERN = (
 
 PRESERVE = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
 
-LABEL_SELECTOR = {
-    "type": "object",
-    "description": "A LabelSelector over Node labels; only matching nodes form units.",
-    "properties": {
-        "matchLabels": {"type": "object", "additionalProperties": {"type": "string"}},
-        "matchExpressions": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["key", "operator"],
-                "properties": {
-                    "key": {"type": "string"},
-                    "operator": {"type": "string", "enum": ["In", "NotIn", "Exists", "DoesNotExist"]},
-                    "values": {"type": "array", "items": {"type": "string"}},
-                },
-            },
-        },
-    },
-}
+NODE_SELECTOR = label_selector("A LabelSelector over Node labels; only matching nodes form units.")
 
 GRID_UNIQ_KEY = {
     "type": "string",
@@ -160,7 +143,7 @@ NODEGROUP_SPEC = {
     "required": ["gridUniqKey"],
     "properties": {
         "gridUniqKey": GRID_UNIQ_KEY,
-        "nodeSelector": LABEL_SELECTOR,
+        "nodeSelector": NODE_SELECTOR,
         "unitTombstoneSeconds": {
             "type": "integer",
             "minimum": MIN_TOMBSTONE_SECONDS,
@@ -269,7 +252,7 @@ def workload_spec(what: str) -> dict:
             },
             "defaultTemplateName": {"type": "string"},
             "autoDeleteUnusedTemplate": {"type": "boolean", "description": "Accepted for compatibility; ignored."},
-            "nodeSelector": LABEL_SELECTOR,
+            "nodeSelector": NODE_SELECTOR,
             "unitRemovalGracePeriodSeconds": GRACE_PERIOD,
             "overrides": OVERRIDES,
             "siteSource": SITE_SOURCE,
@@ -293,7 +276,7 @@ SERVICEGRID_SPEC = {
             "description": "A Service spec: the shared Service <name>-svc uses it as is; "
             "per-unit Services derive from it.",
         },
-        "nodeSelector": LABEL_SELECTOR,
+        "nodeSelector": NODE_SELECTOR,
         "unitRemovalGracePeriodSeconds": GRACE_PERIOD,
         "siteSource": SITE_SOURCE,
         "perUnitServices": {

@@ -7,6 +7,7 @@ NodeUnits grids selecting units by name only) are the hook's: an invalid spec is
 
 from __future__ import annotations
 
+from crds.label_selector import label_selector
 from hooks.grids.rollout_spec import MAX_DEADLINE_SECONDS
 
 MAX_UPDATING = {
@@ -32,26 +33,10 @@ STEP = {
             "items": {"type": "string", "maxLength": 63},
             "description": "Unit values (sites) in this step.",
         },
-        "nodeSelector": {
-            "type": "object",
-            "description": "A LabelSelector over Node labels: a unit is in the step when one of its nodes matches "
-            "({} matches every unit). With siteSource NodeUnits only terms on gridUniqKey are allowed.",
-            "properties": {
-                "matchLabels": {"type": "object", "additionalProperties": {"type": "string"}},
-                "matchExpressions": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["key", "operator"],
-                        "properties": {
-                            "key": {"type": "string"},
-                            "operator": {"type": "string", "enum": ["In", "NotIn", "Exists", "DoesNotExist"]},
-                            "values": {"type": "array", "items": {"type": "string"}},
-                        },
-                    },
-                },
-            },
-        },
+        "nodeSelector": label_selector(
+            "A LabelSelector over Node labels: a unit is in the step when one of its nodes matches "
+            "({} matches every unit). With siteSource NodeUnits only terms on gridUniqKey are allowed."
+        ),
         "maxUpdating": MAX_UPDATING,
     },
 }
