@@ -78,7 +78,9 @@ def sync(request: object, now: str) -> dict:
     entries = {unit: unit_entry(nodes, workloads[unit]) for unit, nodes in units.items()}
     members = {unit: [node_name(n) for n in nodes] for unit, nodes in units.items()}
     nodeunits, name_errors = nodeunit_children(parent["metadata"], sites.key, members)
-    reported = units_reported_by_nodeunit_grids(grids)
+    # Only a NodeGroup that sees every Node of the key knows a reported site has no node: with a nodeSelector,
+    # a site outside it may be live under another NodeGroup of the key, and a tombstone would remove it.
+    reported = units_reported_by_nodeunit_grids(grids) if not sites.node_selector else ()
     gone = tombstones(parent["metadata"], sites.key, observed, units, lifetime, now, reported)
     children = list(nodeunits)
     taken = {c["metadata"]["name"] for c in nodeunits}

@@ -24,7 +24,7 @@ from hooks.sites.nodeunit import (
     unit_of_nodeunit,
 )
 from hooks.sites.site_spec import parse_sites
-from tests.support.builders import NOW, children_map, grid, observed, site_nodes, sync_request
+from tests.support.builders import NOW, children_map, grid, node, observed, site_nodes, sync_request
 from tests.support.nodegroup_builders import fleet, ng_request, node_group
 from tests.support.nodegroup_builders import workload_grid as workload_grid_view
 from tests.support.nodeunit_builders import nodeunits_of, nu_request
@@ -529,6 +529,14 @@ class TestTombstonesFromGridStatus:
         resp = nodegroup.sync(req, NOW)
         assert names(resp) == ["sites-a", "sites-b"]
         assert resp["children"][1]["spec"]["nodes"] == [] and resp["resyncAfterSeconds"] == DEFAULT_TOMBSTONE_SECONDS
+
+    def test_a_nodegroup_with_a_node_selector_never_tombstones_a_site_it_does_not_see(self):
+        """Two NodeGroups of one key, split by region: a site live under the other one is not gone (found in
+        review: its tombstone would have removed the site's workloads once the other NodeGroup was deleted)."""
+        east = {"matchLabels": {"region": "east"}}
+        nodes = {"a-node-0": node("a-node-0", {"site": "a", "region": "east"})}  # b's node is in the west
+        req = ng_request(node_group(nodeSelector=east), nodes, grids=[self.grid_listing("a", "b")])
+        assert names(nodegroup.sync(req, NOW)) == ["sites-a"]
 
     def test_nodes_mode_grids_do_not_count(self):
         req = ng_request(node_group(), fleet(a=1), grids=[self.grid_listing("a", "b", source=None)])
