@@ -26,7 +26,7 @@ DEFAULT_DEADLINE_SECONDS = 600
 MAX_DEADLINE_SECONDS = 10 * 365 * 24 * 3600
 REMAINING_STEP = "remaining"
 """The name of the implicit last step: every unit no step names."""
-PERCENT = re.compile(r"^([1-9][0-9]?|100)%$")
+PERCENT = re.compile(r"^([1-9][0-9]?|100)%\Z")
 REVISION_FIELDS = ("template", "templatePool", "templates", "defaultTemplateName", "overrides")
 """The spec fields that shape a workload grid's children (besides the sites): the grid-level revision."""
 STEP_FIELDS = {"name", "units", "nodeSelector", "maxUpdating"}

@@ -45,7 +45,7 @@ def test_max_updating_rounds_a_percentage_down_but_allows_one(value: MaxUpdating
     assert MaxUpdating(percent=100).of(7) == 7 and MaxUpdating(percent=50).of(0) == 1
 
 
-@pytest.mark.parametrize("value", [0, -1, True, "0%", "101%", "5", "1.5%", 1.5, [1]])
+@pytest.mark.parametrize("value", [0, -1, True, "0%", "101%", "5", "1.5%", 1.5, [1], "50%\n"])
 def test_bad_max_updating_is_refused(value: object) -> None:
     with pytest.raises(SpecError, match="maxUpdating"):
         parse_max_updating(value, "spec.rollout.maxUpdating")

@@ -41,3 +41,11 @@ def test_label_safe_keeps_valid_values_and_replaces_others():
     assert label_safe("web") == "web"
     long = "g" * 80
     assert label_safe(long) != long and len(label_safe(long)) <= 63
+
+
+def test_a_trailing_newline_is_never_valid():
+    """Go's regexp `$` (what the API server uses) matches only at the end; Python's would accept "x\\n"."""
+    assert not is_dns1035_label("site\n")
+    assert label_key_error("site\n") is not None
+    assert label_key_error("example.com/site\n") is not None
+    assert child_name("web", "a\n") != "web-a\n"
