@@ -21,11 +21,11 @@ from hooks.protocol import codec
 from hooks.server import logs, metrics, observe
 from hooks.server.fast_decode import Decoder, decoder_for
 from hooks.server.route_reads import route_reads
+from hooks.server.settings import max_request_bytes
 from hooks.sites import node_zone
 
 log = logging.getLogger("hooks")
 
-DEFAULT_MAX_REQUEST_BYTES = 256 * 1024 * 1024
 READ_CHUNK = 1024 * 1024
 
 Hook = Callable[[object, str], dict]
@@ -60,16 +60,6 @@ def json_response(body: object, status: int = 200) -> Response:
 
 def error_response(status: int, message: str) -> Response:
     return json_response({"error": message}, status)
-
-
-def max_request_bytes() -> int:
-    """HOOKS_MAX_REQUEST_BYTES, or the default; a malformed value stops the server with a clear message."""
-    raw = os.environ.get("HOOKS_MAX_REQUEST_BYTES", "").strip()
-    if not raw:
-        return DEFAULT_MAX_REQUEST_BYTES
-    if not raw.isdigit() or int(raw) == 0:
-        raise ValueError(f"HOOKS_MAX_REQUEST_BYTES must be a positive number of bytes, got {raw!r}")
-    return int(raw)
 
 
 def read_body(limit: int) -> bytes | bytearray:
@@ -138,7 +128,7 @@ def create_app(clock: Callable[[], str] = utc_now, max_bytes: int | None = None)
     """Build the app; ``clock`` and ``max_bytes`` are injectable so tests control them."""
     app = Flask("hooks")
     logs.configure()
-    limit = max_bytes if max_bytes is not None else max_request_bytes()
+    limit = max_bytes if max_bytes is not None else max_request_bytes(os.environ)
     hooks = hook_table()
     reads = route_reads()
     for path, hook in hooks.items():

@@ -42,7 +42,7 @@ loglevel = _settings.log_level
 # gunicorn 24+ opens a control socket under $HOME; the server needs none, and a read-only container has no
 # writable home (older gunicorn ignores this unknown setting).
 control_socket_disable = True
-worker_tmp_dir = os.environ.get("HOOKS_WORKER_TMP_DIR", "/dev/shm" if os.path.isdir("/dev/shm") else None)
+worker_tmp_dir = _settings.worker_tmp_dir
 
 # Optional TLS: mount a certificate and key and point these at them; the controllers' webhook URLs then
 # use https:// and, for a private CA, the webhook `caBundle` field of Metacontroller.
@@ -57,8 +57,8 @@ _OWNED_ENV = "HOOKS_METRICS_DIR_OWNED"  # set when the directory is ours to remo
 def _metrics_dir() -> str:
     """The multiprocess directory; made here, in the master, so every worker inherits it in its environment."""
     if not os.environ.get(_METRICS_ENV):
-        # Beside the workers' heartbeat files when HOOKS_WORKER_TMP_DIR is set, else in memory if possible.
-        base = os.environ.get("HOOKS_WORKER_TMP_DIR") or ("/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
+        # Beside the workers' heartbeat files (HOOKS_WORKER_TMP_DIR, else /dev/shm when writable).
+        base = _settings.worker_tmp_dir
         os.environ[_METRICS_ENV] = tempfile.mkdtemp(prefix="servicegroup-metrics-", dir=base)
         os.environ[_OWNED_ENV] = "1"
     return os.environ[_METRICS_ENV]
@@ -67,7 +67,7 @@ def _metrics_dir() -> str:
 def when_ready(server):
     """Choose the metrics directory and start from zero (a restarted container keeps its emptyDir).
 
-    Done in this hook, not at import, so importing the config has no side effects; and once the listening
+    Done in this hook, not at import, so a config that fails its checks leaves nothing behind; and once the listening
     socket is bound, so a server that cannot start (port taken) leaves no directory behind. Workers are
     forked after it and load the app themselves, so prometheus_client sees the directory from the start.
     """

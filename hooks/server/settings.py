@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 EXIT_USAGE = 2
+DEFAULT_MAX_REQUEST_BYTES = 256 * 1024 * 1024
 
 
 class SettingsError(ValueError):
@@ -30,6 +31,10 @@ class Settings:
     log_level: str
     certfile: str | None
     keyfile: str | None
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    worker_tmp_dir: str | None = None
+    """Where workers keep heartbeat files (and the metrics folder goes): HOOKS_WORKER_TMP_DIR, else /dev/shm
+    when writable, else gunicorn's default (the temp dir)."""
 
 
 def from_environ(env: Mapping[str, str]) -> Settings:
@@ -44,7 +49,27 @@ def from_environ(env: Mapping[str, str]) -> Settings:
         log_level=_log_level(env.get("HOOKS_LOG_LEVEL", "info")),
         certfile=cert,
         keyfile=key,
+        max_request_bytes=max_request_bytes(env),
+        worker_tmp_dir=_worker_tmp_dir(env.get("HOOKS_WORKER_TMP_DIR")),
     )
+
+
+def max_request_bytes(env: Mapping[str, str]) -> int:
+    """HOOKS_MAX_REQUEST_BYTES (a positive number of bytes), or the default: larger bodies get 413."""
+    raw = env.get("HOOKS_MAX_REQUEST_BYTES", "").strip()
+    if not raw:
+        return DEFAULT_MAX_REQUEST_BYTES
+    if not raw.isdigit() or int(raw) == 0:
+        raise SettingsError(f"HOOKS_MAX_REQUEST_BYTES={raw!r}: must be a positive number of bytes")
+    return int(raw)
+
+
+def _worker_tmp_dir(raw: str | None) -> str | None:
+    if raw is None:
+        return "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+    if not os.path.isdir(raw) or not os.access(raw, os.W_OK):
+        raise SettingsError(f"HOOKS_WORKER_TMP_DIR={raw!r}: must be an existing writable directory")
+    return raw
 
 
 def _whole(env: Mapping[str, str], name: str, default: str, minimum: int) -> int:

@@ -143,7 +143,7 @@ def test_version_is_the_installed_distribution_version(monkeypatch, capsys):
 def serve(args: list[str], env: dict[str, str], tmp_path: Path, timeout: float = 30) -> subprocess.CompletedProcess:
     """``servicegroup serve`` as a subprocess whose scratch folders (TMPDIR, HOOKS_WORKER_TMP_DIR: the metrics
     folder's parent) are ``tmp_path``: /dev/shm is shared with every other process on the machine."""
-    full_env = {**os.environ, **env, "TMPDIR": str(tmp_path), "HOOKS_WORKER_TMP_DIR": str(tmp_path)}
+    full_env = {**os.environ, "TMPDIR": str(tmp_path), "HOOKS_WORKER_TMP_DIR": str(tmp_path), **env}
     for name in ("HOOKS_BIND", "HOOKS_WORKERS", "HOOKS_LOG_LEVEL", "HOOKS_TLS_CERT", "HOOKS_TLS_KEY"):
         if name not in env:
             full_env.pop(name, None)
@@ -164,6 +164,8 @@ def serve(args: list[str], env: dict[str, str], tmp_path: Path, timeout: float =
         ([], {"HOOKS_TLS_CERT": "/nonexistent/tls.crt"}, "HOOKS_TLS_KEY is not set"),
         ([], {"HOOKS_TLS_CERT": "PYPROJECT", "HOOKS_TLS_KEY": "PYPROJECT"}, "not a PEM certificate"),
         ([], {"HOOKS_TIMEOUT": "soon"}, "HOOKS_TIMEOUT='soon'"),
+        ([], {"HOOKS_MAX_REQUEST_BYTES": "lots"}, "HOOKS_MAX_REQUEST_BYTES='lots'"),
+        ([], {"HOOKS_WORKER_TMP_DIR": "/nonexistent/tmp"}, "HOOKS_WORKER_TMP_DIR='/nonexistent/tmp'"),
     ],
 )
 def test_serve_refuses_bad_settings_in_one_line_with_status_2_leaving_nothing(tmp_path, args, env, named):
