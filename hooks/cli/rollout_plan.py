@@ -39,7 +39,7 @@ def rollout_plan(
     if spec.rollout.paused:
         head += ", paused"
     rows = [("STEP", "UNIT", "NEXT SYNC")]
-    order = {unit: step_of(steps, unit, labels[unit]) if unit in labels else len(steps) for unit in labels}
+    order = {unit: step_of(steps, unit, unit_labels) for unit, unit_labels in labels.items()}
     states = status.get("states") or {}
     for unit in sorted(states, key=lambda u: (order.get(u, len(steps)), u)):
         step = steps[order[unit]].name if unit in order else "- (departing)"

@@ -121,11 +121,12 @@ def decide(spec: RolloutSpec, revision: str, facts: Iterable[UnitFacts], now: st
     held |= {f.unit for f in facts if f.departing and f.has_child and not f.updated and not f.failed}
     state = _state(spec, current, halted)
     status = _status(spec, revision, members, current, state, moving, halted, held, now)
+    blocked = sorted(f.unit for f in members[current] if f.failed) if current is not None else []
     return Decision(
         tuple(moving),
         held,
         status,
-        _condition(spec, state, status, halted),
+        _condition(spec, state, status, halted, blocked),
         resync,
         tuple(f.unit for f in halted),
         frozenset(f.unit for f in facts if f.updated),
@@ -200,7 +201,8 @@ def _status(
     return out
 
 
-def _condition(spec: RolloutSpec, state: str, status: Mapping, halted: list[UnitFacts]) -> dict:
+def _condition(spec: RolloutSpec, state: str, status: Mapping, halted: list[UnitFacts], blocked: list[str]) -> dict:
+    """The ``Rollout`` condition; a step held up by units that cannot be rendered says so (Synced says why)."""
     revision = status["revision"]
     if state == COMPLETE:
         return condition(CONDITION, True, COMPLETE, f"all {status['units']} units are healthy on revision {revision}")
@@ -210,6 +212,8 @@ def _condition(spec: RolloutSpec, state: str, status: Mapping, halted: list[Unit
         f"step {step} ({status['stepIndex'] + 1} of {len(spec.steps)}): {figures['updated']} of {figures['units']} "
         f"units updated, {figures['healthy']} healthy; {status['heldUnits']} unit(s) keep an older child"
     )
+    if blocked:
+        where += f"; the step waits for {_names(blocked)}, which cannot be rendered (see the Synced condition)"
     if state == HALTED:
         names = _names(sorted(f.unit for f in halted))
         return condition(

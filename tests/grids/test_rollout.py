@@ -201,6 +201,7 @@ def test_a_unit_that_cannot_be_rendered_blocks_its_step_without_using_the_allowa
     response = sync(new, nodes, observed, T1)
     assert images(response["children"])["web-c"] == OLD  # step 1 is not done while a cannot be rendered
     assert condition_of(response, "Synced")["reason"] == "UnitErrors"
+    assert "the step waits for a, which cannot be rendered" in condition_of(response, "Rollout")["message"]
 
 
 def test_an_invalid_rollout_keeps_every_child() -> None:
