@@ -23,7 +23,11 @@ from crds.rollout_schema import ROLLOUT_COLUMNS, ROLLOUT_SPEC, ROLLOUT_STATUS  #
 from crds.structural import DEPLOYMENT_SPEC, SERVICE_SPEC, STATEFULSET_SPEC, structural  # noqa: E402
 from hooks import GROUP  # noqa: E402
 from hooks.kube.documents import PlainDumper  # noqa: E402
-from hooks.nodegroups.tombstones import DEFAULT_TOMBSTONE_SECONDS, MIN_TOMBSTONE_SECONDS  # noqa: E402
+from hooks.nodegroups.tombstones import (  # noqa: E402
+    DEFAULT_TOMBSTONE_SECONDS,
+    MAX_TOMBSTONE_SECONDS,
+    MIN_TOMBSTONE_SECONDS,
+)
 from hooks.sites.site_spec import MAX_GRACE_SECONDS  # noqa: E402
 
 CHART_CRDS = ROOT / "charts" / "servicegroup" / "crds"
@@ -147,7 +151,7 @@ NODEGROUP_SPEC = {
         "unitTombstoneSeconds": {
             "type": "integer",
             "minimum": MIN_TOMBSTONE_SECONDS,
-            "maximum": MAX_GRACE_SECONDS,
+            "maximum": MAX_TOMBSTONE_SECONDS,
             "description": "Seconds a site's NodeUnit is kept as a tombstone (spec.nodes empty) after its last node "
             "left, so that grids with siteSource NodeUnits see that the site is gone (default "
             f"{DEFAULT_TOMBSTONE_SECONDS}, one day; longer while a workload grid reading NodeUnits still lists the "

@@ -21,8 +21,8 @@ from typing import TextIO
 import yaml
 
 from hooks.cli.render import RENDER_TIME, RenderError, node_map, render_all
-from hooks.grids.grace import TIME_FORMAT, parse_time
 from hooks.kube.documents import DocumentError, Inputs, PlainDumper
+from hooks.kube.times import TIME_FORMAT, parse_time
 
 EXIT_OK = 0
 EXIT_ERROR = 1

@@ -10,31 +10,21 @@ simply renders again, and the annotation disappears with the next apply.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
 from hooks.kube.objects import mapping
+from hooks.kube.times import TIME_FORMAT, parse_time, seconds_to_earliest_deadline
 from hooks.protocol.partial import TEXT, TEXT_MAP
 from hooks.sites.site_spec import SiteSpec
 
 MISSING_SINCE = "superedge.io/unit-missing-since"
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 NameOf = Callable[[str], str]
 """unit -> the name of that unit's child (the grid kind's naming rule)."""
 
 GRACE_FIELDS = {"metadata": {"labels": TEXT_MAP, "annotations": {MISSING_SINCE: TEXT}}}
 """What :func:`departing_units` reads of an observed child (hooks.protocol.partial): its unit label and our mark."""
-
-
-def parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.strptime(value, TIME_FORMAT).replace(tzinfo=UTC)
-    except ValueError:
-        return None
 
 
 def departing_units(
@@ -70,11 +60,7 @@ def deadline(since: str, grace: int) -> str:
 
 def resync_after(departing: Mapping[str, str], grace: int, now: str) -> int | None:
     """Seconds until the earliest deadline (at least 1), or None when nothing is departing."""
-    current = parse_time(now)
-    if not departing or current is None:
-        return None
-    remaining = min(grace - (current - parse_time(since)).total_seconds() for since in departing.values())
-    return max(1, math.ceil(remaining))
+    return seconds_to_earliest_deadline(departing.values(), grace, now)
 
 
 def with_departures(response: dict, departing: Mapping[str, str], sites: SiteSpec, now: str, name_of: NameOf) -> dict:

@@ -21,16 +21,15 @@ render: holding it back would leave the site without the service.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from hooks.grids.grace import parse_time
 from hooks.grids.grid_sync import UnitRender
 from hooks.grids.revision import observed_revision
 from hooks.grids.rollout_spec import RolloutSpec, Step
 from hooks.kube.conditions import condition
 from hooks.kube.objects import mapping
+from hooks.kube.times import parse_time, seconds_to_earliest_deadline
 from hooks.protocol.partial import TEXT
 from hooks.protocol.request import objects_of
 from hooks.sites.discovery import sites_from_request
@@ -115,7 +114,7 @@ def decide(spec: RolloutSpec, revision: str, facts: Iterable[UnitFacts], now: st
             waiting = sorted(f.unit for f in in_step if f.has_child and not f.updated and not f.failed)
             moving = waiting[:allowance]
         timed = [f.since for f in on_way if f.updated and f not in halted] + ([now] if moving else [])
-        resync = _resync_after(timed, spec.deadline_seconds, now)
+        resync = seconds_to_earliest_deadline(timed, spec.deadline_seconds, now)
     chosen = set(moving)
     held = frozenset(f.unit for f in units if f.has_child and not f.updated and not f.failed and f.unit not in chosen)
     held |= {f.unit for f in facts if f.departing and f.has_child and not f.updated and not f.failed}
@@ -136,15 +135,6 @@ def decide(spec: RolloutSpec, revision: str, facts: Iterable[UnitFacts], now: st
 def _overdue(since: str | None, deadline: int, now: str) -> bool:
     start, current = parse_time(since), parse_time(now)
     return start is not None and current is not None and (current - start).total_seconds() >= deadline
-
-
-def _resync_after(starts: list[str | None], deadline: int, now: str) -> int | None:
-    """Seconds until the earliest deadline of a unit on its way (at least 1), so a halt is seen on time."""
-    current = parse_time(now)
-    times = [t for t in (parse_time(s) for s in starts) if t is not None]
-    if current is None or not times:
-        return None
-    return max(1, math.ceil(min(deadline - (current - t).total_seconds() for t in times)))
 
 
 def _state(spec: RolloutSpec, current: int | None, halted: list[UnitFacts]) -> str:

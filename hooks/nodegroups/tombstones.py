@@ -33,17 +33,18 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from hooks.grids.grace import parse_time
 from hooks.kube.errors import SpecError
 from hooks.kube.names import is_label_value
 from hooks.kube.objects import mapping
+from hooks.kube.times import parse_time
 from hooks.sites.nodeunit import GONE_SINCE, nodeunit, nodeunit_name, unit_of_nodeunit
-from hooks.sites.site_spec import MAX_GRACE_SECONDS
 
 DEFAULT_TOMBSTONE_SECONDS = 24 * 3600
 """One day: long enough for every grid to sync once through a night's hook outage or a broken grid spec."""
 MIN_TOMBSTONE_SECONDS = 60
 """Shorter makes little sense: each grid of the key must sync at least once while the tombstone exists."""
+MAX_TOMBSTONE_SECONDS = 10 * 365 * 24 * 3600
+"""Ten years: expiry times must stay inside the calendar."""
 
 
 def tombstone_seconds(spec: Mapping) -> int:
@@ -52,9 +53,9 @@ def tombstone_seconds(spec: Mapping) -> int:
     if value is None:
         return DEFAULT_TOMBSTONE_SECONDS
     ok = isinstance(value, int) and not isinstance(value, bool)
-    if not ok or not MIN_TOMBSTONE_SECONDS <= value <= MAX_GRACE_SECONDS:
+    if not ok or not MIN_TOMBSTONE_SECONDS <= value <= MAX_TOMBSTONE_SECONDS:
         raise SpecError(
-            f"spec.unitTombstoneSeconds must be an integer from {MIN_TOMBSTONE_SECONDS} to {MAX_GRACE_SECONDS}"
+            f"spec.unitTombstoneSeconds must be an integer from {MIN_TOMBSTONE_SECONDS} to {MAX_TOMBSTONE_SECONDS}"
         )
     return value
 

@@ -16,6 +16,7 @@ from flask import Flask, Response, request
 
 from hooks.grids.grid_kinds import GRID_KINDS, customize_route, sync_route
 from hooks.kube.errors import RequestError
+from hooks.kube.times import TIME_FORMAT
 from hooks.nodegroups import nodegroup
 from hooks.protocol import codec
 from hooks.server import logs, metrics, observe
@@ -51,7 +52,7 @@ def logged(answer: node_zone.ZoneAnswer) -> dict:
 
 
 def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime(TIME_FORMAT)
 
 
 def json_response(body: object, status: int = 200) -> Response:
