@@ -13,6 +13,7 @@ from hooks.grids.grid_spec import parse_workload_spec
 from hooks.grids.revision import observed_revision
 from hooks.grids.rollout import step_of, unit_node_labels
 from hooks.kube.errors import SpecError
+from hooks.sites.discovery import sites_from_request
 
 
 def rollout_plan(
@@ -29,7 +30,8 @@ def rollout_plan(
         return None  # not reached: the hook answered with a rollout status, so the spec parsed
     assert spec.rollout is not None
     steps = spec.rollout.steps
-    labels = unit_node_labels(spec.sites, related, spec.rollout.uses_node_labels)
+    live = sites_from_request(spec.sites, related).units
+    labels = unit_node_labels(spec.sites, live, related, spec.rollout.uses_node_labels)
     observed = {name.split("/", 1)[-1]: obj for child_map in children.values() for name, obj in child_map.items()}
     desired = {c["metadata"]["name"]: c for c in response.get("children") or []}
     halted = {h["unit"] for h in rollout.get("halted", [])}

@@ -30,11 +30,25 @@ class HasSites(Protocol):
 
 Spec = TypeVar("Spec", bound=HasSites)
 Parse = Callable[[object], Spec]
-Render = Callable[[dict, Spec, list[str], dict, str, frozenset[str]], dict]
-"""(parent, spec, units, observed children by name, now, unlisted units) -> response.
+Render = Callable[[dict, Spec, "UnitSet", dict, str], dict]
+"""(parent, spec, units, observed children by name, now) -> response."""
 
-``units`` includes the unlisted ones, whose observed child the kind must keep as it is
-(:func:`render_per_unit` does so when given them as ``unlisted``)."""
+
+@dataclass(frozen=True)
+class UnitSet:
+    """The units one sync renders, found once (hooks.sites.discovery) for every part of the kind's render.
+
+    ``all`` (sorted) holds the live units, the unlisted ones (whose observed child the kind must keep as it
+    is: :func:`render_per_unit` does so when given them as ``unlisted``) and the departing ones.
+    """
+
+    all: list[str]
+    live: frozenset[str]
+    unlisted: frozenset[str] = frozenset()
+    related: Mapping = field(default_factory=dict)
+    """The request's related objects (a rollout reads node labels from them)."""
+
+
 UnitName = Callable[[str, str], str]
 
 
@@ -74,7 +88,8 @@ def sync(request: object, child_type: str, parse: Parse, render: Render, now: st
     unlisted = unlisted_units(observed.values(), key, sites, name_of)
     staying = [*sites.units, *unlisted]
     departing = departing_units(observed.values(), key, staying, spec.sites.grace_seconds, now, name_of)
-    response = render(parent, spec, sorted({*staying, *departing}), observed, now, unlisted)
+    units = UnitSet(sorted({*staying, *departing}), frozenset(sites.units), frozenset(unlisted), related)
+    response = render(parent, spec, units, observed, now)
     return with_departures(response, departing, spec.sites, now, name_of)
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from hooks.grids.grid_sync import UnitRender
+from hooks.grids.grid_sync import UnitRender, UnitSet
 from hooks.grids.revision import observed_revision
 from hooks.grids.rollout_spec import RolloutSpec, Step
 from hooks.kube.conditions import condition
@@ -32,9 +32,8 @@ from hooks.kube.objects import mapping
 from hooks.kube.times import parse_time, seconds_to_earliest_deadline
 from hooks.protocol.partial import TEXT
 from hooks.protocol.request import objects_of
-from hooks.sites.discovery import sites_from_request
 from hooks.sites.site_spec import NODEUNITS_SOURCE, SiteSpec
-from hooks.sites.units import NODES, discover_units, group_by_unit
+from hooks.sites.units import NODES, group_by_unit
 
 SINCE_ANNOTATION = "superedge.io/revision-since"
 SINCE_FIELDS = {"metadata": {"annotations": {SINCE_ANNOTATION: TEXT}}}
@@ -282,12 +281,12 @@ def roll(
     spec: RolloutSpec,
     revision: str,
     sites: SiteSpec,
-    related: Mapping,
+    units: UnitSet,
     ready: Callable[[Mapping | None], bool],
     now: str,
 ) -> tuple[list[UnitRender], Decision]:
-    """Decide this sync's moves for a grid's per-unit renders (units without nodes are departing)."""
-    labels = unit_node_labels(sites, related, spec.uses_node_labels)
+    """Decide this sync's moves for a grid's per-unit renders (units that are not live are departing)."""
+    labels = unit_node_labels(sites, units.live, units.related, spec.uses_node_labels)
     facts = {
         r.unit: unit_facts(r, step_of(spec.steps, r.unit, labels.get(r.unit, [])), ready, r.unit not in labels)
         for r in renders
@@ -296,17 +295,18 @@ def roll(
     return apply(renders, facts, decision, now), decision
 
 
-def unit_node_labels(sites: SiteSpec, related: Mapping, with_labels: bool) -> dict[str, list[Mapping]]:
+def unit_node_labels(
+    sites: SiteSpec, live: Iterable[str], related: Mapping, with_labels: bool
+) -> dict[str, list[Mapping]]:
     """Live unit -> the label sets its nodes show to a step's ``nodeSelector``.
 
     With ``siteSource: NodeUnits`` a unit shows only ``{gridUniqKey: unit}`` (a NodeUnit carries no node
     labels; the spec parser allows only such terms). Without node-label steps the labels are not needed,
-    only which units are live.
+    and the Nodes are not read again.
     """
     if sites.source == NODEUNITS_SOURCE:
-        return {unit: [{sites.key: unit}] for unit in sites_from_request(sites, related).units}
-    nodes = objects_of(related, NODES)
+        return {unit: [{sites.key: unit}] for unit in live}
     if not with_labels:
-        return {unit: [] for unit in discover_units(nodes, sites.key, sites.node_selector)}
-    grouped = group_by_unit(nodes, sites.key, sites.node_selector)
-    return {unit: [mapping(mapping(n, "metadata"), "labels") for n in members] for unit, members in grouped.items()}
+        return {unit: [] for unit in live}
+    grouped = group_by_unit(objects_of(related, NODES), sites.key, sites.node_selector)
+    return {unit: [mapping(mapping(n, "metadata"), "labels") for n in grouped.get(unit, [])] for unit in live}

@@ -36,13 +36,12 @@ def sync(request: object, now: str) -> dict:
 def render_services(
     parent: Mapping,
     spec: ServiceGridSpec,
-    units: list[str],
+    units: grid_sync.UnitSet,
     observed: Mapping,
     now: str,
-    unlisted: frozenset[str] = frozenset(),
 ) -> dict:
     """Every unit is ready once the Services it relies on exist as rendered: the shared one and, if rendered,
-    its own. An ``unlisted`` unit keeps its observed Service as it is (see :mod:`hooks.grids.unlisted`)."""
+    its own. An unlisted unit keeps its observed Service as it is (see :mod:`hooks.grids.unlisted`)."""
     meta = parent["metadata"]
     shared = stamped(shared_service(meta, spec))
     shared_observed = observed.get(shared["metadata"]["name"])
@@ -50,7 +49,7 @@ def render_services(
     per_unit = per_unit_condition(spec)
     if per_unit["status"] == "True":
         rendered = grid_sync.render_per_unit(
-            units,
+            units.all,
             observed,
             grid_sync.UnitChildren(
                 name=lambda unit: unit_service_name(meta["name"], unit),
@@ -58,10 +57,10 @@ def render_services(
                 state=lambda seen: {"ready": shared_seen and seen is not None},
             ),
             reserved={shared_name(meta["name"]): "the shared Service"},
-            unlisted=unlisted,
+            unlisted=units.unlisted,
         )
     else:
-        rendered = grid_sync.Rendered([], {unit: {"ready": shared_seen} for unit in units}, {})
+        rendered = grid_sync.Rendered([], {unit: {"ready": shared_seen} for unit in units.all}, {})
     desired = sorted([shared, *rendered.desired], key=child_order)
     unlanded = rendered.unlanded + ([SHARED_ENTRY] if shared_observed is not None and not shared_seen else [])
     synced = synced_condition(rendered.errors, len(rendered.states), unlanded, rendered.unlisted)

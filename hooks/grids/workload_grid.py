@@ -30,9 +30,7 @@ def sync(request: object, kind: WorkloadKind, now: str) -> dict:
         request,
         kind.child_type,
         lambda spec: parse_workload_spec(spec, kind.kind),
-        lambda parent, spec, units, observed, at, unlisted: render_units(
-            parent, spec, kind, units, observed, at, related_of(request), unlisted
-        ),
+        lambda parent, spec, units, observed, at: render_units(parent, spec, kind, units, observed, at),
         now,
         lambda grid_name, unit: unit_child_name(kind, grid_name, unit),
     )
@@ -42,16 +40,14 @@ def render_units(
     parent: Mapping,
     spec: WorkloadSpec,
     kind: WorkloadKind,
-    units: list[str],
+    units: grid_sync.UnitSet,
     observed: Mapping,
     now: str,
-    related: Mapping | None = None,
-    unlisted: frozenset[str] = frozenset(),
 ) -> dict:
-    """Render every unit; a unit that fails, or is ``unlisted``, keeps its observed child and is named in status.
+    """Render every unit; a unit that fails, or is unlisted, keeps its observed child and is named in status.
 
-    With ``spec.rollout`` (and the request's ``related`` map, to tell which units are live and their node
-    labels) hooks.grids.rollout decides which units get their fresh child and which keep the observed one.
+    With ``spec.rollout``, hooks.grids.rollout decides which units get their fresh child and which keep the
+    observed one.
     """
     meta = parent["metadata"]
     checked = CheckedContainers()  # one per sync: units share the template's container lists
@@ -61,17 +57,17 @@ def render_units(
         render=lambda unit: render_unit(parent, spec, kind, unit, checked, observed.get(unit_name(unit))),
         state=lambda seen: _unit_state(kind, seen),
     )
-    renders = grid_sync.render_each(units, observed, unit_children, unlisted=unlisted)
+    renders = grid_sync.render_each(units.all, observed, unit_children, unlisted=units.unlisted)
     decision = None
-    if spec.rollout is not None and related is not None:
+    if spec.rollout is not None:
         revision = spec_revision(parent["spec"])
-        renders, decision = roll(renders, spec.rollout, revision, spec.sites, related, is_ready, now)
+        renders, decision = roll(renders, spec.rollout, revision, spec.sites, units, is_ready, now)
     rendered = grid_sync.assemble(renders, unit_children)
     desired = sorted(rendered.desired, key=child_order)
     synced = synced_condition(rendered.errors, len(rendered.states), rendered.unlanded, rendered.unlisted)
     extra = [decision.condition] if decision is not None else []
     status = grid_status(rendered.states, synced, parent.get("status"), now, extra)
-    unmatched = unmatched_units(spec.overrides, units)
+    unmatched = unmatched_units(spec.overrides, units.all)
     if unmatched:
         status["unmatchedOverrideUnits"] = unmatched
     if decision is None:
@@ -83,12 +79,6 @@ def render_units(
     if decision.resync_after is not None:
         response["resyncAfterSeconds"] = decision.resync_after
     return response
-
-
-def related_of(request: object) -> Mapping | None:
-    """The request's ``related`` map (grid_sync.sync has checked the request before rendering)."""
-    related = request.get("related") if isinstance(request, Mapping) else None
-    return related if isinstance(related, Mapping) else None
 
 
 def render_unit(
