@@ -19,7 +19,7 @@ import orjson
 from hooks.kube.errors import SpecError
 from hooks.kube.names import is_dns1035_label, is_label_value
 from hooks.kube.selectors import matches, validate_selector
-from hooks.sites.site_spec import NODEUNITS_SOURCE, SiteSpec
+from hooks.sites.site_spec import NODEUNITS_SOURCE, SiteSpec, check_unit_terms_only
 
 DEFAULT_DEADLINE_SECONDS = 600
 """As a Deployment's own ``progressDeadlineSeconds`` default: ten minutes to become healthy."""
@@ -125,21 +125,10 @@ def _step(item: object, index: int, default: MaxUpdating, sites: SiteSpec) -> St
     if units is None and selector is None:
         raise SpecError(f"{field} picks no unit: give units, nodeSelector or both")
     if selector is not None and sites.source == NODEUNITS_SOURCE:
-        _unit_terms_only(selector, sites.key, f"{field}.nodeSelector")
+        check_unit_terms_only(selector, sites.key, f"{field}.nodeSelector")
     max_updating = item.get("maxUpdating")
     own = default if max_updating is None else parse_max_updating(max_updating, f"{field}.maxUpdating")
     return Step(name, frozenset(units or ()), selector, own)
-
-
-def _unit_terms_only(selector: Mapping, key: str, field: str) -> None:
-    """NodeUnits carry no node labels: a step may only select units by name (terms on ``gridUniqKey``)."""
-    others = [k for k in selector.get("matchLabels", {}) if k != key]
-    others += [e["key"] for e in selector.get("matchExpressions", ()) if e["key"] != key]
-    if others:
-        raise SpecError(
-            f"{field} may only use {key!r} (unit names) with siteSource NodeUnits, which carry no node labels; "
-            f"it also uses {', '.join(repr(k) for k in sorted(set(others)))}"
-        )
 
 
 def parse_max_updating(value: object, field: str) -> MaxUpdating:

@@ -86,16 +86,16 @@ def parse_site_source(spec: Mapping, key: str, selector: Mapping) -> str:
     if source not in SITE_SOURCES:
         raise SpecError(f"spec.siteSource must be one of {', '.join(SITE_SOURCES)}, not {source!r}")
     if source == NODEUNITS_SOURCE:
-        _check_unit_terms_only(selector, key)
+        check_unit_terms_only(selector, key, "spec.nodeSelector")
     return source
 
 
-def _check_unit_terms_only(selector: Mapping, key: str) -> None:
-    """With NodeUnits, every selector term must be about ``key``: a NodeUnit has no other node labels."""
+def check_unit_terms_only(selector: Mapping, key: str, field: str) -> None:
+    """With NodeUnits, every selector term must be about ``key``: a NodeUnit carries no other node labels."""
     others = [k for k in selector.get("matchLabels", {}) if k != key]
     others += [e["key"] for e in selector.get("matchExpressions", ()) if e["key"] != key]
     if others:
         raise SpecError(
-            f"spec.nodeSelector may only use {key!r} (unit names) with siteSource NodeUnits; "
+            f"{field} may only use {key!r} (unit names) with siteSource NodeUnits, which carry no node labels; "
             f"it also uses {', '.join(repr(k) for k in sorted(set(others)))}"
         )
