@@ -89,3 +89,14 @@ def site_nodes(make_node: NodeFactory, key: str, sites: dict[str, int]) -> dict[
             make_node(name, {key: site})
             made.setdefault(site, []).append(name)
     return made
+
+
+def two_sites_with_service(kube: Kube, make_node: NodeFactory, namespace: str, key: str, app: str) -> None:
+    """Sites alpha and beta under ``key``, a DeploymentGrid and a ServiceGrid named ``app`` over them, ready."""
+    site_nodes(make_node, key, {"alpha": 1, "beta": 1})
+    apply(
+        kube,
+        grid("DeploymentGrid", app, namespace, key, deployment_template(app)),
+        service_grid(app, namespace, key, app),
+    )
+    wait_ready(kube, "DeploymentGrid", namespace, app, units=2)

@@ -27,6 +27,7 @@ from e2e.scenario import (
     owned,
     service_grid,
     site_nodes,
+    two_sites_with_service,
     uids,
     unique,
     wait_children,
@@ -121,13 +122,7 @@ def test_template_change_then_sixty_quiet_seconds(
 ) -> None:
     """A new image reaches every site; then 60 s with node heartbeats and zero writes to any child."""
     key = unique("e2e-quiet")
-    site_nodes(make_node, key, {"alpha": 1, "beta": 1})
-    apply(
-        kube,
-        grid("DeploymentGrid", "web", namespace, key, deployment_template("web")),
-        service_grid("web", namespace, key, "web"),
-    )
-    wait_ready(kube, "DeploymentGrid", namespace, "web", units=2)
+    two_sites_with_service(kube, make_node, namespace, key, "web")
     new_image = "registry.k8s.io/echoserver:1.11"
     kube.merge_patch(
         "DeploymentGrid", namespace, "web", {"spec": {"template": deployment_template("web", image=new_image)}}
@@ -155,13 +150,7 @@ def test_hook_outage_during_node_changes_loses_nothing(
 ) -> None:
     """Hook server down 30 s while sites change: no child lost meanwhile; afterwards the change lands."""
     key = unique("e2e-outage")
-    site_nodes(make_node, key, {"alpha": 1, "beta": 1})
-    apply(
-        kube,
-        grid("DeploymentGrid", "api", namespace, key, deployment_template("api")),
-        service_grid("api", namespace, key, "api"),
-    )
-    wait_ready(kube, "DeploymentGrid", namespace, "api", units=2)
+    two_sites_with_service(kube, make_node, namespace, key, "api")
     before = {kind: uids(owned(kube, kind, namespace, "api")) for kind in ("Deployment", "Service")}
     assert len(before["Deployment"]) == 2 and len(before["Service"]) == 3
 
