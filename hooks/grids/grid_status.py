@@ -48,10 +48,10 @@ def synced_condition(
     return condition("Synced", True, "Synced", "every unit's child was rendered")
 
 
-def named(units: Sequence[str]) -> str:
-    """``a, b, c and 7 more``: at most MAX_UNLANDED_NAMED names, so messages stay short on 1,000 sites."""
-    rest = len(units) - MAX_UNLANDED_NAMED
-    return ", ".join(units[:MAX_UNLANDED_NAMED]) + (f" and {rest:,} more" if rest > 0 else "")
+def named(units: Sequence[str], limit: int = MAX_UNLANDED_NAMED) -> str:
+    """``a, b, c and 7 more``: at most ``limit`` names, so messages stay short on 1,000 sites."""
+    rest = len(units) - limit
+    return ", ".join(units[:limit]) + (f" and {rest:,} more" if rest > 0 else "")
 
 
 def unlanded_message(unlanded: Sequence[str]) -> str:
@@ -99,10 +99,7 @@ def units_phrase(failed: Sequence[str], units: int) -> str:
     """``all 1,000 units``, ``unit a``, ``units a, b, c and 7 more``."""
     if len(failed) == units and units > 1:
         return f"all {units:,} units"
-    named = ", ".join(failed[:MAX_UNITS_NAMED])
-    rest = len(failed) - MAX_UNITS_NAMED
-    tail = f" and {rest:,} more" if rest > 0 else ""
-    return f"unit{'s' if len(failed) > 1 else ''} {named}{tail}"
+    return f"unit{'s' if len(failed) > 1 else ''} {named(failed, MAX_UNITS_NAMED)}"
 
 
 def grid_status(states: dict[str, dict], synced: dict, previous: object, now: str, extra: Sequence[dict] = ()) -> dict:

@@ -88,7 +88,7 @@ def sync(request: object, child_type: str, parse: Parse, render: Render, now: st
     unlisted = unlisted_units(observed.values(), key, sites, name_of)
     staying = [*sites.units, *unlisted]
     departing = departing_units(observed.values(), key, staying, spec.sites.grace_seconds, now, name_of)
-    units = UnitSet(sorted({*staying, *departing}), frozenset(sites.units), frozenset(unlisted), related)
+    units = UnitSet(sorted({*staying, *departing}), frozenset(sites.units), unlisted, related)
     response = render(parent, spec, units, observed, now)
     return with_departures(response, departing, spec.sites, now, name_of)
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
+from hooks.grids.grid_status import named
 from hooks.grids.grid_sync import UnitRender, UnitSet
 from hooks.grids.revision import observed_revision
 from hooks.grids.rollout_spec import RolloutSpec, Step
@@ -202,9 +203,9 @@ def _condition(spec: RolloutSpec, state: str, status: Mapping, halted: list[Unit
         f"units updated, {figures['healthy']} healthy; {status['heldUnits']} unit(s) keep an older child"
     )
     if blocked:
-        where += f"; the step waits for {_names(blocked)}, which cannot be rendered (see the Synced condition)"
+        where += f"; the step waits for {named(blocked)}, which cannot be rendered (see the Synced condition)"
     if state == HALTED:
-        names = _names(sorted(f.unit for f in halted))
+        names = named(sorted(f.unit for f in halted))
         return condition(
             CONDITION,
             False,
@@ -216,11 +217,6 @@ def _condition(spec: RolloutSpec, state: str, status: Mapping, halted: list[Unit
     if state == PAUSED:
         return condition(CONDITION, False, PAUSED, f"spec.rollout.paused: no unit moves; {where}")
     return condition(CONDITION, False, PROGRESSING, where)
-
-
-def _names(units: list[str]) -> str:
-    shown = ", ".join(units[:LISTED])
-    return shown + (f" (and {len(units) - LISTED} more)" if len(units) > LISTED else "")
 
 
 # -- from the engine's per-unit renders to facts, and back ------------------------------------------------

@@ -18,13 +18,11 @@ ends. In Nodes mode every unit is vouched for, so nothing is ever unlisted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
-from hooks.grids.grace import MISSING_SINCE
+from hooks.grids.grace import MISSING_SINCE, NameOf
 from hooks.kube.objects import mapping
 from hooks.sites.discovery import Sites
-
-NameOf = Callable[[str], str]
 
 
 def unlisted_units(observed: Iterable[Mapping], key: str, sites: Sites, name_of: NameOf) -> frozenset[str]:
