@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
-from hooks.kube.objects import mapping
+from hooks.kube.objects import mapping, with_annotation
 from hooks.kube.times import TIME_FORMAT, parse_time, seconds_to_earliest_deadline
 from hooks.protocol.partial import TEXT, TEXT_MAP
 from hooks.sites.site_spec import SiteSpec
@@ -91,6 +91,4 @@ def _marked(child: dict, marks: Mapping[str, str]) -> dict:
 
 def mark_departing(child: dict, since: str) -> dict:
     """The child with the missing-since annotation added (path copy, the input is not changed)."""
-    meta = dict(mapping(child, "metadata"))
-    meta["annotations"] = {**mapping(meta, "annotations"), MISSING_SINCE: since}
-    return {**child, "metadata": meta}
+    return with_annotation(child, MISSING_SINCE, since)

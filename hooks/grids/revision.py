@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import orjson
 
-from hooks.kube.objects import mapping
+from hooks.kube.objects import mapping, with_annotation
 from hooks.protocol.partial import TEXT
 
 REVISION_ANNOTATION = "superedge.io/revision"
@@ -33,9 +33,7 @@ def revision_of(child: Mapping) -> str:
 
 def stamped(child: dict) -> dict:
     """``child`` with its revision annotation (metadata and annotations copied, the rest shared)."""
-    meta = mapping(child, "metadata")
-    annotations = {**mapping(meta, "annotations"), REVISION_ANNOTATION: revision_of(child)}
-    return {**child, "metadata": {**meta, "annotations": annotations}}
+    return with_annotation(child, REVISION_ANNOTATION, revision_of(child))
 
 
 def observed_revision(observed: Mapping | None) -> str | None:

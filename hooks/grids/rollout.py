@@ -29,7 +29,7 @@ from hooks.grids.grid_sync import UnitRender, UnitSet
 from hooks.grids.revision import observed_revision
 from hooks.grids.rollout_spec import RolloutSpec, Step
 from hooks.kube.conditions import condition
-from hooks.kube.objects import mapping
+from hooks.kube.objects import mapping, with_annotation
 from hooks.kube.times import parse_time, seconds_to_earliest_deadline
 from hooks.protocol.partial import TEXT
 from hooks.protocol.request import objects_of
@@ -267,9 +267,7 @@ def apply(renders: list[UnitRender], facts: Mapping[str, UnitFacts], decision: D
 
 def with_since(child: dict, since: str) -> dict:
     """``child`` with the move's start recorded (path copy; the stamp is unchanged, it leaves this out)."""
-    meta = dict(mapping(child, "metadata"))
-    meta["annotations"] = {**mapping(meta, "annotations"), SINCE_ANNOTATION: since}
-    return {**child, "metadata": meta}
+    return with_annotation(child, SINCE_ANNOTATION, since)
 
 
 def roll(

@@ -67,3 +67,10 @@ def pasted_object_error(template: Mapping, field: str, kind: str) -> str | None:
     what = found if isinstance(found, str) and found else "whole object"
     article = "a" if what == "whole object" or what[0].lower() not in "aeiou" else "an"
     return f"{field} must be a {kind} spec, not {article} {what}: put the fields of its 'spec' directly under {field}"
+
+
+def with_annotation(obj: Mapping, key: str, value: str) -> dict:
+    """``obj`` with one annotation set, copying only the path to it (metadata, annotations); the rest of
+    ``obj`` is shared, and ``obj`` itself is not changed."""
+    meta = mapping(obj, "metadata")
+    return {**obj, "metadata": {**meta, "annotations": {**mapping(meta, "annotations"), key: value}}}
