@@ -304,3 +304,13 @@ def unit_node_labels(
         return {unit: [] for unit in live}
     grouped = group_by_unit(objects_of(related, NODES), sites.key, sites.node_selector)
     return {unit: [mapping(mapping(n, "metadata"), "labels") for n in grouped.get(unit, [])] for unit in live}
+
+
+def with_rollout(response: dict, decision: Decision) -> dict:
+    """The grid's answer with the rollout's status, each unit's ``updated`` and the deadline resync."""
+    for unit, state in response["status"]["states"].items():
+        state["updated"] = unit in decision.updated
+    response["status"]["rollout"] = decision.status
+    if decision.resync_after is not None:
+        response["resyncAfterSeconds"] = decision.resync_after
+    return response

@@ -9,7 +9,7 @@ from hooks.grids.children import child_order
 from hooks.grids.grid_spec import WorkloadSpec, parse_workload_spec, template_for
 from hooks.grids.grid_status import grid_status, synced_condition
 from hooks.grids.overrides import apply_overrides, unmatched_units
-from hooks.grids.rollout import roll
+from hooks.grids.rollout import roll, with_rollout
 from hooks.grids.rollout_spec import spec_revision
 from hooks.grids.stored_form import in_stored_form, with_stored_claim_templates
 from hooks.grids.workload import WorkloadKind, base_child, is_ready, pin_to_unit, status_figures, unit_child_name
@@ -70,15 +70,8 @@ def render_units(
     unmatched = unmatched_units(spec.overrides, units.all)
     if unmatched:
         status["unmatchedOverrideUnits"] = unmatched
-    if decision is None:
-        return {"status": status, "children": desired}
-    for unit, state in status["states"].items():
-        state["updated"] = unit in decision.updated
-    status["rollout"] = decision.status
     response = {"status": status, "children": desired}
-    if decision.resync_after is not None:
-        response["resyncAfterSeconds"] = decision.resync_after
-    return response
+    return with_rollout(response, decision) if decision is not None else response
 
 
 def render_unit(
