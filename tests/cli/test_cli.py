@@ -51,16 +51,6 @@ def run(argv: list[str], stdin: str = "", monkeypatch=None, capsys=None) -> tupl
     return code, out, err
 
 
-@pytest.fixture
-def render(monkeypatch, capsys):
-    return lambda argv, stdin="": run(["render", *argv], stdin, monkeypatch, capsys)
-
-
-@pytest.fixture
-def nodes_file(tmp_path):
-    return write(tmp_path, "nodes.yaml", node_list())
-
-
 def names(out: str) -> list[str]:
     return [doc["metadata"]["name"] for doc in yaml.safe_load_all(out) if doc]
 

@@ -13,18 +13,8 @@ import pytest
 import yaml
 
 from hooks.cli import main as cli
-from tests.cli.test_cli import ROOT, console_entry, grid_doc, node_list, run, write
+from tests.cli.test_cli import ROOT, console_entry, grid_doc, run, write
 from tests.support.builders import deployment_spec, node
-
-
-@pytest.fixture
-def render(monkeypatch, capsys):
-    return lambda argv, stdin="": run(["render", *argv], stdin, monkeypatch, capsys)
-
-
-@pytest.fixture
-def nodes_file(tmp_path):
-    return write(tmp_path, "nodes.yaml", node_list())
 
 
 def warnings(err: str) -> list[str]:
