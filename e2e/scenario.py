@@ -35,6 +35,16 @@ def grid(kind: str, name: str, namespace: str, key: str, template: dict, **spec:
     }
 
 
+def node_group(key: str, **spec: Any) -> dict:
+    """A NodeGroup of ``key``, named after it (cluster-scoped: one per key in these scenarios)."""
+    return {
+        "apiVersion": "superedge.io/v1",
+        "kind": "NodeGroup",
+        "metadata": {"name": key},
+        "spec": {"gridUniqKey": key, **spec},
+    }
+
+
 def service_grid(name: str, namespace: str, key: str, app: str, **template: Any) -> dict:
     tmpl = {"selector": {"app": app}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}], **template}
     return grid("ServiceGrid", name, namespace, key, tmpl)

@@ -24,6 +24,7 @@ from e2e.scenario import (
     apply,
     deployment_template,
     grid,
+    node_group,
     owned,
     service_grid,
     site_nodes,
@@ -183,12 +184,7 @@ def test_nodegroup_recreated_under_nodeunits_grids_loses_nothing(
     """Delete and re-create the NodeGroup: no child of a NodeUnits-mode grid is deleted or replaced."""
     key = unique("e2e-ng")
     site_nodes(make_node, key, {"alpha": 1, "beta": 1, "gamma": 1})
-    group = {
-        "apiVersion": "superedge.io/v1",
-        "kind": "NodeGroup",
-        "metadata": {"name": key},
-        "spec": {"gridUniqKey": key},
-    }
+    group = node_group(key)
     apply(kube, group)
     try:
         _nodeunits_scenario(metacontroller, kube, namespace, key, group)
@@ -240,12 +236,7 @@ def test_a_site_that_goes_away_under_nodeunits_grids_is_removed_through_its_tomb
     removes that site's child on that evidence, and the other sites' children are untouched."""
     key = unique("e2e-tomb")
     made = site_nodes(make_node, key, {"alpha": 1, "beta": 1, "gamma": 1})
-    group = {
-        "apiVersion": "superedge.io/v1",
-        "kind": "NodeGroup",
-        "metadata": {"name": key},
-        "spec": {"gridUniqKey": key, "unitTombstoneSeconds": 60},
-    }
+    group = node_group(key, unitTombstoneSeconds=60)
     apply(kube, group)
     try:
         poll("3 NodeUnits", lambda: _nodeunit_count(kube, key) == 3, 60)
@@ -347,12 +338,7 @@ def test_heartbeats_wake_no_nodeunits_grid(
     """With kwok heartbeats every few seconds, a Nodes-mode grid syncs again and again; a NodeUnits one never."""
     key = unique("e2e-hb")
     site_nodes(make_node, key, {"alpha": 1, "beta": 1})
-    group = {
-        "apiVersion": "superedge.io/v1",
-        "kind": "NodeGroup",
-        "metadata": {"name": key},
-        "spec": {"gridUniqKey": key},
-    }
+    group = node_group(key)
     apply(kube, group)
     try:
         poll("2 NodeUnits", lambda: _nodeunit_count(kube, key) == 2, 60)
