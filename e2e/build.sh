@@ -17,19 +17,16 @@ mkdir -p "$BIN"
 stamp_ok() { [[ -x "$BIN/$1" && "$(cat "$BIN/.$1.version" 2>/dev/null)" == "$2" ]]; }
 stamp() { echo "$2" >"$BIN/.$1.version"; }
 
-scratch_module() {  # name, then module requirements; prints the folder
-  local dir="$CACHE/src/$1"; shift
-  mkdir -p "$dir"
-  (cd "$dir" && rm -f go.mod go.sum && go mod init "servicegroup-e2e/$(basename "$dir")" >/dev/null 2>&1 \
-    && printf 'package tools\n\nimport (\n%s)\n' "$(for m in "$@"; do printf '\t_ "%s"\n' "${m%@*}"; done)" >tools.go)
-  echo "$dir"
+fresh_module() {  # NAME: cd into an empty scratch Go module <cache>/src/NAME (the caller's shell moves there)
+  local dir="$CACHE/src/$1"
+  mkdir -p "$dir" && cd "$dir"
+  rm -f go.mod go.sum tools.go
+  go mod init "servicegroup-e2e/$1" >/dev/null 2>&1
 }
 
 build_etcd() {
   stamp_ok etcd "$ETCD_VERSION" && stamp_ok etcdctl "$ETCD_VERSION" && return
-  local dir="$CACHE/src/etcd"; mkdir -p "$dir"; cd "$dir"
-  rm -f go.mod go.sum tools.go
-  go mod init servicegroup-e2e/etcd >/dev/null 2>&1
+  fresh_module etcd
   go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "go.etcd.io/etcd/etcdctl/v3@$ETCD_VERSION"
   go build -o "$BIN/etcd" go.etcd.io/etcd/server/v3
   go build -o "$BIN/etcdctl" go.etcd.io/etcd/etcdctl/v3
@@ -40,9 +37,7 @@ build_kube() {
   local all=1 b
   for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do stamp_ok "$b" "$KUBE_VERSION" || all=0; done
   [[ $all == 1 ]] && return
-  local dir="$CACHE/src/kube"; mkdir -p "$dir"; cd "$dir"
-  rm -f go.mod go.sum
-  go mod init servicegroup-e2e/kube >/dev/null 2>&1
+  fresh_module kube
   # k8s.io/kubernetes lists its staging modules at v0.0.0 (replaced by local folders upstream):
   # point each at its published tag, v0.<minor>.<patch>.
   local staging="v0.${KUBE_VERSION#v1.}"
@@ -70,9 +65,7 @@ build_kube() {
 
 build_kwok() {
   stamp_ok kwok "$KWOK_VERSION" && [[ -d "$CACHE/kwok-stages" ]] && return
-  local dir="$CACHE/src/kwok"; mkdir -p "$dir"; cd "$dir"
-  rm -f go.mod go.sum
-  go mod init servicegroup-e2e/kwok >/dev/null 2>&1
+  fresh_module kwok
   go get "sigs.k8s.io/kwok@$KWOK_VERSION"
   printf 'package tools\n\nimport _ "sigs.k8s.io/kwok/pkg/kwok/cmd"\n' >tools.go
   go mod tidy >/dev/null 2>&1 || true
@@ -88,9 +81,7 @@ HELM_VERSION=v3.22.0
 
 build_helm() {
   stamp_ok helm "$HELM_VERSION" && return
-  local dir="$CACHE/src/helm"; mkdir -p "$dir"; cd "$dir"
-  rm -f go.mod go.sum
-  go mod init servicegroup-e2e/helm >/dev/null 2>&1
+  fresh_module helm
   go get "helm.sh/helm/v3@$HELM_VERSION"
   printf 'package tools\n\nimport _ "helm.sh/helm/v3/cmd/helm"\n' >tools.go
   go mod tidy >/dev/null 2>&1 || true
