@@ -110,3 +110,9 @@ def two_sites_with_service(kube: Kube, make_node: NodeFactory, namespace: str, k
         service_grid(app, namespace, key, app),
     )
     wait_ready(kube, "DeploymentGrid", namespace, app, units=2)
+
+
+def dg_condition(kube: Kube, namespace: str, name: str, ctype: str) -> dict:
+    """The DeploymentGrid's condition of type ``ctype`` as stored now ({} while it has none)."""
+    conditions = (kube.get("DeploymentGrid", namespace, name).get("status") or {}).get("conditions") or []
+    return next((c for c in conditions if c["type"] == ctype), {})

@@ -10,7 +10,7 @@ from e2e.cluster import Cluster
 from e2e.conftest import NodeFactory
 from e2e.kube import Kube
 from e2e.procs import poll
-from e2e.scenario import apply, deployment_template, grid, owned, site_nodes, unique, wait_ready
+from e2e.scenario import apply, deployment_template, dg_condition, grid, owned, site_nodes, unique, wait_ready
 
 # Valid on its own, so the hook renders it; the API server refuses a request above its limit.
 REQUESTS_OVER_LIMITS = [
@@ -23,8 +23,7 @@ REQUESTS_OVER_LIMITS = [
 
 
 def synced(kube: Kube, namespace: str) -> dict:
-    conditions = (kube.get("DeploymentGrid", namespace, "web").get("status") or {}).get("conditions") or []
-    return next((c for c in conditions if c["type"] == "Synced"), {})
+    return dg_condition(kube, namespace, "web", "Synced")
 
 
 def test_a_refused_child_is_not_ready_and_named_in_synced(

@@ -10,7 +10,7 @@ from e2e.conftest import NodeFactory
 from e2e.kube import Kube
 from e2e.observe import hold
 from e2e.procs import poll
-from e2e.scenario import IMAGE, apply, deployment_template, grid, owned, site_nodes, unique, wait_ready
+from e2e.scenario import IMAGE, apply, deployment_template, dg_condition, grid, owned, site_nodes, unique, wait_ready
 
 DEADLINE = 20
 NEW_IMAGE = "registry.k8s.io/echoserver:1.11"
@@ -24,8 +24,7 @@ def images(kube: Kube, namespace: str) -> dict[str, str]:
 
 
 def rollout_condition(kube: Kube, namespace: str) -> dict:
-    conditions = (kube.get("DeploymentGrid", namespace, "web").get("status") or {}).get("conditions") or []
-    return next((c for c in conditions if c["type"] == "Rollout"), {})
+    return dg_condition(kube, namespace, "web", "Rollout")
 
 
 def test_a_canary_that_cannot_start_halts_the_rollout(
