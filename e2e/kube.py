@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -35,6 +36,8 @@ RESOURCES: dict[str, tuple[str, str, bool]] = {
     "NodeUnit": ("/apis/superedge.io/v1", "nodeunits", False),
     "CustomResourceDefinition": ("/apis/apiextensions.k8s.io/v1", "customresourcedefinitions", False),
 }
+
+TOO_MANY_REQUESTS_TRIES = 10
 
 
 class ApiError(RuntimeError):
@@ -91,7 +94,13 @@ class Kube:
         """One REST call; returns the decoded JSON body, raises ApiError on a non-2xx answer."""
         data = None if body is None else (body if isinstance(body, (bytes, str)) else json.dumps(body))
         hdrs = {"Content-Type": headers.pop("content_type", "application/json"), "Accept": "application/json"}
-        response = self.session.request(method, self.server + path, data=data, params=params, headers=hdrs, timeout=30)
+        for _ in range(TOO_MANY_REQUESTS_TRIES):  # 429 while a new CRD's storage initialises: retry as client-go does
+            response = self.session.request(
+                method, self.server + path, data=data, params=params, headers=hdrs, timeout=30
+            )
+            if response.status_code != 429:
+                break
+            time.sleep(min(float(response.headers.get("Retry-After") or 1), 5))
         if response.headers.get("Warning"):
             self.warnings.append(f"{method} {path}: {response.headers['Warning']}")
         if not response.ok:
