@@ -39,12 +39,13 @@ class LockTimeout(Exception):
 
 
 @contextmanager
-def locked(directory: str | Path, exclusive: bool, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+def locked(directory: str | Path, exclusive: bool, wait: float | None = None) -> Iterator[None]:
     """Hold the directory's lock file (shared to read the files, exclusive to fold them) for the block.
 
-    Waits at most ``wait`` seconds (LockTimeout): the lock is held for milliseconds, and a process that dies
-    holding it releases it with its file descriptors.
+    Waits at most ``wait`` seconds (default LOCK_WAIT_SECONDS), else LockTimeout: the lock is held for
+    milliseconds, and a process that dies holding it releases it with its file descriptors.
     """
+    wait = LOCK_WAIT_SECONDS if wait is None else wait
     fd = os.open(os.path.join(directory, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB

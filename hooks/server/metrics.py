@@ -5,8 +5,9 @@ registry would make ``/metrics`` show only the worker that happened to answer
 the scrape. When ``PROMETHEUS_MULTIPROC_DIR`` is set (hooks/server/gunicorn_conf.py
 sets it before any worker starts), prometheus_client writes every sample to
 files in that directory and ``/metrics`` merges all workers' files, those of
-dead workers included, so counters never go backwards when a worker restarts.
-Without it (tests, ``flask run``), the process's own registry is served.
+dead workers included (folded into one archive file per type by the master,
+hooks/server/metric_files.py), so counters never go backwards when a worker
+restarts. Without it (tests, ``flask run``), the process's own registry is served.
 """
 
 from __future__ import annotations
@@ -24,15 +25,18 @@ from prometheus_client import (
     multiprocess,
 )
 
+from hooks.server import metric_files
+
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 # What a hook call ended in: ok; not_synced (200 with Synced=False: the grid or some units could not be
 # rendered and their children were kept); client_error (4xx: malformed request, wrong content type, too
-# large); server_error (5xx: a bug in a hook).
-OUTCOMES = ("ok", "not_synced", "client_error", "server_error")
+# large, too slow to arrive); busy (503: the worker's budget of request bodies stayed full until the request's
+# deadline); server_error (other 5xx: a bug in a hook).
+OUTCOMES = ("ok", "not_synced", "client_error", "busy", "server_error")
 
 SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-BYTES = tuple(float(4**n * 1024) for n in range(10))  # 1 KiB .. 256 MiB (the default body limit)
+BYTES = tuple(float(4**n * 1024) for n in range(10))  # 1 KiB .. 256 MiB
 COUNTS = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 
 REQUESTS = Counter("servicegroup_hook_requests", "Hook calls by hook and outcome.", ["hook", "outcome"])
@@ -77,9 +81,10 @@ def observe(
 
 def exposition() -> tuple[bytes, str]:
     """The text format of every worker's metrics (or this process's, outside gunicorn) and its content type."""
-    if os.environ.get(MULTIPROC_ENV):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-    else:
-        registry = REGISTRY
-    return generate_latest(registry), CONTENT_TYPE_LATEST
+    directory = os.environ.get(MULTIPROC_ENV)
+    if not directory:
+        return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, directory)
+    with metric_files.locked(directory, exclusive=False):  # the files as they are before a fold, or after it
+        return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -133,3 +135,39 @@ def test_a_restart_starts_from_zero_and_keeps_a_given_directory(tmp_path):
         assert value(second.scrape(), "servicegroup_hook_requests_total", **OK) == 0
     finally:
         second.stop()
+
+
+def files_of(directory: Path) -> set[str]:
+    return {path.name for path in directory.glob("*.db")}
+
+
+def test_dead_workers_files_are_folded_and_totals_never_drop(tmp_path):
+    """Workers killed one after another while a scraper reads /metrics back to back: no scrape ever shows a
+    smaller total than the one before, and the directory keeps the archive and the live workers' files only."""
+    directory = tmp_path / "metrics"
+    srv = Server(tmp_path, directory)
+    seen: list[float] = []
+    stop = threading.Event()
+
+    def scrape_forever() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(requests.ConnectionError):  # the scrape's worker was the one killed
+                seen.append(value(srv.scrape(), "servicegroup_hook_requests_total", **OK))
+
+    scraper = threading.Thread(target=scrape_forever)
+    scraper.start()
+    try:
+        for round_ in range(1, 7):
+            srv.sync(2)
+            srv.wait_until(lambda: {f"counter_{pid}.db" for pid in srv.workers()} <= files_of(directory), "files")
+            victim = min(srv.workers())
+            os.kill(victim, signal.SIGKILL)
+            srv.wait_until(lambda v=victim: len(srv.workers()) == 2 and v not in srv.workers(), "a new worker")
+            expected = {f"{kind}_{who}.db" for kind in ("counter", "histogram") for who in [*srv.workers(), "archive"]}
+            srv.wait_until(lambda e=expected: files_of(directory) == e, "the archive and the live workers' files")
+            assert value(srv.scrape(), "servicegroup_hook_requests_total", **OK) == 2 * round_
+    finally:
+        stop.set()
+        scraper.join(timeout=30)
+        srv.stop()
+    assert len(seen) > 10 and seen == sorted(seen) and seen[-1] == 12
