@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -24,10 +25,12 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.metrics_core import Metric
 
 from hooks.server import metric_files
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+HEADER_BYTES = 8  # of a prometheus_client metrics file: how much of it is used, then padding
 
 # What a hook call ended in: ok; not_synced (200 with Synced=False: the grid or some units could not be
 # rendered and their children were kept); client_error (4xx: malformed request, wrong content type, too
@@ -85,6 +88,21 @@ def exposition() -> tuple[bytes, str]:
     if not directory:
         return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, directory)
+    registry.register(WorkerFiles(directory))
     with metric_files.locked(directory, exclusive=False):  # the files as they are before a fold, or after it
         return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+class WorkerFiles:
+    """Every worker's samples: prometheus_client's multiprocess merge of the directory's files.
+
+    A file too short to hold its header is skipped: a worker that is starting creates its file empty and sizes
+    it a moment later, and reading it in between would fail the whole scrape. It holds no sample yet.
+    """
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+
+    def collect(self) -> Iterable[Metric]:
+        files = [str(p) for p in Path(self.directory).glob("*.db") if p.stat().st_size >= HEADER_BYTES]
+        return multiprocess.MultiProcessCollector.merge(files, accumulate=True)

@@ -84,3 +84,12 @@ def test_clear_removes_every_metrics_file(directory):
     (directory / "counter_archive.db.new").write_bytes(b"")
     metric_files.clear(directory)
     assert not list(directory.glob("*.db*"))
+
+
+def test_a_scrape_skips_a_file_a_starting_worker_has_not_sized_yet(directory, monkeypatch):
+    from hooks.server import metrics
+
+    (directory / "counter_99.db").write_bytes(b"")  # prometheus_client opens it empty, then truncates it
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(directory))
+    text, _ = metrics.exposition()
+    assert b'calls_total{hook="sync"} 115.0' in text
