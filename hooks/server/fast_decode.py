@@ -52,11 +52,11 @@ Decoder = Callable[[bytes | bytearray], object]
 SYNC_REQUEST_KEYS = ("controller", "parent", "children", "related", "finalizing")
 """Top-level keys of Metacontroller's v2 sync and finalize requests."""
 
-FULL_DECODE_MAX_BYTES = 8 * 1024 * 1024
+FULL_DECODE_MAX_BYTES = 4 * 1024 * 1024
 """The largest body decoded in full (routes that declare no reads; requests that do not fit a route's plan) and
-the largest ``parent``. A full decode holds about six times the body for Kubernetes JSON and up to about 25
-times for JSON of empty objects; Kubernetes stores objects of at most 1.5 MiB (etcd's default request limit),
-and customize and decorator requests carry one or two of them."""
+the largest ``parent``. A full decode peaks at about 6 times the body for Kubernetes JSON and about 30 times
+for JSON of empty objects (hooks/server/memory.py); Kubernetes stores objects of at most 1.5 MiB (etcd's
+default request limit), and customize and decorator requests carry one or two of them."""
 
 _LEADING_SPACE = re.compile(rb"[ \t\r\n]*")
 
@@ -103,8 +103,8 @@ def full_decode(body: bytes | bytearray) -> object:
     require_object(body)
     if len(body) > FULL_DECODE_MAX_BYTES:
         raise BodyRefused(
-            f"request body of {len(body)} bytes does not have the fields this route reads in the expected form, "
-            f"and bodies above {FULL_DECODE_MAX_BYTES} bytes are decoded only that way"
+            f"request body of {len(body)} bytes would need a full decode, done only up to {FULL_DECODE_MAX_BYTES} "
+            "bytes (for routes without a reduced decode and requests that do not fit it)"
         )
     return codec.loads(body)
 

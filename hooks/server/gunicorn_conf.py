@@ -69,7 +69,8 @@ def _metrics_dir() -> str:
 
 
 def when_ready(server):
-    """Choose the metrics directory and start from zero (a restarted container keeps its emptyDir).
+    """Choose the metrics directory and start from zero (a restarted container keeps its emptyDir); warn when
+    the container's memory limit is below what the settings may need.
 
     Done in this hook, not at import, so a config that fails its checks leaves nothing behind; and once the listening
     socket is bound, so a server that cannot start (port taken) leaves no directory behind. Workers are
@@ -79,9 +80,12 @@ def when_ready(server):
     os.makedirs(metrics, exist_ok=True)
     # Imported here, once the directory is in the environment: prometheus_client chooses its multiprocess mode
     # when first imported, and workers forked from this process inherit that choice.
-    from hooks.server import metric_files
+    from hooks.server import memory, metric_files
 
     metric_files.clear(metrics)
+    warning = memory.shortfall(_settings.workers, _settings.max_request_bytes, memory.container_limit())
+    if warning:
+        server.log.warning(warning)
 
 
 def child_exit(server, worker):
