@@ -132,7 +132,7 @@ def odd_bodies(megabytes: float) -> list[str]:
     count = int(megabytes * 1e6 / 3)
     objects = b"[" + b"{}," * count + b"{}]"
     shaped = b'{"parent": {"metadata": {"name": "web"}}, "related": {}, "children": {"Deployment.apps/v1": '
-    bodies = {"list of empty objects": objects, "sync request, Deployments map a list": shaped + objects + b"}"}
+    bodies = {"list of empty objects": objects, "sync request, Deployments map a list": shaped + objects + b"}}"}
     rows = []
     for name, body in bodies.items():
         server = Server(1)
@@ -152,17 +152,18 @@ def odd_bodies(megabytes: float) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--half-sent", default="2,10,50", help="numbers of slow requests, comma-separated")
+    parser.add_argument("--half-sent", default="2,10,50", help="numbers of slow requests, comma-separated ('': none)")
     parser.add_argument("--seconds", type=float, default=8.0, help="probing time per run")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--odd-mb", type=float, default=30.0, help="size of the odd bodies (0: skip them)")
     args = parser.parse_args(argv)
     print(f"# {os.cpu_count()} CPUs, load {os.getloadavg()}, {args.workers} workers, {args.seconds:g} s of probes")
-    print("| slow requests | stopped in | probes | failed (>1 s) | probe latency | still hanging at the end |")
-    print("|---|---|---|---|---|---|")
-    for n in (int(s) for s in args.half_sent.split(",")):
-        for kind in ("body", "headers"):
-            print(half_sent(n, kind, args.workers, args.seconds), flush=True)
+    if args.half_sent:
+        print("| slow requests | stopped in | probes | failed (>1 s) | probe latency | still hanging at the end |")
+        print("|---|---|---|---|---|---|")
+        for n in (int(s) for s in args.half_sent.split(",")):
+            for kind in ("body", "headers"):
+                print(half_sent(n, kind, args.workers, args.seconds), flush=True)
     if args.odd_mb:
         print("\n| odd body | MB | answer | seconds | worker peak MB |\n|---|---|---|---|---|")
         for row in odd_bodies(args.odd_mb):

@@ -9,7 +9,7 @@ closes the connection after the answer instead of waiting to drain the rest of t
 The deadline is the one the worker set when the request's first bytes came in (hooks/server/worker.py), or,
 under another server, ``HOOKS_READ_TIMEOUT`` from now. Before each read the socket's timeout is set to the time
 left, so a body that stops arriving gets its 408 on time; a body that trickles in is cut by the worker at the
-deadline, and answered 408 as well.
+deadline, and answered 408 as well. Writing the answer may then take ``HOOKS_READ_TIMEOUT`` per write.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def received(limit: int, budget: BodyBudget, read_timeout: float) -> Iterator[by
                 "Metacontroller retries and changes nothing meanwhile",
                 sock,
             )
-        body = read_body(request.stream, length, limit, Deadline(deadline, sock))
+        body = read_body(request.stream, length, limit, Deadline(deadline, sock, write_timeout=read_timeout))
         ARRIVALS.end()
         yield body
 
@@ -66,12 +66,16 @@ def refuse(status: int, message: str, sock: socket.socket | None) -> None:
 
 
 class Deadline:
-    """The moment a body must have arrived by, applied to the connection's socket before each read."""
+    """The moment a body must have arrived by, applied to the connection's socket before each read.
 
-    def __init__(self, at: float, sock: socket.socket | None) -> None:
+    Once the body is read, the socket keeps a timeout of ``write_timeout`` seconds (if given) for each write of
+    the answer, so a client that stops reading cannot hold the thread for ever either.
+    """
+
+    def __init__(self, at: float, sock: socket.socket | None, write_timeout: float | None = None) -> None:
         self.at = at
         self.sock = sock
-        self.prior = sock.gettimeout() if sock is not None else None
+        self.after = write_timeout if write_timeout is not None else sock.gettimeout() if sock is not None else None
 
     def before_read(self) -> None:
         left = self.at - time.monotonic()
@@ -89,7 +93,7 @@ class Deadline:
     def restore(self) -> None:
         if self.sock is not None:
             with suppress(OSError):  # the connection is gone: nothing more to read or write
-                self.sock.settimeout(self.prior)
+                self.sock.settimeout(self.after)
 
 
 def read_body(stream: IO[bytes], length: int | None, limit: int, deadline: Deadline) -> bytes | bytearray:

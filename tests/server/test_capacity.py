@@ -107,6 +107,13 @@ def test_a_body_that_stops_arriving_is_408_at_its_deadline(connection):
     assert ours.recv(1) == b""  # our receiving side is shut: gunicorn will close rather than drain
 
 
+def test_the_answer_gets_a_write_timeout_once_the_body_is_read(connection):
+    ours, theirs = connection
+    theirs.sendall(b"{}")
+    assert read_body(ours.makefile("rb"), 2, 10, Deadline(time.monotonic() + 5, ours, write_timeout=7)) == b"{}"
+    assert ours.gettimeout() == 7
+
+
 def test_a_body_cut_by_the_worker_after_its_deadline_is_408():
     class Trickle(io.RawIOBase):
         def read(self, size=-1):
