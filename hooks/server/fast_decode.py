@@ -21,9 +21,10 @@ same hook), so:
 What the reference path would refuse anyway is refused (400, :class:`BodyRefused`) without a full decode,
 which for JSON made of small objects costs tens of times the body in memory: a body that is not a JSON
 object, or not valid UTF-8; a sync request whose ``parent`` is not an object, or whose ``children`` or
-``related`` are not objects of objects. Top-level keys other than those of a sync request are skipped: no
-hook reads them. A full decode is done only for bodies of at most :data:`FULL_DECODE_MAX_BYTES`, and a
-``parent`` larger than that is refused: Kubernetes objects are far smaller.
+``related`` (or the map of one of the route's types in them) are not objects, as the plan itself finds.
+Top-level keys other than those of a sync request are skipped: no hook reads them. A full decode is done
+only for bodies of at most :data:`FULL_DECODE_MAX_BYTES`, and a ``parent`` or ``controller`` larger than
+that is refused: Kubernetes objects are far smaller.
 
 Known difference: a number outside the double range (``1e400``) inside a part no hook reads is
 rejected (400) by the reference path and ignored here. Kubernetes never sends one (Go's encoding/json
@@ -87,7 +88,8 @@ def decoder_for(reads: RequestReads | None) -> Decoder:
         except BodyRefused:
             raise
         except msgspec.ValidationError as err:
-            require_sync_shape(body)
+            if _NOT_OBJECTS_OF_OBJECTS.match(str(err)):
+                raise BodyRefused(f"request does not have the shape of a sync request: {err}") from None
             log.info("request decoded in full: %s", err)
         except (msgspec.MsgspecError, ValueError, RecursionError) as err:
             log.info("request decoded in full: %s", err)
@@ -116,20 +118,6 @@ def require_object(body: bytes | bytearray | memoryview, what: str = "request bo
         raise BodyRefused(f"{what} must be a JSON object")
 
 
-def require_sync_shape(body: bytes | bytearray) -> None:
-    """Refuse a body that does not have the shape of a v2 sync request (see :data:`_SYNC_SHAPE`).
-
-    Run only after the route's plan failed, to tell a request the reference path would refuse anyway from one
-    that merely holds something the plan does not expect (then decoded in full).
-    """
-    try:
-        _SYNC_SHAPE.decode(body)
-    except msgspec.ValidationError as err:
-        raise BodyRefused(f"request does not have the shape of a sync request: {err}") from None
-    except (msgspec.MsgspecError, RecursionError):  # malformed JSON: the reference path says where
-        pass
-
-
 class _Plan:
     """A route's :class:`RequestReads` compiled to one msgspec type for the whole request."""
 
@@ -151,18 +139,19 @@ class _Plan:
             elif key == "related":
                 request[key] = {kind: self.related[kind].related(objs) for kind, objs in _present(value)}
             else:
-                if key == "parent":
-                    _require_parent(value)
+                _require_kubernetes_sized(key, value)
                 request[key] = _load(value)
         return request
 
 
-def _require_parent(raw: msgspec.Raw) -> None:
-    """The parent is one Kubernetes object: refused unless it is a JSON object of a size Kubernetes stores."""
+def _require_kubernetes_sized(key: str, raw: msgspec.Raw) -> None:
+    """``parent`` and ``controller`` are one Kubernetes object each (``finalizing`` a boolean), decoded in full:
+    refused when larger than any object Kubernetes stores, and the parent unless it is an object."""
     view = memoryview(raw)
-    require_object(view, "request.parent")
+    if key == "parent":
+        require_object(view, "request.parent")
     if len(view) > FULL_DECODE_MAX_BYTES:
-        raise BodyRefused(f"request.parent of {len(view)} bytes is larger than any object Kubernetes stores")
+        raise BodyRefused(f"request.{key} of {len(view)} bytes is larger than any object Kubernetes stores")
 
 
 class _Reduced:
@@ -213,12 +202,11 @@ def _keyed_struct(name: str, fields: Mapping[str, object], other_keys: bool = Fa
     return msgspec.defstruct(name, spec, forbid_unknown_fields=not other_keys)
 
 
-_OBJECT_MAPS = dict[str, dict[str, msgspec.Raw]]
-_SYNC_SHAPE = msgspec.json.Decoder(
-    _keyed_struct("SyncShape", {"children": _OBJECT_MAPS, "related": _OBJECT_MAPS}, other_keys=True)
-)
-"""What the reference path requires of a sync request's maps: ``children`` and ``related`` are objects whose
-values (one per type) are objects. The objects inside may be anything (the hooks skip odd ones)."""
+_NOT_OBJECTS_OF_OBJECTS = re.compile(r"Expected `object`, got `[^`]+` - at `\$\.(children|related)(\.[^`\[]+)?`$")
+"""msgspec's error when the plan met ``children`` or ``related``, or the map of one of the route's types in them,
+that is not an object: the reference path refuses those too. Errors deeper in (a Node that is not an object, a
+label that is not a string) are odd content the hooks skip, and go to the full decode; so do types the route
+did not declare (``Object contains unknown field``)."""
 
 
 def _present(struct: msgspec.Struct) -> Iterator[tuple[str, object]]:

@@ -56,7 +56,6 @@ WRONG_SHAPES = {
     "a children entry not an object": {"children": {"Deployment.apps/v1": [{}, {}]}},
     "related not an object": {"related": "x"},
     "a related entry not an object": {"related": {"Node.v1": [{"metadata": {"name": "n"}}]}},
-    "an undeclared related entry not an object": {"related": {"Node.v1": {}, "ConfigMap.v1": 5}},
 }
 
 
@@ -86,12 +85,28 @@ def test_the_reference_path_refuses_such_a_parent_too(parent):
     assert assert_same_answer(SYNC, sync_body(parent=parent))[0] == "4xx"
 
 
-def test_a_parent_larger_than_any_kubernetes_object_is_refused(monkeypatch):
+@pytest.mark.parametrize("key", ["parent", "controller"])
+def test_a_parent_or_controller_larger_than_any_kubernetes_object_is_refused(monkeypatch, key):
     monkeypatch.setattr(fast_decode, "FULL_DECODE_MAX_BYTES", 1000)
-    parent = grid()
-    parent["metadata"]["annotations"] = {"x": "y" * 1000}
-    with pytest.raises(BodyRefused, match=r"request\.parent of \d+ bytes"):
-        decoder_for(route_reads()[SYNC])(sync_body(parent=parent))
+    obj = grid()
+    obj["metadata"]["annotations"] = {"x": "y" * 1000}
+    with pytest.raises(BodyRefused, match=rf"request\.{key} of \d+ bytes"):
+        decoder_for(route_reads()[SYNC])(sync_body(**{key: obj}))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"related": {"Node.v1": {}, "ConfigMap.v1": 5}},  # a type the route did not declare
+        {"related": {"Node.v1": {"n": "not an object"}}},
+        {"children": {"Deployment.apps/v1": {"shop/x": 5}}},
+    ],
+)
+def test_odd_content_in_the_right_shape_is_not_refused_but_decoded_in_full(changes, caplog):
+    caplog.set_level("INFO", logger="hooks.fast_decode")
+    body = sync_body(**changes)
+    assert decoder_for(route_reads()[SYNC])(body) == orjson.loads(body)
+    assert "decoded in full" in caplog.text
 
 
 def test_other_top_level_keys_are_skipped_on_the_reduced_path():
