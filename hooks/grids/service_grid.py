@@ -16,7 +16,7 @@ from hooks.grids.service import (
     shared_name,
     shared_service,
     unit_service,
-    unit_service_name,
+    unit_service_names,
 )
 
 SHARED_ENTRY = "(the shared Service)"
@@ -30,7 +30,7 @@ def customize(request: object) -> dict:
 
 def sync(request: object, now: str) -> dict:
     """The shared Service always; per-unit Services when wanted and derivable; observed ones kept on errors."""
-    return grid_sync.sync(request, SERVICE_TYPE, parse_service_spec, render_services, now, unit_service_name)
+    return grid_sync.sync(request, SERVICE_TYPE, parse_service_spec, render_services, now, unit_service_names)
 
 
 def render_services(
@@ -52,8 +52,8 @@ def render_services(
             units.all,
             observed,
             grid_sync.UnitChildren(
-                name=lambda unit: unit_service_name(meta["name"], unit),
-                render=lambda unit: unit_service(meta, spec, unit),
+                name=units.name_of,
+                render=lambda unit: unit_service(meta, spec, unit, units.name_of(unit)),
                 state=lambda seen: {"ready": shared_seen and seen is not None},
             ),
             reserved={shared_name(meta["name"]): "the shared Service"},

@@ -12,7 +12,7 @@ from hooks.grids.overrides import apply_overrides, unmatched_units
 from hooks.grids.rollout import roll, with_rollout
 from hooks.grids.rollout_spec import spec_revision
 from hooks.grids.stored_form import in_stored_form, with_stored_claim_templates
-from hooks.grids.workload import WorkloadKind, base_child, is_ready, pin_to_unit, status_figures, unit_child_name
+from hooks.grids.workload import WorkloadKind, base_child, is_ready, pin_to_unit, status_figures, unit_child_names
 from hooks.grids.workload_checks import CheckedContainers, check_workload
 
 
@@ -32,7 +32,7 @@ def sync(request: object, kind: WorkloadKind, now: str) -> dict:
         lambda spec: parse_workload_spec(spec, kind.kind),
         lambda parent, spec, units, observed, at: render_units(parent, spec, kind, units, observed, at),
         now,
-        lambda grid_name, unit: unit_child_name(kind, grid_name, unit),
+        lambda grid_name, observed: unit_child_names(kind, grid_name, observed),
     )
 
 
@@ -49,12 +49,11 @@ def render_units(
     With ``spec.rollout``, hooks.grids.rollout decides which units get their fresh child and which keep the
     observed one.
     """
-    meta = parent["metadata"]
     checked = CheckedContainers()  # one per sync: units share the template's container lists
-    unit_name = lambda unit: unit_child_name(kind, meta["name"], unit)  # noqa: E731
+    name_of = units.name_of
     unit_children = grid_sync.UnitChildren(
-        name=unit_name,
-        render=lambda unit: render_unit(parent, spec, kind, unit, checked, observed.get(unit_name(unit))),
+        name=name_of,
+        render=lambda unit: render_unit(parent, spec, kind, unit, name_of(unit), checked, observed.get(name_of(unit))),
         state=lambda seen: _unit_state(kind, seen),
     )
     renders = grid_sync.render_each(units.all, observed, unit_children, unlisted=units.unlisted)
@@ -79,19 +78,20 @@ def render_unit(
     spec: WorkloadSpec,
     kind: WorkloadKind,
     unit: str,
+    name: str,
     checked: CheckedContainers | None = None,
     seen: Mapping | None = None,
 ) -> dict:
-    """Resolution order: template choice -> child -> overrides in order -> invariants -> well-formedness.
+    """Resolution order: template choice -> child ``name`` -> overrides in order -> invariants -> well-formedness.
 
     Then lists Metacontroller replaces whole are put in the form the API server stores
     (:mod:`hooks.grids.stored_form`), with ``seen`` (the unit's observed child, if any) giving
     an existing StatefulSet's own immutable claim templates back.
     """
     meta = parent["metadata"]
-    child = base_child(kind, meta, template_for(spec, unit), unit)
+    child = base_child(kind, meta, template_for(spec, unit), name)
     child = apply_overrides(child, spec.overrides, unit)
-    child = pin_to_unit(kind, child, meta, spec.sites.key, unit)
+    child = pin_to_unit(kind, child, meta, spec.sites.key, unit, name)
     check_workload(child, checked)
     return with_stored_claim_templates(in_stored_form(child), seen)
 

@@ -28,7 +28,7 @@ from hooks.nodegroups.workload_readiness import (
 )
 from hooks.protocol.request import objects_of, parent_of, sync_parts
 from hooks.sites.discovery import node_rule
-from hooks.sites.nodeunit import NODEUNIT_TYPE, nodeunit_children
+from hooks.sites.nodeunit import NODEUNIT_TYPE, nodeunit_children, nodeunit_names
 from hooks.sites.site_spec import parse_sites
 from hooks.sites.units import NODES, group_by_unit, node_name
 
@@ -77,11 +77,12 @@ def sync(request: object, now: str) -> dict:
     workloads = workloads_by_unit(grids, units)
     entries = {unit: unit_entry(nodes, workloads[unit]) for unit, nodes in units.items()}
     members = {unit: [node_name(n) for n in nodes] for unit, nodes in units.items()}
-    nodeunits, name_errors = nodeunit_children(parent["metadata"], sites.key, members)
+    name_of = nodeunit_names(parent["metadata"]["name"], sites.key, observed)
+    nodeunits, name_errors = nodeunit_children(parent["metadata"], sites.key, members, name_of)
     # Only a NodeGroup that sees every Node of the key knows a reported site has no node: with a nodeSelector,
     # a site outside it may be live under another NodeGroup of the key, and a tombstone would remove it.
     reported = units_reported_by_nodeunit_grids(grids) if not sites.node_selector else ()
-    gone = tombstones(parent["metadata"], sites.key, observed, units, lifetime, now, reported)
+    gone = tombstones(parent["metadata"], sites.key, observed, units, lifetime, now, name_of, reported)
     children = list(nodeunits)
     taken = {c["metadata"]["name"] for c in nodeunits}
     for stone in gone.children:  # a live site's NodeUnit wins a (hash) name clash with a tombstone
