@@ -22,7 +22,7 @@ from hooks.kube.errors import SpecError, brief
 from hooks.kube.names import NameOf
 from hooks.protocol.request import objects_of, parent_of, sync_parts
 from hooks.sites.discovery import site_rules, sites_from_request
-from hooks.sites.site_spec import SiteSpec
+from hooks.sites.site_spec import ANY_KEY, AllowedKeys, SiteSpec
 
 
 class HasSites(Protocol):
@@ -55,22 +55,33 @@ class UnitSet:
     """unit -> the name of its child, chosen once per sync from the observed children (``Naming``)."""
 
 
-def customize(request: object, parse: Parse) -> dict:
+def customize(request: object, parse: Parse, allowed: AllowedKeys = ANY_KEY) -> dict:
     """Ask Metacontroller for the grid's sites: Nodes or NodeUnits of its key (see ``site_rules``).
 
-    Depends only on the parent's spec (Metacontroller caches it per generation).
-    An invalid spec asks for nothing; the sync hook then reports the problem.
+    Depends only on the parent's spec (Metacontroller caches it per generation). An invalid spec, or a key
+    ``allowed`` refuses, asks for nothing (so no node name is even fetched); the sync hook then reports it.
     """
     parent = parent_of(request)
     try:
         sites = parse(parent.get("spec")).sites
+        allowed.check(sites.key)
     except SpecError:
         return {"relatedResources": []}
     return {"relatedResources": site_rules(sites)}
 
 
-def sync(request: object, child_type: str, parse: Parse, render: Render, now: str, naming: Naming) -> dict:
+def sync(
+    request: object,
+    child_type: str,
+    parse: Parse,
+    render: Render,
+    now: str,
+    naming: Naming,
+    allowed: AllowedKeys = ANY_KEY,
+) -> dict:
     """Discover the units and hand them to ``render``; keep every observed child when that is impossible.
+
+    A grid whose key ``allowed`` refuses is such a case: ``Synced=False`` (``UniqKeyNotAllowed``), nothing new.
 
     ``naming`` gives the kind's name for each unit's child, built once here from the observed children
     (the grace period, unlisted units and the render all use that one rule).
@@ -83,8 +94,9 @@ def sync(request: object, child_type: str, parse: Parse, render: Render, now: st
     observed = {obj["metadata"]["name"]: obj for obj in named(objects_of(children, child_type))}
     try:
         spec = parse(parent.get("spec"))
+        allowed.check(spec.sites.key)
         sites = sites_from_request(spec.sites, related)
-    except SpecError as err:  # an invalid spec, or no way to tell which units exist (hooks.sites.discovery)
+    except SpecError as err:  # an invalid spec or key, or no way to tell which units exist (hooks.sites.discovery)
         return keep_everything(parent, observed, err.reason, str(err), now)
     key = spec.sites.key
     name_of = naming(parent["metadata"]["name"], observed_units(observed.values(), key))

@@ -18,19 +18,20 @@ from hooks.grids.service import (
     unit_service,
     unit_service_names,
 )
+from hooks.sites.site_spec import ANY_KEY, AllowedKeys
 
 SHARED_ENTRY = "(the shared Service)"
 """How the shared Service is named among units in ``Synced`` when it does not carry what was rendered."""
 
 
-def customize(request: object) -> dict:
+def customize(request: object, allowed: AllowedKeys = ANY_KEY) -> dict:
     """The grid's sites: Nodes or NodeUnits of its key (see :func:`hooks.grids.grid_sync.customize`)."""
-    return grid_sync.customize(request, parse_service_spec)
+    return grid_sync.customize(request, parse_service_spec, allowed)
 
 
-def sync(request: object, now: str) -> dict:
+def sync(request: object, now: str, allowed: AllowedKeys = ANY_KEY) -> dict:
     """The shared Service always; per-unit Services when wanted and derivable; observed ones kept on errors."""
-    return grid_sync.sync(request, SERVICE_TYPE, parse_service_spec, render_services, now, unit_service_names)
+    return grid_sync.sync(request, SERVICE_TYPE, parse_service_spec, render_services, now, unit_service_names, allowed)
 
 
 def render_services(

@@ -14,18 +14,22 @@ from hooks.grids.rollout_spec import spec_revision
 from hooks.grids.stored_form import in_stored_form, with_stored_claim_templates
 from hooks.grids.workload import WorkloadKind, base_child, is_ready, pin_to_unit, status_figures, unit_child_names
 from hooks.grids.workload_checks import CheckedContainers, check_workload
+from hooks.sites.site_spec import ANY_KEY, AllowedKeys
 
 
-def customize(request: object, kind: WorkloadKind) -> dict:
+def customize(request: object, kind: WorkloadKind, allowed: AllowedKeys = ANY_KEY) -> dict:
     """The grid's sites: Nodes or NodeUnits of its key (see :func:`hooks.grids.grid_sync.customize`).
 
     Both workload kinds ask the same; ``kind`` keeps the signature alike to :func:`sync`.
     """
-    return grid_sync.customize(request, lambda spec: parse_workload_spec(spec, kind.kind))
+    return grid_sync.customize(request, lambda spec: parse_workload_spec(spec, kind.kind), allowed)
 
 
-def sync(request: object, kind: WorkloadKind, now: str) -> dict:
-    """One child per unit, each pinned to its unit; observed children kept on any spec error."""
+def sync(request: object, kind: WorkloadKind, now: str, allowed: AllowedKeys = ANY_KEY) -> dict:
+    """One child per unit, each pinned to its unit; observed children kept on any spec error.
+
+    ``allowed``: the keys this installation allows as ``gridUniqKey`` (hooks.sites.site_spec.AllowedKeys).
+    """
     return grid_sync.sync(
         request,
         kind.child_type,
@@ -33,6 +37,7 @@ def sync(request: object, kind: WorkloadKind, now: str) -> dict:
         lambda parent, spec, units, observed, at: render_units(parent, spec, kind, units, observed, at),
         now,
         lambda grid_name, observed: unit_child_names(kind, grid_name, observed),
+        allowed,
     )
 
 
