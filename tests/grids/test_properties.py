@@ -1,4 +1,4 @@
-"""Property tests: for random nodes and grids, the invariants of DESIGN section 4 hold."""
+"""Property tests: for random nodes and grids, the children invariants of docs/reference.md (Children) hold."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""The revision stamp: a child the API server did not take shows as not ready and not synced (issue 13.4)."""
+"""The revision stamp: a child the API server did not take shows as not ready and not synced."""
 
 from __future__ import annotations
 
