@@ -6,8 +6,8 @@ this table, so they cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from hooks import GROUP
 from hooks.grids import service_grid, workload_grid
@@ -16,8 +16,15 @@ from hooks.sites.site_spec import ANY_KEY, AllowedKeys
 
 __all__ = ["GRID_KINDS", "GROUP", "GridKind", "customize_route", "sync_route"]
 
-Sync = Callable[[object, str, AllowedKeys], dict]
-"""(request, now, the gridUniqKeys the installation allows) -> response."""
+
+class Sync(Protocol):
+    """(request, now, the gridUniqKeys the installation allows; default any) -> response."""
+
+    def __call__(self, request: object, now: str, allowed: AllowedKeys = ANY_KEY) -> dict: ...
+
+
+class Customize(Protocol):
+    def __call__(self, request: object, allowed: AllowedKeys = ANY_KEY) -> dict: ...
 
 
 @dataclass(frozen=True)
@@ -25,7 +32,7 @@ class GridKind:
     """How to sync one grid kind: its pure sync hook and the child types Metacontroller declares for it."""
 
     sync: Sync
-    customize: Callable[[object, AllowedKeys], dict]
+    customize: Customize
     child_types: tuple[str, ...]
 
 
