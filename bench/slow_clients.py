@@ -1,4 +1,4 @@
-"""Does the hook server survive slow and odd clients? (issue 19, docs/performance.md "Slow and odd clients")
+"""Does the hook server survive slow and odd clients? (docs/performance.md "Slow and odd clients")
 
     python3 bench/slow_clients.py [--half-sent 2,10,50] [--seconds 8] [--workers 2] [--odd-mb 30]
 

@@ -20,12 +20,18 @@ from collections.abc import Callable, Iterator
 
 import orjson
 import pytest
+from hypothesis import settings
 
 import hooks
 from hooks.grids.children import kept_child
 from hooks.server.app import create_app
 from tests.support import k8s_schema
 from tests.support.builders import NOW
+
+# Hypothesis's default 200 ms deadline per example is a timed assertion: on a loaded machine the first example
+# (which loads the schemas) fails it. Speed is measured in bench/, never asserted here.
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
 
 HOOK_FUNCTIONS = ("sync",)
 CHECKED = {"children": 0}

@@ -102,6 +102,20 @@ def kept_children(observed: Iterable[Mapping]) -> list[dict]:
     return sorted((kept_child(o) for o in named), key=child_order)
 
 
+def observed_units(observed: Iterable[Mapping], key: str) -> dict[str, str]:
+    """Child name -> the unit an observed child says it is for (its ``key`` label), for the naming rule.
+
+    Children without a name or a non-empty unit label are left out.
+    """
+    out: dict[str, str] = {}
+    for child in observed:
+        meta = mapping(child, "metadata")
+        name, unit = meta.get("name"), mapping(meta, "labels").get(key)
+        if isinstance(name, str) and isinstance(unit, str) and unit:
+            out[name] = unit
+    return out
+
+
 def child_order(child: Mapping) -> tuple[str, str]:
     """Children are answered sorted by kind and name, so the same request gives the same bytes."""
     return (str(child.get("kind", "")), str(mapping(child, "metadata").get("name", "")))

@@ -16,21 +16,22 @@ from hooks.grids.service import (
     shared_name,
     shared_service,
     unit_service,
-    unit_service_name,
+    unit_service_names,
 )
+from hooks.sites.site_spec import ANY_KEY, AllowedKeys
 
 SHARED_ENTRY = "(the shared Service)"
 """How the shared Service is named among units in ``Synced`` when it does not carry what was rendered."""
 
 
-def customize(request: object) -> dict:
+def customize(request: object, allowed: AllowedKeys = ANY_KEY) -> dict:
     """The grid's sites: Nodes or NodeUnits of its key (see :func:`hooks.grids.grid_sync.customize`)."""
-    return grid_sync.customize(request, parse_service_spec)
+    return grid_sync.customize(request, parse_service_spec, allowed)
 
 
-def sync(request: object, now: str) -> dict:
+def sync(request: object, now: str, allowed: AllowedKeys = ANY_KEY) -> dict:
     """The shared Service always; per-unit Services when wanted and derivable; observed ones kept on errors."""
-    return grid_sync.sync(request, SERVICE_TYPE, parse_service_spec, render_services, now, unit_service_name)
+    return grid_sync.sync(request, SERVICE_TYPE, parse_service_spec, render_services, now, unit_service_names, allowed)
 
 
 def render_services(
@@ -52,8 +53,8 @@ def render_services(
             units.all,
             observed,
             grid_sync.UnitChildren(
-                name=lambda unit: unit_service_name(meta["name"], unit),
-                render=lambda unit: unit_service(meta, spec, unit),
+                name=units.name_of,
+                render=lambda unit: unit_service(meta, spec, unit, units.name_of(unit)),
                 state=lambda seen: {"ready": shared_seen and seen is not None},
             ),
             reserved={shared_name(meta["name"]): "the shared Service"},

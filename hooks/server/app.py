@@ -25,8 +25,9 @@ from hooks.server.body import Refusal, received
 from hooks.server.capacity import COMPUTATION, BodyBudget, stop_reading
 from hooks.server.fast_decode import Decoder, decoder_for
 from hooks.server.route_reads import route_reads
-from hooks.server.settings import max_request_bytes, read_timeout
+from hooks.server.settings import allowed_uniq_keys, max_request_bytes, read_timeout
 from hooks.sites import node_zone
+from hooks.sites.site_spec import ANY_KEY, AllowedKeys
 
 log = logging.getLogger("hooks")
 
@@ -34,14 +35,18 @@ Hook = Callable[[object, str], dict]
 Receive = Callable[[], AbstractContextManager[bytes | bytearray]]
 
 
-def hook_table() -> dict[str, Hook]:
-    """URL path -> pure function ``(request, now) -> response``. The manifests must use these paths."""
+def hook_table(allowed: AllowedKeys = ANY_KEY) -> dict[str, Hook]:
+    """URL path -> pure function ``(request, now) -> response``. The manifests must use these paths.
+
+    ``allowed`` (HOOKS_ALLOWED_UNIQ_KEYS) goes to every grid and NodeGroup hook; the node zone decorator's key
+    is the installation's own (docs/security.md).
+    """
     table: dict[str, Hook] = {}
     for kind, grid in GRID_KINDS.items():
-        table[sync_route(kind)] = grid.sync
-        table[customize_route(kind)] = lambda req, now, customize=grid.customize: customize(req)
-    table["/nodegroup/sync"] = lambda req, now: nodegroup.sync(req, now)
-    table["/nodegroup/customize"] = lambda req, now: nodegroup.customize(req)
+        table[sync_route(kind)] = lambda req, now, sync=grid.sync: sync(req, now, allowed)
+        table[customize_route(kind)] = lambda req, now, customize=grid.customize: customize(req, allowed)
+    table["/nodegroup/sync"] = lambda req, now: nodegroup.sync(req, now, allowed)
+    table["/nodegroup/customize"] = lambda req, now: nodegroup.customize(req, allowed)
     table["/nodezone/sync"] = lambda req, now: logged(node_zone.sync(req))
     return table
 
@@ -98,9 +103,12 @@ def parent_ref(payload: object) -> str:
     return "/".join(str(facts[k]) for k in ("namespace", "name") if facts.get(k)) or "?"
 
 
-def create_app(clock: Callable[[], str] = utc_now, max_bytes: int | None = None) -> Flask:
-    """Build the app; ``clock`` and ``max_bytes`` are injectable so tests control them.
+def create_app(
+    clock: Callable[[], str] = utc_now, max_bytes: int | None = None, allowed: AllowedKeys | None = None
+) -> Flask:
+    """Build the app; ``clock``, ``max_bytes`` and ``allowed`` are injectable so tests control them.
 
+    Left out, ``max_bytes`` and ``allowed`` come from the environment (hooks.server.settings).
     ``max_bytes`` (HOOKS_MAX_REQUEST_BYTES) is the largest body and also this process's budget of bodies held
     at once: with one hook computation at a time, a worker's memory is bounded by its idle size, that budget
     and one computation's working set (docs/performance.md, Memory).
@@ -114,7 +122,7 @@ def create_app(clock: Callable[[], str] = utc_now, max_bytes: int | None = None)
     def receive() -> AbstractContextManager[bytes | bytearray]:
         return received(limit, budget, timeout)
 
-    hooks = hook_table()
+    hooks = hook_table(allowed if allowed is not None else allowed_uniq_keys(os.environ))
     reads = route_reads()
     for path, hook in hooks.items():
         serve = partial(handle, decode=decoder_for(reads.get(path)), clock=clock, receive=receive)

@@ -51,7 +51,7 @@ log = logging.getLogger("hooks.fast_decode")
 Decoder = Callable[[bytes | bytearray], object]
 
 SYNC_REQUEST_KEYS = ("controller", "parent", "children", "related", "finalizing")
-"""Top-level keys of Metacontroller's v2 sync and finalize requests."""
+"""Top-level keys of Metacontroller's v2 sync and finalize requests (docs/metacontroller.md, hook calls)."""
 
 FULL_DECODE_MAX_BYTES = 4 * 1024 * 1024
 """The largest body decoded in full (routes that declare no reads; requests that do not fit a route's plan) and
