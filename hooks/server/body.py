@@ -68,14 +68,14 @@ def refuse(status: int, message: str, sock: socket.socket | None) -> None:
 class Deadline:
     """The moment a body must have arrived by, applied to the connection's socket before each read.
 
-    Once the body is read, the socket keeps a timeout of ``write_timeout`` seconds (if given) for each write of
-    the answer, so a client that stops reading cannot hold the thread for ever either.
+    Once the body is read, the socket keeps a timeout of ``write_timeout`` seconds for each write of the answer
+    (None: none), so a client that stops reading cannot hold the thread for ever either.
     """
 
     def __init__(self, at: float, sock: socket.socket | None, write_timeout: float | None = None) -> None:
         self.at = at
         self.sock = sock
-        self.after = write_timeout if write_timeout is not None else sock.gettimeout() if sock is not None else None
+        self.after = write_timeout
 
     def before_read(self) -> None:
         left = self.at - time.monotonic()
