@@ -51,7 +51,7 @@ class Gunicorn:
             try:
                 if requests.get(self.base + "/healthz", timeout=1).ok:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or its worker still loading the app
                 time.sleep(0.1)
         pytest.fail("gunicorn did not start: " + log.read_text())
 

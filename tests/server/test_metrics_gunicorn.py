@@ -47,7 +47,7 @@ class Server:
     def healthy(self) -> bool:
         try:
             return requests.get(self.base + "/healthz", timeout=1).ok
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or its worker still loading the app
             return False
 
     def wait_until(self, ready, what: str | Callable[[], str] = "gunicorn to serve with 2 workers") -> None:
