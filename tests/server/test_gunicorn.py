@@ -256,5 +256,19 @@ def test_a_slow_body_does_not_count_against_the_computation_timeout(spinner):
 
 
 def answer_once(sock: socket.socket) -> bytes:
-    """The first bytes the server sends (the connection stays open: keep-alive)."""
-    return sock.recv(65536)
+    """One whole answer, headers and ``Content-Length`` bytes of body (the connection stays open: keep-alive)."""
+    reply = b""
+    while b"\r\n\r\n" not in reply or len(reply.partition(b"\r\n\r\n")[2]) < content_length(reply):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        reply += chunk
+    return reply
+
+
+def content_length(reply: bytes) -> int:
+    for line in reply.partition(b"\r\n\r\n")[0].split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    return 0
