@@ -16,6 +16,7 @@ from typing import Protocol, TypeVar
 from hooks.grids.children import kept_child, kept_children, observed_units
 from hooks.grids.grace import departing_units, with_departures
 from hooks.grids.grid_status import invalid_spec_status
+from hooks.grids.limits import LimitExceeded, check_child_size
 from hooks.grids.revision import landed, stamped
 from hooks.grids.unlisted import unlisted_units
 from hooks.kube.errors import SpecError, brief
@@ -126,6 +127,8 @@ class Rendered:
     """Units whose observed child does not carry what was rendered for it (hooks.grids.revision)."""
     unlisted: list[str] = field(default_factory=list)
     """Units whose observed child was kept as it is because the request does not list them (hooks.grids.unlisted)."""
+    reasons: dict[str, str] = field(default_factory=dict)
+    """Units in ``errors`` that hit a limit, with the limit's reason (hooks.grids.limits)."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,8 @@ class UnitRender:
     error: str | None = None
     held: bool = False
     unlisted: bool = False
+    reason: str | None = None
+    """With ``error``: the limit the unit hit (hooks.grids.limits), for the ``Synced`` reason."""
 
 
 def render_per_unit(
@@ -170,7 +175,11 @@ def render_each(
     reserved: Mapping[str, str] | None = None,
     unlisted: frozenset[str] = frozenset(),
 ) -> list[UnitRender]:
-    """Each unit's fresh, stamped child, its error, or (``unlisted``) its observed child held as it is."""
+    """Each unit's fresh, stamped child, its error, or (``unlisted``) its observed child held as it is.
+
+    A child that could not be stored with Metacontroller's record of it is an error of its unit
+    (:func:`hooks.grids.limits.check_child_size`), checked here for every kind.
+    """
     out: list[UnitRender] = []
     owners: dict[str, str] = dict(reserved or {})
     for unit in units:
@@ -183,11 +192,14 @@ def render_each(
             if unit in unlisted and seen is not None:
                 out.append(UnitRender(unit, name, seen, None, held=True, unlisted=True))
             else:
-                out.append(UnitRender(unit, name, seen, stamped(kind.render(unit))))
+                child = kind.render(unit)
+                check_child_size(child)
+                out.append(UnitRender(unit, name, seen, stamped(child)))
         except SpecError as err:
             if owners.get(name) != f"unit {unit!r}":
                 seen = None  # the child of that name belongs to another unit (or another child)
-            out.append(UnitRender(unit, name, seen, None, brief(str(err))))
+            reason = err.reason if isinstance(err, LimitExceeded) else None
+            out.append(UnitRender(unit, name, seen, None, brief(str(err)), reason=reason))
     return out
 
 
@@ -205,6 +217,8 @@ def assemble(renders: list[UnitRender], kind: UnitChildren) -> Rendered:
         if r.error is not None:
             out.errors[r.unit] = r.error
             state["error"] = r.error
+            if r.reason is not None:
+                out.reasons[r.unit] = r.reason
         elif fresh and r.seen is not None and not landed(child, r.seen):
             out.unlanded.append(r.unit)
             state["ready"] = False

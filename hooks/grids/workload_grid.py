@@ -68,7 +68,9 @@ def render_units(
         renders, decision = roll(renders, spec.rollout, revision, spec.sites, units, is_ready, now)
     rendered = grid_sync.assemble(renders, unit_children)
     desired = sorted(rendered.desired, key=child_order)
-    synced = synced_condition(rendered.errors, len(rendered.states), rendered.unlanded, rendered.unlisted)
+    synced = synced_condition(
+        rendered.errors, len(rendered.states), rendered.unlanded, rendered.unlisted, rendered.reasons
+    )
     extra = [decision.condition] if decision is not None else []
     status = grid_status(rendered.states, synced, parent.get("status"), now, extra)
     unmatched = unmatched_units(spec.overrides, units.all)
