@@ -1,8 +1,9 @@
 """RFC 6902 operations on a child, with its size and the work counted before each change is made.
 
-The document is never changed in place: an operation copies only the containers on its path (path
-copying), so the child keeps sharing every other subtree with the template, the spec and, after a
-``copy``, with itself. That makes a ``copy`` cost nothing but the bookkeeping, whatever it copies.
+Nothing the document shares is changed in place: an operation copies the containers on its path that it
+does not own yet (path copying), so the child keeps sharing every other subtree with the template, the
+spec and, after a ``copy``, with itself. That makes a ``copy`` cost nothing but the bookkeeping, whatever
+it copies.
 
 Every operation works out how many bytes the child's JSON gains or loses and how much work it does, asks
 the unit's :class:`~hooks.grids.limits.Budget`, and only then builds the new document. Sizes are kept,
@@ -19,6 +20,7 @@ tells ``true`` from ``1``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -105,13 +107,20 @@ def _for_unit(tokens: tuple[str, ...], unit: str) -> tuple[str, ...]:
 
 
 class Document:
-    """A child under patching: ``root`` is replaced, never changed; the budget holds its size and work."""
+    """A child under patching: nothing it shares is ever changed; the budget holds its size and work.
+
+    Containers the document copied itself are *owned*: reachable from one place only, so later operations
+    may change them in place (a container is copied at most once however many operations touch it). A
+    ``copy`` makes a second reference to a subtree that may hold owned containers, so it ends ownership:
+    the next operations copy their paths again.
+    """
 
     def __init__(self, root: dict, budget: Budget) -> None:
         self.root = root
         self.budget = budget
         self._sizes: dict[int, tuple[object, int]] = {}
         """id -> (container, its JSON size); the container is held so that its id is never reused."""
+        self._owned: dict[int, Container] = {}
         self.remember(root, budget.size)
 
     def size_of(self, value: object) -> int:
@@ -132,34 +141,44 @@ class Document:
         if isinstance(value, dict | list):
             self._sizes[id(value)] = (value, size)
 
+    def share(self) -> None:
+        """Every container may now be reachable from two places: none is changed in place any more."""
+        self._owned.clear()
+
     def get(self, tokens: tuple[str, ...]) -> object:
         node = self.root
-        for depth, token in enumerate(tokens):
-            node = _step(node, token, tokens[: depth + 1])
+        for depth in range(len(tokens)):
+            node = _step(node, tokens, depth)
         return node
 
     def edit(self, tokens: tuple[str, ...], change: Callable[[Container, str], int]) -> None:
-        """Replace the root by a copy in which ``change`` has edited a copy of the container ``tokens`` point
-        into. ``change`` checks the budget before it writes and returns how many bytes the JSON grew; the
-        containers on the path are copied (and charged) first, and get their sizes derived."""
+        """Let ``change`` edit the container ``tokens`` point into, copying first what is not owned.
+
+        ``change`` checks the budget before it writes and returns how many bytes the JSON grew. Owned
+        containers form the top of any path (a copy's ancestors are copied with it), so the path splits
+        into an owned top, changed in place, and a shared rest, copied (and charged) before ``change`` runs
+        and linked in after it, so a refused change leaves the document as it was.
+        """
         chain: list[Container] = [self.root]
-        for depth, token in enumerate(tokens[:-1]):
-            node = _step(chain[-1], token, tokens[: depth + 1])
-            chain.append(node)
+        for depth in range(len(tokens) - 1):
+            chain.append(_step(chain[-1], tokens, depth))
         if not isinstance(chain[-1], dict | list):
             raise PatchError(f"path not found: {_show(tokens[:-1])} is not an object or array")
-        self.budget.charge(sum(len(c) for c in chain))
-        node = _copied(chain[-1])
-        delta = change(node, tokens[-1])
+        top = 0
+        while top < len(chain) and id(chain[top]) in self._owned:
+            top += 1
+        self.budget.charge(sum(map(len, chain[top:])))
+        new = [*chain[:top], *(_copied(c) for c in chain[top:])]
+        delta = change(new[-1], tokens[-1])
         for depth in range(len(chain) - 1, -1, -1):
-            if depth < len(chain) - 1:
-                upper = _copied(chain[depth])
-                upper[_slot_key(upper, tokens[depth])] = node
-                node = upper
+            if depth >= top:
+                self._owned[id(new[depth])] = new[depth]
+                if depth > 0:
+                    new[depth - 1][_slot_key(new[depth - 1], tokens[depth - 1])] = new[depth]
             known = self._known(chain[depth])
             if known is not None:
-                self.remember(node, known + delta)
-        self.root = node
+                self.remember(new[depth], known + delta)
+        self.root = new[0]
 
 
 def _copied(container: Container) -> Container:
@@ -186,26 +205,30 @@ def apply(doc: Document, op: Operation, unit: str) -> None:
     elif op.op == "copy":
         value = doc.get(_for_unit(op.source, unit))
         _put(doc, path, doc.size_of(value), lambda: value)
+        doc.share()
     else:
         _move(doc, _for_unit(op.source, unit), path)
 
 
-def _step(node: object, token: str, where: tuple[str, ...]) -> object:
+def _step(node: object, tokens: tuple[str, ...], depth: int) -> object:
+    """``node``'s member named by ``tokens[depth]``."""
+    token = tokens[depth]
     if isinstance(node, dict):
         if token not in node:
-            raise PatchError(f"path not found: {_show(where)} does not exist")
+            raise PatchError(f"path not found: {_show(tokens[: depth + 1])} does not exist")
         return node[token]
     if isinstance(node, list):
-        return node[_index(node, token, where)]
-    raise PatchError(f"path not found: {_show(where[:-1])} is not an object or array")
+        return node[_index(node, tokens, depth)]
+    raise PatchError(f"path not found: {_show(tokens[:depth])} is not an object or array")
 
 
-def _index(items: list, token: str, where: tuple[str, ...], insert: bool = False) -> int:
+def _index(items: list, tokens: tuple[str, ...], depth: int, insert: bool = False) -> int:
+    token = tokens[depth]
     if not _INDEX.fullmatch(token):
-        raise PatchError(f"{token!r} is not an array index (at {_show(where[:-1])})")
+        raise PatchError(f"{token!r} is not an array index (at {_show(tokens[:depth])})")
     index = int(token)
     if index > len(items) or (index == len(items) and not insert):
-        raise PatchError(f"index {index} is out of range: {_show(where[:-1])} has {len(items)} items")
+        raise PatchError(f"index {index} is out of range: {_show(tokens[:depth])} has {len(items)} items")
     return index
 
 
@@ -220,14 +243,19 @@ def _existing(container: Container, key: str, tokens: tuple[str, ...]) -> str | 
         if key not in container:
             raise PatchError(f"path not found: {_show(tokens)} does not exist")
         return key
-    return _index(container, key, tokens)
+    return _index(container, tokens, len(tokens) - 1)
 
 
 def _member_overhead(container: Container, key: str, count: int) -> int:
     """Bytes a member takes besides its value in a container of ``count`` members: its key and colon in an
     object, and the comma that separates it from the others."""
     comma = 1 if count > 1 else 0
-    return json_size(key) + 1 + comma if isinstance(container, dict) else comma
+    return _key_size(key) + 1 + comma if isinstance(container, dict) else comma
+
+
+@functools.lru_cache(maxsize=1024)
+def _key_size(key: str) -> int:
+    return json_size(key)
 
 
 def member_delta(obj: dict, key: str, size: int) -> int:
@@ -247,7 +275,7 @@ def _put(doc: Document, tokens: tuple[str, ...], size: int, make: Callable[[], o
         elif isinstance(container, dict):
             slot, delta = key, size + _member_overhead(container, key, len(container) + 1)
         else:
-            slot = len(container) if key == "-" else _index(container, key, tokens, insert=True)
+            slot = len(container) if key == "-" else _index(container, tokens, len(tokens) - 1, insert=True)
             delta = size + _member_overhead(container, key, len(container) + 1)
         doc.budget.grow(delta)
         value = make()

@@ -39,11 +39,14 @@ MAX_PATCH_WORK = MAX_CHILD_JSON
 MAX_OVERRIDES = 1_000
 """Entries of ``spec.overrides`` (one per site for a thousand sites)."""
 
-MAX_PATCH_OPERATIONS_PER_ENTRY = 50
+MAX_PATCH_OPERATIONS_PER_ENTRY = 100
 """Operations in one entry's ``patch``."""
 
-MAX_PATCH_OPERATIONS = 200
-"""Operations in all ``patch`` lists of a grid together."""
+MAX_PATCH_OPERATIONS = 1_000
+"""Operations in all ``patch`` lists of a grid together (each is read and checked on every sync)."""
+
+MAX_UNIT_PATCH_OPERATIONS = 100
+"""Operations of the entries that apply to one unit (each costs a few microseconds per unit and sync)."""
 
 TOO_MANY_OVERRIDES = "TooManyOverrides"
 TOO_MANY_PATCH_OPERATIONS = "TooManyPatchOperations"

@@ -33,9 +33,11 @@ from hooks.grids.json_patch import (
     pointer_tokens,
 )
 from hooks.grids.limits import (
+    LIMITS_DOC,
     MAX_OVERRIDES,
     MAX_PATCH_OPERATIONS,
     MAX_PATCH_OPERATIONS_PER_ENTRY,
+    MAX_UNIT_PATCH_OPERATIONS,
     PATCH_VALUE_TOO_LARGE,
     TOO_MANY_OVERRIDES,
     TOO_MANY_PATCH_OPERATIONS,
@@ -75,15 +77,14 @@ def parse_overrides(value: object) -> tuple[Override, ...]:
     if not isinstance(value, list):
         raise SpecError("spec.overrides must be a list")
     check_count(len(value), MAX_OVERRIDES, TOO_MANY_OVERRIDES, "spec.overrides")
-    entries = tuple(_parse_entry(i, entry) for i, entry in enumerate(value))
-    total = sum(len(entry.patch) for entry in entries)
-    if total > MAX_PATCH_OPERATIONS:
+    total = sum(len(e["patch"]) for e in value if isinstance(e, dict) and isinstance(e.get("patch"), list))
+    if total > MAX_PATCH_OPERATIONS:  # counted before any operation is read
         raise LimitExceeded(
             TOO_MANY_PATCH_OPERATIONS,
             f"spec.overrides hold {total:,} patch operations in all, over the limit of {MAX_PATCH_OPERATIONS:,} "
-            "(docs/reference.md#limits)",
+            f"({LIMITS_DOC})",
         )
-    return entries
+    return tuple(_parse_entry(i, entry) for i, entry in enumerate(value))
 
 
 def _parse_entry(index: int, entry: object) -> Override:
@@ -194,10 +195,16 @@ def apply_overrides(child: dict, overrides: Iterable[Override], unit: str) -> di
     is counted before it is made (:class:`~hooks.grids.limits.Budget`), so a unit over a limit fails
     without the child being built.
     """
+    applying = [entry for entry in overrides if entry.applies_to(unit)]
+    operations = sum(len(entry.patch) for entry in applying)
+    if operations > MAX_UNIT_PATCH_OPERATIONS:
+        raise LimitExceeded(
+            TOO_MANY_PATCH_OPERATIONS,
+            f"spec.overrides: {operations:,} patch operations apply to this unit, over the limit of "
+            f"{MAX_UNIT_PATCH_OPERATIONS:,} ({LIMITS_DOC})",
+        )
     budget: Budget | None = None
-    for entry in overrides:
-        if not entry.applies_to(unit):
-            continue
+    for entry in applying:
         if budget is None:
             budget = Budget(json_size(child))
         if entry.replicas is not None:

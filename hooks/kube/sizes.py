@@ -31,9 +31,12 @@ def encoded_size(data: bytes) -> int:
     The two write the same bytes except for the escapes above (key order does not change the length); any
     other difference (float formatting, control characters) is a few bytes at most.
     """
-    escaped = sum(data.count(c) for c in _GO_ESCAPED)
-    separators = sum(data.count(c) for c in _GO_ESCAPED_SEPARATORS)
-    return len(data) + 5 * escaped + 3 * separators
+    size = len(data)
+    if b"<" in data or b">" in data or b"&" in data:
+        size += 5 * sum(data.count(c) for c in _GO_ESCAPED)
+    if b"\xe2\x80" in data:
+        size += 3 * sum(data.count(c) for c in _GO_ESCAPED_SEPARATORS)
+    return size
 
 
 def json_size(value: object) -> int:
