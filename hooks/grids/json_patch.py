@@ -204,8 +204,8 @@ def apply(doc: Document, op: Operation, unit: str) -> None:
             raise PatchError("test failed: the value there differs")
     elif op.op == "copy":
         value = doc.get(_for_unit(op.source, unit))
+        doc.share()  # before the edit: an owned ancestor changed in place could come to hold itself
         _put(doc, path, doc.size_of(value), lambda: value)
-        doc.share()
     else:
         _move(doc, _for_unit(op.source, unit), path)
 

@@ -167,6 +167,12 @@ class TestSemantics:
         with pytest.raises(ValueError, match="invalid escape"):
             pointer_tokens("/a~2")
 
+    def test_a_copy_into_its_own_descendant_after_an_edit_there(self):
+        ops = [{"op": "add", "path": "/o/k", "value": "w"}, {"op": "copy", "from": "/o", "path": "/o/again"}]
+        document = patched({"o": {"k": "v"}}, ops)
+        assert document.root == {"o": {"k": "w", "again": {"k": "w"}}}
+        assert document.budget.size == json_size(document.root)
+
     def test_copies_share_instead_of_copying(self):
         big = {"data": ["x" * 100] * 10}
         document = patched({"big": big}, [{"op": "copy", "from": "/big", "path": "/again"}])
