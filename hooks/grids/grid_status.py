@@ -28,19 +28,11 @@ UNLISTED_UNITS = "UnitsWithoutNodeUnit"
 
 
 def synced_condition(
-    unit_errors: Mapping[str, str],
-    units: int,
-    unlanded: Sequence[str] = (),
-    unlisted: Sequence[str] = (),
-    limits: Mapping[str, str] | None = None,
+    unit_errors: Mapping[str, str], units: int, unlanded: Sequence[str] = (), unlisted: Sequence[str] = ()
 ) -> dict:
     """``Synced``: True, or False naming each distinct error once with the units it hit, or the units whose
     observed child does not carry what was rendered for it (hooks.grids.revision), or the units kept because
     no NodeUnit lists them (``unlisted``, hooks.grids.unlisted), in that order of precedence.
-
-    ``limits`` maps units whose error is a limit (hooks.grids.limits) to the limit's reason: the condition
-    then carries that reason instead of ``UnitErrors`` (the first in sorted order if units hit several),
-    so a grid over a limit can be told apart without parsing the message.
 
     An error every unit shares (a bad image in the template, a patch path no child has) is one line however
     many sites there are: ``all 1,000 units: <cause>``. Distinct causes are listed up to MAX_ERROR_GROUPS,
@@ -48,8 +40,7 @@ def synced_condition(
     own cause is in ``status.states[unit].error``.
     """
     if unit_errors:
-        reason = min(limits.values()) if limits else "UnitErrors"
-        return condition("Synced", False, reason, unit_errors_message(unit_errors, units))
+        return condition("Synced", False, "UnitErrors", unit_errors_message(unit_errors, units))
     if unlanded:
         return condition("Synced", False, "ChildrenNotApplied", unlanded_message(sorted(unlanded)))
     if unlisted:

@@ -112,6 +112,15 @@ def check_child_size(child: Mapping, what: str = "child") -> None:
         )
 
 
+def with_limit_reason(synced: dict, reasons: Mapping[str, str]) -> dict:
+    """The ``Synced`` condition naming the limit units hit (``reasons``: unit -> a reason above) instead of
+    ``UnitErrors``, so a grid over a limit can be told apart without parsing the message; if units hit
+    several limits, the first reason in sorted order. The message already lists every cause."""
+    if synced.get("reason") != "UnitErrors" or not reasons:
+        return synced
+    return {**synced, "reason": min(reasons.values())}
+
+
 @dataclass
 class Budget:
     """One unit's running totals while its overrides apply: the child's JSON size and the patch's work.

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from hooks.grids import grid_sync
 from hooks.grids.children import child_order
 from hooks.grids.grid_status import grid_status, synced_condition
-from hooks.grids.limits import LimitExceeded, check_child_size
+from hooks.grids.limits import LimitExceeded, check_child_size, with_limit_reason
 from hooks.grids.revision import landed, stamped
 from hooks.grids.service import (
     SERVICE_TYPE,
@@ -70,6 +70,7 @@ def render_services(
         rendered = grid_sync.Rendered([], {unit: {"ready": shared_seen} for unit in units.all}, {})
     desired = sorted([shared, *rendered.desired], key=child_order)
     unlanded = rendered.unlanded + ([SHARED_ENTRY] if shared_observed is not None and not shared_seen else [])
-    synced = synced_condition(rendered.errors, len(rendered.states), unlanded, rendered.unlisted, rendered.reasons)
+    synced = synced_condition(rendered.errors, len(rendered.states), unlanded, rendered.unlisted)
+    synced = with_limit_reason(synced, rendered.reasons)
     status = grid_status(rendered.states, synced, parent.get("status"), now, extra=[per_unit])
     return {"status": status, "children": desired}
