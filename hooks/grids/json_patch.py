@@ -100,8 +100,8 @@ def _unit_json(unit: str) -> bytes:
     return orjson.dumps(unit)[1:-1]
 
 
-def _for_unit(tokens: tuple[str, ...], unit: str) -> tuple[str, ...]:
-    if not any(UNIT_PLACEHOLDER in t for t in tokens):
+def _for_unit(tokens: tuple[str, ...], pointer: str, unit: str) -> tuple[str, ...]:
+    if UNIT_PLACEHOLDER not in pointer:
         return tokens
     return tuple(t.replace(UNIT_PLACEHOLDER, unit) for t in tokens)
 
@@ -191,7 +191,7 @@ def _slot_key(container: Container, token: str) -> str | int:
 
 def apply(doc: Document, op: Operation, unit: str) -> None:
     """Apply ``op`` for ``unit``; PatchError if it does not apply, LimitExceeded if over a limit."""
-    path = _for_unit(op.tokens, unit)
+    path = _for_unit(op.tokens, op.path, unit)
     if op.op in ("add", "replace"):
         size = op.size_for(unit)
         doc.budget.charge(size if op.placeholders else 0)  # decoding a value costs; sharing the spec's does not
@@ -203,11 +203,11 @@ def apply(doc: Document, op: Operation, unit: str) -> None:
         if not json_equal(doc.get(path), op.value_for(unit)):
             raise PatchError("test failed: the value there differs")
     elif op.op == "copy":
-        value = doc.get(_for_unit(op.source, unit))
+        value = doc.get(_for_unit(op.source, op.source_path, unit))
         doc.share()  # before the edit: an owned ancestor changed in place could come to hold itself
         _put(doc, path, doc.size_of(value), lambda: value)
     else:
-        _move(doc, _for_unit(op.source, unit), path)
+        _move(doc, _for_unit(op.source, op.source_path, unit), path)
 
 
 def _step(node: object, tokens: tuple[str, ...], depth: int) -> object:
