@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
+import orjson
+
 from hooks.grids.children import kept_child, kept_children, observed_units
 from hooks.grids.grace import departing_units, with_departures
 from hooks.grids.grid_status import invalid_spec_status
@@ -192,15 +194,24 @@ def render_each(
             if unit in unlisted and seen is not None:
                 out.append(UnitRender(unit, name, seen, None, held=True, unlisted=True))
             else:
-                child = kind.render(unit)
-                check_child_size(child)
-                out.append(UnitRender(unit, name, seen, stamped(child)))
+                out.append(UnitRender(unit, name, seen, fresh_child(kind, unit)))
         except SpecError as err:
             if owners.get(name) != f"unit {unit!r}":
                 seen = None  # the child of that name belongs to another unit (or another child)
             reason = err.reason if isinstance(err, LimitExceeded) else None
             out.append(UnitRender(unit, name, seen, None, brief(str(err)), reason=reason))
     return out
+
+
+def fresh_child(kind: UnitChildren, unit: str) -> dict:
+    """The unit's rendered child, stamped, if the API server could store it (hooks.grids.limits) and it can
+    be written as JSON at all (patches can nest values deeper than a JSON encoder goes)."""
+    try:
+        child = kind.render(unit)
+        check_child_size(child)
+        return stamped(child)
+    except orjson.JSONEncodeError as err:
+        raise SpecError(f"rendered child cannot be written as JSON: {err}") from None
 
 
 def assemble(renders: list[UnitRender], kind: UnitChildren) -> Rendered:

@@ -211,6 +211,21 @@ class TestUnitLimits:
         )
 
 
+def test_a_child_nested_too_deep_to_write_fails_its_unit_only():
+    deep: object = "x"
+    for _ in range(90):
+        deep = {"a": deep}
+    at = "/spec/extra"
+    ops = [
+        {"op": "add", "path": at, "value": deep},
+        {"op": "copy", "from": at, "path": at + "/a" * 89 + "/b"},
+        {"op": "copy", "from": at, "path": at + "/a" * 89 + "/b" + "/a" * 89 + "/c"},
+    ]
+    resp = sync([{"units": ["a"], "patch": ops}], live())
+    assert "rendered child cannot be written as JSON" in resp["status"]["states"]["a"]["error"]
+    assert len(resp["children"]) == 3 and synced(resp)["reason"] == "UnitErrors"
+
+
 class TestChildFootprint:
     """What the API server will count: the last-applied key, the child's JSON as Go writes it, its annotations."""
 
