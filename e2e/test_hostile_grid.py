@@ -167,7 +167,7 @@ def test_grids_whose_children_could_never_be_stored_say_so(
     assert template["message"].startswith("spec.template is 300,"), template
     child = synced_reason(kube, namespace, "wide-child", "ChildTooLarge")
     assert child["message"].startswith("all 2 units could not be rendered"), child
-    assert "its annotations would take 30" in child["message"] and "over the limit of 258,048" in child["message"]
+    assert "its annotations would take about 30" in child["message"] and "over the limit of 258,048" in child["message"]
     states = kube.get("DeploymentGrid", namespace, "wide-child")["status"]["states"]
     assert set(states) == {"alpha", "beta"} and all("child too large" in s["error"] for s in states.values())
     for name in ("big-template", "wide-child"):

@@ -66,6 +66,12 @@ class LimitExceeded(SpecError):
         self.reason = reason
 
 
+def about(size: int) -> str:
+    """``about 473 kB``: sizes in messages of unit errors are rounded, so that units whose children differ
+    only by their names' lengths share one message (``Synced`` groups units by message)."""
+    return f"about {size / 1000:,.0f} kB"
+
+
 def check_count(count: int, limit: int, reason: str, what: str) -> None:
     """Refuse ``count`` items of ``what`` beyond ``limit`` (a whole-grid error)."""
     if count > limit:
@@ -107,7 +113,7 @@ def check_child_size(child: Mapping, what: str = "child") -> None:
         raise LimitExceeded(
             CHILD_TOO_LARGE,
             f"{what} too large: with Metacontroller's last-applied copy of it, its annotations would take "
-            f"{footprint:,} bytes, over the limit of {MAX_CHILD_BYTES:,} (the API server's {ANNOTATIONS_LIMIT:,}, "
+            f"{about(footprint)}, over the limit of {MAX_CHILD_BYTES:,} (the API server's {ANNOTATIONS_LIMIT:,}, "
             f"less {ANNOTATION_HEADROOM:,} kept free; {LIMITS_DOC})",
         )
 
@@ -136,8 +142,8 @@ class Budget:
         if self.size + delta > MAX_CHILD_JSON:
             raise LimitExceeded(
                 CHILD_TOO_LARGE,
-                f"child too large: it would grow to {self.size + delta:,} bytes of JSON, over the "
-                f"{MAX_CHILD_JSON:,} Metacontroller's last-applied annotation can hold ({LIMITS_DOC})",
+                f"child too large: it would grow to {about(self.size + delta)} of JSON, over the "
+                f"{MAX_CHILD_JSON:,} bytes that fit in Metacontroller's last-applied annotation ({LIMITS_DOC})",
             )
         self.size += delta
 
@@ -146,6 +152,6 @@ class Budget:
             raise LimitExceeded(
                 PATCH_TOO_COSTLY,
                 f"patch too costly: this unit's operations would add, replace, test or copy "
-                f"{self.work + work:,} bytes of values, over the limit of {MAX_PATCH_WORK:,} ({LIMITS_DOC})",
+                f"{about(self.work + work)} of values, over the limit of {MAX_PATCH_WORK:,} ({LIMITS_DOC})",
             )
         self.work += work

@@ -132,7 +132,7 @@ class TestUnitLimits:
         assert condition["message"].startswith("all 3 units could not be rendered (an existing child is kept as it is)")
         assert "spec.overrides[0].patch[" in condition["message"] and "child too large" in condition["message"]
         for state in resp["status"]["states"].values():
-            assert "over the 258,000 Metacontroller's last-applied annotation can hold" in state["error"]
+            assert "over the 258,000 bytes that fit in Metacontroller's last-applied annotation" in state["error"]
 
     def test_only_the_units_over_a_limit_fail(self):
         lives = live()
@@ -175,7 +175,7 @@ class TestUnitLimits:
         child["pad"] = "x" * (MAX_CHILD_JSON - json_size(child))
         image = {"images": {"web": "nginx:1.28"}}
         with pytest.raises(
-            LimitExceeded, match=r"^spec.overrides\[0\].images: child too large: it would grow to 258,005"
+            LimitExceeded, match=r"^spec.overrides\[0\].images: child too large: it would grow to about 258 kB of JSON"
         ):
             apply_overrides(child, parse_overrides([image]), "a")
         with pytest.raises(LimitExceeded, match=r"^spec.overrides\[0\].replicas: child too large"):
@@ -192,7 +192,7 @@ class TestUnitLimits:
         assert_every_child_kept(resp, lives)
         assert synced(resp)["reason"] == "ChildTooLarge"
         assert (
-            "child too large: with Metacontroller's last-applied copy of it, its annotations would take 28"
+            "child too large: with Metacontroller's last-applied copy of it, its annotations would take about 28"
             in (resp["status"]["states"]["a"]["error"])
         )
 
