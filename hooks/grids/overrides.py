@@ -51,6 +51,7 @@ from hooks.kube.images import image_error
 from hooks.kube.names import DNS1123_LABEL, is_label_value
 from hooks.kube.objects import holds_null
 from hooks.kube.sizes import json_size
+from hooks.sites.site_spec import MAX_SPEC_DEPTH
 
 ENTRY_FIELDS = ("units", "replicas", "images", "patch")
 CONTAINER_LISTS = ("containers", "initContainers")
@@ -175,9 +176,14 @@ def _pointer(path: object, where: str) -> str:
     if not isinstance(path, str) or not path.startswith("/"):
         raise SpecError(f"{where} must be a JSON pointer starting with '/', got {path!r}")
     try:
-        pointer_tokens(path)
+        tokens = pointer_tokens(path)
     except ValueError as err:
         raise SpecError(f"{where} {path!r} is not a valid JSON pointer: {err}") from None
+    if len(tokens) > MAX_SPEC_DEPTH:  # each operation walks its pointer for every unit on every sync
+        raise SpecError(
+            f"{where} has {len(tokens):,} levels, more than the {MAX_SPEC_DEPTH} a grid's spec (and so a "
+            "child built from it) may nest"
+        )
     return path
 
 
@@ -283,6 +289,7 @@ def _patch(child: dict, entry: Override, unit: str, budget: Budget) -> dict:
             apply(doc, op, unit)
         except (PatchError, LimitExceeded) as err:
             path = op.path.replace(UNIT_PLACEHOLDER, unit)
+            path = path if len(path) <= 80 else path[:77] + "..."  # status messages stay short
             what = f"spec.overrides[{entry.index}].patch[{number}] ({op.op} {path})"
             if isinstance(err, LimitExceeded):
                 raise LimitExceeded(err.reason, f"{what}: {err}") from None

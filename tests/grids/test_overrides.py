@@ -409,6 +409,8 @@ class TestInvalidOverridesList:
             [{"patch": [{"op": "move", "path": "/spec/replicas"}]}],
             [{"patch": [{"op": "copy", "from": "spec", "path": "/spec/x"}]}],
             [{"patch": [{"op": "remove", "path": 5}]}],
+            [{"patch": [{"op": "remove", "path": "/a" * 101}]}],
+            [{"patch": [{"op": "copy", "from": "/a" * 101, "path": "/b"}]}],
         ],
     )
     def test_whole_spec_error_keeps_every_child(self, overrides):
