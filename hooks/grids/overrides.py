@@ -245,6 +245,7 @@ def _with_images(child: dict, entry: Override, budget: Budget) -> dict:
             continue
         if not isinstance(containers, list):
             raise SpecError(f"{where}: spec.template.spec.{list_name} is not a list")
+        _charge(budget, len(containers), where)  # every entry with images scans (and copies) the list
         new_list = []
         for container in containers:
             image = _image_of(container, entry.images)
@@ -272,6 +273,13 @@ def _object(value: object, what: str) -> dict:
     if not isinstance(value, dict):
         raise SpecError(f"{what} is not an object")
     return value
+
+
+def _charge(budget: Budget, work: int, where: str) -> None:
+    try:
+        budget.charge(work)
+    except LimitExceeded as err:
+        raise LimitExceeded(err.reason, f"{where}: {err}") from None
 
 
 def _grow(budget: Budget, delta: int, where: str) -> None:

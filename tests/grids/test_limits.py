@@ -183,6 +183,12 @@ class TestUnitLimits:
         child["pad"] = child["pad"][:-18]  # the image gains 5 bytes, replicas 13
         assert json_size(apply_overrides(child, parse_overrides([image, {"replicas": 1}]), "a")) == MAX_CHILD_JSON
 
+    def test_images_entries_over_many_containers_are_work(self):
+        child = {"spec": {"template": {"spec": {"containers": [{"name": f"c{i}"} for i in range(10_000)]}}}}
+        entries = [{"images": {"c0": "nginx:1.28"}}] * 30
+        with pytest.raises(LimitExceeded, match=r"^spec.overrides\[25\].images: patch too costly"):
+            apply_overrides(child, parse_overrides(entries), "a")
+
     def test_inherited_annotations_count_twice_and_are_checked_without_any_override(self):
         """A grid's annotations go into each child, and again into Metacontroller's copy of the child."""
         parent = grid(overrides=[])
