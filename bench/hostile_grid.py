@@ -7,7 +7,7 @@ unit's child observed) and three grids over it:
 
 - normal: the fleet's grid as it is;
 - hostile: the same grid with one override whose patch chains ``--copies`` ``copy`` operations, each
-  copying the pod template into its own annotations (doubling it), as in issue 19: the limits refuse the
+  copying the pod template into its own annotations (doubling it each time): the limits refuse the
   copy that would make the child too large for Metacontroller's last-applied annotation;
 - busiest: the most patch work a grid may ask for every unit: 100 operations (the per-unit limit) adding
   annotations, all rendered.
@@ -39,7 +39,7 @@ ANNOTATIONS = "/spec/template/metadata/annotations"
 
 
 def doubling(copies: int) -> list[dict]:
-    """The issue's patch: an annotations map, then ``copies`` copies of the pod template into it."""
+    """The hostile patch: an annotations map, then ``copies`` copies of the pod template into it."""
     ops = [{"op": "add", "path": ANNOTATIONS, "value": {}}]
     return ops + [{"op": "copy", "from": "/spec/template", "path": f"{ANNOTATIONS}/x{i}"} for i in range(copies)]
 

@@ -1,4 +1,4 @@
-"""Every grid's cost is bounded and every child too large to store is refused by the hook (issue 19), on a
+"""Every grid's cost is bounded and every child too large to store is refused by the hook, on a
 real cluster: the 20-copy grid next to bystander grids, the API server's own annotation limit at the byte, and
 grids whose children could never be stored."""
 
@@ -36,7 +36,7 @@ HOOK_ANSWER_SECONDS = 1.0
 
 
 def doubling(copies: int = 20) -> list[dict]:
-    """The patch of issue 19: each copy puts the whole pod template into its own annotations."""
+    """The hostile patch: each copy puts the whole pod template into its own annotations."""
     ops = [{"op": "add", "path": ANNOTATIONS, "value": {}}]
     return ops + [{"op": "copy", "from": "/spec/template", "path": f"{ANNOTATIONS}/x{i}"} for i in range(copies)]
 

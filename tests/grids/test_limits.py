@@ -32,7 +32,7 @@ ANNOTATIONS = "/spec/template/metadata/annotations"
 
 
 def doubling(copies: int = 20) -> list[dict]:
-    """The issue's attack: each copy puts the whole pod template into its own annotations."""
+    """A hostile patch: each copy puts the whole pod template into its own annotations."""
     ops = [{"op": "add", "path": ANNOTATIONS, "value": {}}]
     ops += [{"op": "copy", "from": "/spec/template", "path": f"{ANNOTATIONS}/x{i}"} for i in range(1, copies + 1)]
     return ops

@@ -1,5 +1,6 @@
-"""The issue's hostile grid through the real Flask app: 200, every child kept, Synced=False naming the limit,
-and the patch stopped at the copy that would pass it (the copies after it never run)."""
+"""A hostile grid (20 copies doubling the pod template) through the real Flask app: 200, every child kept,
+Synced=False naming the limit, and the patch stopped at the copy that would pass it (the copies after it
+never run)."""
 
 import re
 
