@@ -94,7 +94,7 @@ def client():
     return create_app(clock=lambda: NOW, max_bytes=1 << 20).test_client()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def without_schema_check():
     """For fuzzing: junk in may give junk out (the API server refuses it); losing children or a 5xx may not."""
     ENABLED["on"] = False

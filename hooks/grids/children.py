@@ -66,8 +66,10 @@ def kept_child(observed: Mapping) -> dict:
 
     Metacontroller records what it last applied in an annotation; sending that
     again is a no-op for its three-way merge. Without it (adopted objects,
-    server-side apply), send the live object minus status and server-owned
-    metadata, which also changes nothing.
+    server-side apply), send the live object minus status, server-owned
+    metadata and top-level nulls (the API server stores none, and a null sent
+    in a desired object would ask Metacontroller to clear the field), which
+    also changes nothing.
     """
     observed = whole(observed)
     meta = mapping(observed, "metadata")
@@ -79,8 +81,8 @@ def kept_child(observed: Mapping) -> dict:
             last = None
         if _same_object(last, observed):
             return last
-    live = {k: v for k, v in observed.items() if k != "status"}
-    live["metadata"] = {k: v for k, v in meta.items() if k not in SERVER_METADATA}
+    live = {k: v for k, v in observed.items() if k != "status" and v is not None}
+    live["metadata"] = {k: v for k, v in meta.items() if k not in SERVER_METADATA and v is not None}
     return live
 
 

@@ -13,9 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
+import orjson
+
 from hooks.grids.children import kept_child, kept_children, observed_units
 from hooks.grids.grace import departing_units, with_departures
 from hooks.grids.grid_status import invalid_spec_status
+from hooks.grids.limits import LimitExceeded, check_child_size
 from hooks.grids.revision import landed, stamped
 from hooks.grids.unlisted import unlisted_units
 from hooks.kube.errors import SpecError, brief
@@ -126,6 +129,8 @@ class Rendered:
     """Units whose observed child does not carry what was rendered for it (hooks.grids.revision)."""
     unlisted: list[str] = field(default_factory=list)
     """Units whose observed child was kept as it is because the request does not list them (hooks.grids.unlisted)."""
+    reasons: dict[str, str] = field(default_factory=dict)
+    """Units in ``errors`` that hit a limit, with the limit's reason (hooks.grids.limits)."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,8 @@ class UnitRender:
     error: str | None = None
     held: bool = False
     unlisted: bool = False
+    reason: str | None = None
+    """With ``error``: the limit the unit hit (hooks.grids.limits), for the ``Synced`` reason."""
 
 
 def render_per_unit(
@@ -170,7 +177,11 @@ def render_each(
     reserved: Mapping[str, str] | None = None,
     unlisted: frozenset[str] = frozenset(),
 ) -> list[UnitRender]:
-    """Each unit's fresh, stamped child, its error, or (``unlisted``) its observed child held as it is."""
+    """Each unit's fresh, stamped child, its error, or (``unlisted``) its observed child held as it is.
+
+    A child that could not be stored with Metacontroller's record of it is an error of its unit
+    (:func:`hooks.grids.limits.check_child_size`), checked here for every kind.
+    """
     out: list[UnitRender] = []
     owners: dict[str, str] = dict(reserved or {})
     for unit in units:
@@ -183,12 +194,24 @@ def render_each(
             if unit in unlisted and seen is not None:
                 out.append(UnitRender(unit, name, seen, None, held=True, unlisted=True))
             else:
-                out.append(UnitRender(unit, name, seen, stamped(kind.render(unit))))
+                out.append(UnitRender(unit, name, seen, fresh_child(kind, unit)))
         except SpecError as err:
             if owners.get(name) != f"unit {unit!r}":
                 seen = None  # the child of that name belongs to another unit (or another child)
-            out.append(UnitRender(unit, name, seen, None, brief(str(err))))
+            reason = err.reason if isinstance(err, LimitExceeded) else None
+            out.append(UnitRender(unit, name, seen, None, brief(str(err)), reason=reason))
     return out
+
+
+def fresh_child(kind: UnitChildren, unit: str) -> dict:
+    """The unit's rendered child, stamped, if the API server could store it (hooks.grids.limits) and it can
+    be written as JSON at all (patches can nest values deeper than a JSON encoder goes)."""
+    try:
+        child = kind.render(unit)
+        check_child_size(child)
+        return stamped(child)
+    except orjson.JSONEncodeError as err:
+        raise SpecError(f"rendered child cannot be written as JSON: {err}") from None
 
 
 def assemble(renders: list[UnitRender], kind: UnitChildren) -> Rendered:
@@ -205,6 +228,8 @@ def assemble(renders: list[UnitRender], kind: UnitChildren) -> Rendered:
         if r.error is not None:
             out.errors[r.unit] = r.error
             state["error"] = r.error
+            if r.reason is not None:
+                out.reasons[r.unit] = r.reason
         elif fresh and r.seen is not None and not landed(child, r.seen):
             out.unlanded.append(r.unit)
             state["ready"] = False

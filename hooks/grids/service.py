@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from hooks.grids.children import child_annotations, child_labels
+from hooks.grids.limits import measured
 from hooks.kube.conditions import condition
 from hooks.kube.errors import SpecError
 from hooks.kube.names import ChildNames, child_names, is_label_value, label_key_error, suffixed_name
@@ -59,6 +60,7 @@ def parse_service_spec(spec: object) -> ServiceGridSpec:
     pasted = pasted_object_error(template, "spec.template", "Service")
     if pasted:
         raise SpecError(pasted)
+    measured(template, "spec.template")  # first: the checks below walk the template
     _check_template(template)
     per_unit = spec.get("perUnitServices", True)
     if not isinstance(per_unit, bool):

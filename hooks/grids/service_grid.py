@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from hooks.grids import grid_sync
 from hooks.grids.children import child_order
 from hooks.grids.grid_status import grid_status, synced_condition
+from hooks.grids.limits import LimitExceeded, check_child_size, with_limit_reason
 from hooks.grids.revision import landed, stamped
 from hooks.grids.service import (
     SERVICE_TYPE,
@@ -44,7 +45,12 @@ def render_services(
     """Every unit is ready once the Services it relies on exist as rendered: the shared one and, if rendered,
     its own. An unlisted unit keeps its observed Service as it is (see :mod:`hooks.grids.unlisted`)."""
     meta = parent["metadata"]
-    shared = stamped(shared_service(meta, spec))
+    shared = shared_service(meta, spec)
+    try:
+        check_child_size(shared, f"the shared Service {shared['metadata']['name']}")
+    except LimitExceeded as err:  # every unit's Service is about as large: nothing of the grid can be stored
+        return grid_sync.keep_everything(parent, observed, err.reason, str(err), now)
+    shared = stamped(shared)
     shared_observed = observed.get(shared["metadata"]["name"])
     shared_seen = shared_observed is not None and landed(shared, shared_observed)
     per_unit = per_unit_condition(spec)
@@ -65,5 +71,6 @@ def render_services(
     desired = sorted([shared, *rendered.desired], key=child_order)
     unlanded = rendered.unlanded + ([SHARED_ENTRY] if shared_observed is not None and not shared_seen else [])
     synced = synced_condition(rendered.errors, len(rendered.states), unlanded, rendered.unlisted)
+    synced = with_limit_reason(synced, rendered.reasons)
     status = grid_status(rendered.states, synced, parent.get("status"), now, extra=[per_unit])
     return {"status": status, "children": desired}

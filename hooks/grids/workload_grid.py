@@ -8,6 +8,7 @@ from hooks.grids import grid_sync
 from hooks.grids.children import child_order
 from hooks.grids.grid_spec import WorkloadSpec, parse_workload_spec, template_for
 from hooks.grids.grid_status import grid_status, synced_condition
+from hooks.grids.limits import with_limit_reason
 from hooks.grids.overrides import apply_overrides, unmatched_units
 from hooks.grids.rollout import roll, with_rollout
 from hooks.grids.rollout_spec import spec_revision
@@ -69,6 +70,7 @@ def render_units(
     rendered = grid_sync.assemble(renders, unit_children)
     desired = sorted(rendered.desired, key=child_order)
     synced = synced_condition(rendered.errors, len(rendered.states), rendered.unlanded, rendered.unlisted)
+    synced = with_limit_reason(synced, rendered.reasons)
     extra = [decision.condition] if decision is not None else []
     status = grid_status(rendered.states, synced, parent.get("status"), now, extra)
     unmatched = unmatched_units(spec.overrides, units.all)
