@@ -53,6 +53,7 @@ class Gunicorn:
                     return
             except requests.RequestException:  # not listening yet, or its worker still loading the app
                 time.sleep(0.1)
+        self.stop()
         pytest.fail("gunicorn did not start: " + log.read_text())
 
     def connect(self) -> socket.socket:

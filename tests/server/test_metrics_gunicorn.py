@@ -42,7 +42,11 @@ class Server:
                 stdout=subprocess.DEVNULL,
                 stderr=log,
             )
-        self.wait_until(lambda: len(self.workers()) == 2 and self.healthy())
+        try:
+            self.wait_until(lambda: len(self.workers()) == 2 and self.healthy())
+        except BaseException:  # never leave a server running behind a failed start
+            self.stop()
+            raise
 
     def healthy(self) -> bool:
         try:
