@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from hooks.grids.applied import GRACE_SECONDS
 from hooks.kube.conditions import condition, with_transition_times
 
 
@@ -23,16 +24,17 @@ def ready_condition(
 
 MAX_ERROR_GROUPS = 5
 MAX_UNITS_NAMED = 3
-MAX_UNLANDED_NAMED = 10
+MAX_NAMED = 10
 UNLISTED_UNITS = "UnitsWithoutNodeUnit"
 
 
 def synced_condition(
-    unit_errors: Mapping[str, str], units: int, unlanded: Sequence[str] = (), unlisted: Sequence[str] = ()
+    unit_errors: Mapping[str, str], units: int, not_applied: Sequence[str] = (), unlisted: Sequence[str] = ()
 ) -> dict:
     """``Synced``: True, or False naming each distinct error once with the units it hit, or the units whose
-    observed child does not carry what was rendered for it (hooks.grids.revision), or the units kept because
-    no NodeUnit lists them (``unlisted``, hooks.grids.unlisted), in that order of precedence.
+    child did not appear as rendered although Metacontroller applied it (``not_applied``,
+    hooks.grids.applied), or the units kept because no NodeUnit lists them (``unlisted``,
+    hooks.grids.unlisted), in that order of precedence.
 
     An error every unit shares (a bad image in the template, a patch path no child has) is one line however
     many sites there are: ``all 1,000 units: <cause>``. Distinct causes are listed up to MAX_ERROR_GROUPS,
@@ -41,24 +43,25 @@ def synced_condition(
     """
     if unit_errors:
         return condition("Synced", False, "UnitErrors", unit_errors_message(unit_errors, units))
-    if unlanded:
-        return condition("Synced", False, "ChildrenNotApplied", unlanded_message(sorted(unlanded)))
+    if not_applied:
+        return condition("Synced", False, "ChildrenNotApplied", not_applied_message(sorted(not_applied)))
     if unlisted:
         return condition("Synced", False, UNLISTED_UNITS, unlisted_message(sorted(unlisted)))
     return condition("Synced", True, "Synced", "every unit's child was rendered")
 
 
-def named(units: Sequence[str], limit: int = MAX_UNLANDED_NAMED) -> str:
+def named(units: Sequence[str], limit: int = MAX_NAMED) -> str:
     """``a, b, c and 7 more``: at most ``limit`` names, so messages stay short on 1,000 sites."""
     rest = len(units) - limit
     return ", ".join(units[:limit]) + (f" and {rest:,} more" if rest > 0 else "")
 
 
-def unlanded_message(unlanded: Sequence[str]) -> str:
+def not_applied_message(not_applied: Sequence[str]) -> str:
     return (
-        f"{len(unlanded):,} unit(s) do not carry their rendered child yet: {named(unlanded)}. Right after a "
-        "change this clears on the next sync; if it stays, the API server refuses the child: kubectl describe "
-        "the grid for SyncError events"
+        f"{len(not_applied):,} unit(s) lack the child rendered for them {GRACE_SECONDS}s after Metacontroller "
+        f"applied it: {named(not_applied)} (since when: status.notAppliedSince). The API server refuses the "
+        "child (a ResourceQuota, an admission webhook, a LimitRange, an invalid or oversized field); a unit "
+        "that had a child keeps running it. kubectl describe the grid for Metacontroller's SyncError events"
     )
 
 
