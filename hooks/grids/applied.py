@@ -10,14 +10,15 @@ grid's own status, in two stages per *entry* (a unit, or a ServiceGrid's shared 
    stamp. That is normal in the sync that introduces a change: the request shows the world before
    Metacontroller applies the answer.
 2. A later sync whose previous status already lists an entry as applying *the same stamp* knows that
-   Metacontroller has applied that answer: it writes a grid's status only after it has created and
-   updated the children (v4.17.2, ``syncParentObject``: ``ManageChildren`` then ``updateParentStatus``).
+   Metacontroller has applied that answer (the entry stays in ``applying``): it writes a grid's status
+   only after it has created and updated the children (v4.17.2, ``syncParentObject``: ``ManageChildren``
+   then ``updateParentStatus``).
    An entry still not observed then moves to ``status.notAppliedSince`` with the sync's time, and is named
    in ``Synced=False``, reason ``ChildrenNotApplied``, once that time is GRACE_SECONDS old. Metacontroller
    is asked to resync at that deadline. A different stamp is a new ask: back to stage 1, so two changes
-   in quick succession on a large grid never count the second one's apply time against the grace.
-   Once in stage 2 the clock runs on through later changes: the unit has lacked its child that long, and
-   a refusal already named must not turn ``Synced`` back to True just because the spec changed again.
+   in quick succession on a large grid never count the second one's apply time against the grace. Only
+   an entry already named keeps its clock through a new ask: a refusal must not turn ``Synced`` back to
+   True just because the spec changed again; the entry leaves as soon as its new child is observed.
 
 The grace period therefore does not have to cover the time Metacontroller takes to create hundreds of
 children under its client rate limit: that time passes before stage 2 begins. It covers only a watch
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from hooks.kube.times import parse_time, seconds_to_earliest_deadline
 
@@ -44,7 +46,7 @@ class Applied:
     """The outcome of one sync for the asked-for children."""
 
     applying: dict[str, str] = field(default_factory=dict)
-    """Entry -> the stamp sent this sync and not observed, not (yet) known to have been applied."""
+    """Entry -> the stamp sent this sync and not observed (both stages)."""
     since: dict[str, str] = field(default_factory=dict)
     """Entry -> since when it is known not to have appeared although Metacontroller applied it."""
     overdue: tuple[str, ...] = ()
@@ -53,30 +55,40 @@ class Applied:
     """Seconds until the earliest deadline of an entry not yet overdue."""
 
 
-def track(pending: Mapping[str, str], previous: object, now: str, grace: int = GRACE_SECONDS) -> Applied:
-    """The two stages for ``pending``: entry -> the stamp of the child sent for it, which it does not carry.
+class Pending(NamedTuple):
+    """One entry whose observed child does not carry what is sent for it."""
 
-    Only entries whose fresh child is sent this sync and not observed belong in ``pending``: an entry
-    observed as rendered, or whose child is kept as it is (a unit that failed, a rollout holding it back,
-    a unit no NodeUnit lists), is not pending, so its records in the previous status are dropped.
-    ``previous`` is the grid's status as the request shows it; a stale one (Metacontroller's cache a
-    moment behind) can only start a clock later, never name an entry earlier.
+    asked: str
+    """The stamp of the child sent this sync."""
+    observed: str | None
+    """The stamp the observed child carries (None: no child, or an unstamped one)."""
+
+
+def track(pending: Mapping[str, Pending], previous: object, now: str, grace: int = GRACE_SECONDS) -> Applied:
+    """The two stages for ``pending``: each entry whose fresh child is sent this sync and not observed.
+
+    An entry observed as rendered, or whose child is kept as it is (a unit that failed, a rollout holding
+    it back, a unit no NodeUnit lists), is not pending, so its records in the previous status are dropped.
+    ``previous`` is the grid's status as the request shows it. It may be a moment old (Metacontroller's
+    cache behind its own last write): a record whose stamp the observed child now carries has been
+    overtaken (that child landed), and is ignored rather than allowed to resume an old clock.
     """
     was_applying, was_missing = _records(previous)
     current = parse_time(now)
-    applying: dict[str, str] = {}
     since: dict[str, str] = {}
-    for entry, revision in sorted(pending.items()):
-        recorded = was_missing.get(entry)
+    for entry, p in sorted(pending.items()):
+        recorded, stamp = was_missing.get(entry), was_applying.get(entry)
+        if p.observed is not None and p.observed == stamp:
+            continue  # an overtaken record: what it waited for has landed, so this is a new ask
         started = parse_time(recorded)
-        if recorded is not None and started is not None and current is not None and started <= current:
-            since[entry] = recorded
-        elif recorded is not None or was_applying.get(entry) == revision:
+        valid = recorded is not None and started is not None and current is not None and started <= current
+        if valid and (stamp == p.asked or _elapsed(recorded, now) >= grace):
+            since[entry] = recorded  # the same ask still missing, or a refusal already named: the clock runs on
+        elif stamp == p.asked:
             since[entry] = now  # Metacontroller has applied it (or the record is nonsense): the clock starts
-        else:
-            applying[entry] = revision
     overdue = tuple(e for e, t in since.items() if _elapsed(t, now) >= grace)
     waiting = [t for e, t in since.items() if e not in overdue]
+    applying = {entry: p.asked for entry, p in sorted(pending.items())}
     return Applied(applying, since, overdue, seconds_to_earliest_deadline(waiting, grace, now))
 
 

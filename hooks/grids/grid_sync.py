@@ -13,10 +13,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
+from hooks.grids.applied import Pending
 from hooks.grids.children import kept_child, kept_children
 from hooks.grids.grace import departing_units, with_departures
 from hooks.grids.grid_status import invalid_spec_status
-from hooks.grids.revision import landed, revision_of_stamped, stamped
+from hooks.grids.revision import landed, observed_revision, revision_of_stamped, stamped
 from hooks.grids.unlisted import unlisted_units
 from hooks.kube.errors import SpecError, brief
 from hooks.protocol.request import objects_of, parent_of, sync_parts
@@ -107,9 +108,9 @@ class Rendered:
     desired: list[dict]
     states: dict[str, dict]
     errors: dict[str, str]
-    pending: dict[str, str] = field(default_factory=dict)
+    pending: dict[str, Pending] = field(default_factory=dict)
     """Unit -> the stamp of the fresh child sent for it, which its observed child (if any) does not carry
-    (hooks.grids.revision): what hooks.grids.applied tracks until it appears."""
+    (hooks.grids.revision), and the observed one's: what hooks.grids.applied tracks until it appears."""
     unlisted: list[str] = field(default_factory=list)
     """Units whose observed child was kept as it is because the request does not list them (hooks.grids.unlisted)."""
 
@@ -197,7 +198,7 @@ def assemble(renders: list[UnitRender], kind: UnitChildren) -> Rendered:
             out.errors[r.unit] = r.error
             state["error"] = r.error
         elif fresh and not landed(child, r.seen):
-            out.pending[r.unit] = revision_of_stamped(child)
+            out.pending[r.unit] = Pending(revision_of_stamped(child), observed_revision(r.seen))
         out.states[r.unit] = state
     return out
 

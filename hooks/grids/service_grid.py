@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hooks.grids import grid_sync
-from hooks.grids.applied import track, with_applied, with_resync
+from hooks.grids.applied import Pending, track, with_applied, with_resync
 from hooks.grids.children import child_order
 from hooks.grids.grid_status import grid_status, synced_condition
-from hooks.grids.revision import landed, revision_of_stamped, stamped
+from hooks.grids.revision import landed, observed_revision, revision_of_stamped, stamped
 from hooks.grids.service import (
     SERVICE_TYPE,
     ServiceGridSpec,
@@ -67,7 +67,7 @@ def render_services(
     desired = sorted([shared, *rendered.desired], key=child_order)
     pending = dict(rendered.pending)
     if not landed(shared, shared_observed):
-        pending[SHARED_ENTRY] = revision_of_stamped(shared)
+        pending[SHARED_ENTRY] = Pending(revision_of_stamped(shared), observed_revision(shared_observed))
     applied = track(pending, parent.get("status"), now)
     synced = synced_condition(rendered.errors, len(rendered.states), applied.overdue, rendered.unlisted)
     status = grid_status(rendered.states, synced, parent.get("status"), now, extra=[per_unit])
