@@ -39,6 +39,10 @@ APPLYING = "applying"
 NOT_APPLIED_SINCE = "notAppliedSince"
 GRACE_SECONDS = 30
 """Seconds an entry may stay unobserved after Metacontroller applied it before the grid names it."""
+RETRY_SECONDS = 60
+"""While an entry is named, Metacontroller is asked to resync this often, so the child is sent again soon
+after its cause is fixed (a quota raised): Metacontroller's own retry after a failed create backs off
+exponentially up to 1,000 s, and a grid of ``siteSource: NodeUnits`` has no node heartbeat to wake it."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class Applied:
     overdue: tuple[str, ...] = ()
     """Entries unobserved for GRACE_SECONDS after Metacontroller applied them: named in ``Synced`` (sorted)."""
     resync_after: int | None = None
-    """Seconds until the earliest deadline of an entry not yet overdue."""
+    """Seconds until the earliest deadline of an entry not yet overdue, or RETRY_SECONDS while one is."""
 
 
 class Pending(NamedTuple):
@@ -89,7 +93,14 @@ def track(pending: Mapping[str, Pending], previous: object, now: str, grace: int
     overdue = tuple(e for e, t in since.items() if _elapsed(t, now) >= grace)
     waiting = [t for e, t in since.items() if e not in overdue]
     applying = {entry: p.asked for entry, p in sorted(pending.items())}
-    return Applied(applying, since, overdue, seconds_to_earliest_deadline(waiting, grace, now))
+    return Applied(applying, since, overdue, _resync(waiting, bool(overdue), grace, now))
+
+
+def _resync(waiting: list[str], named: bool, grace: int, now: str) -> int | None:
+    """At the earliest deadline; while an entry is named, at least every RETRY_SECONDS (see there)."""
+    deadline = seconds_to_earliest_deadline(waiting, grace, now)
+    retry = RETRY_SECONDS if named else None
+    return min((s for s in (deadline, retry) if s is not None), default=None)
 
 
 def _records(previous: object) -> tuple[Mapping[str, str], Mapping[str, str]]:

@@ -6,7 +6,16 @@ import copy
 
 import pytest
 
-from hooks.grids.applied import APPLYING, GRACE_SECONDS, NOT_APPLIED_SINCE, Pending, track, with_applied, with_resync
+from hooks.grids.applied import (
+    APPLYING,
+    GRACE_SECONDS,
+    NOT_APPLIED_SINCE,
+    RETRY_SECONDS,
+    Pending,
+    track,
+    with_applied,
+    with_resync,
+)
 from hooks.grids.revision import REVISION_ANNOTATION
 from hooks.grids.service_grid import SHARED_ENTRY
 from hooks.grids.service_grid import sync as service_sync
@@ -39,12 +48,12 @@ def test_still_missing_after_metacontroller_applied_it_starts_the_clock_and_asks
     assert out.resync_after == GRACE_SECONDS
 
 
-def test_named_once_the_clock_is_grace_seconds_old_and_then_no_resync_is_needed() -> None:
+def test_named_once_the_clock_is_grace_seconds_old_and_then_resynced_to_send_it_again() -> None:
     missing = {APPLYING: {"a": "r1"}, NOT_APPLIED_SINCE: {"a": T1}}
     before = track({"a": Pending("r1", None)}, missing, T20)
     assert before.overdue == () and before.since == {"a": T1} and before.resync_after == 11
     after = track({"a": Pending("r1", None)}, missing, T31)
-    assert after.overdue == ("a",) and after.since == {"a": T1} and after.resync_after is None
+    assert after.overdue == ("a",) and after.since == {"a": T1} and after.resync_after == RETRY_SECONDS
 
 
 def test_a_new_stamp_is_a_new_ask_but_a_named_entry_stays_named() -> None:
@@ -127,7 +136,7 @@ def test_a_refused_create_is_named_grace_seconds_after_metacontroller_applied_it
     assert ": c (since when: status.notAppliedSince)" in condition["message"]
     assert "ResourceQuota" in condition["message"] and condition["lastTransitionTime"] == T31
     assert deadline["status"]["states"]["c"]["ready"] is False and deadline["status"]["readyUnits"] == 2
-    assert "resyncAfterSeconds" not in deadline
+    assert deadline["resyncAfterSeconds"] == RETRY_SECONDS
     # Metacontroller keeps sending the child: it is in every answer
     assert {c["metadata"]["name"] for c in deadline["children"]} == {"web-a", "web-b", "web-c"}
 
@@ -137,7 +146,7 @@ def test_once_named_the_status_stays_the_same_until_the_child_appears() -> None:
     *_, deadline = refused_create_story()
     children = {k: v for k, v in after_apply(deadline, {}).items() if not k.endswith("-c")}
     later = dg_sync(with_status(parent, deadline), nodes, children, T99)
-    assert later["status"] == deadline["status"] and "resyncAfterSeconds" not in later
+    assert later["status"] == deadline["status"] and later["resyncAfterSeconds"] == RETRY_SECONDS
     # the quota is raised: the child appears, Synced turns True and both records are gone
     fixed = dg_sync(with_status(parent, later), nodes, after_apply(later, {}), T99)
     assert synced(fixed)["status"] == "True" and synced(fixed)["lastTransitionTime"] == T99
