@@ -10,12 +10,11 @@ grid's own status, in two stages per *entry* (a unit, or a ServiceGrid's shared 
    stamp. That is normal in the sync that introduces a change: the request shows the world before
    Metacontroller applies the answer.
 2. A later sync whose previous status already lists an entry as applying *the same stamp* knows that
-   Metacontroller has applied that answer (the entry stays in ``applying``): it writes a grid's status
-   only after it has created and updated the children (v4.17.2, ``syncParentObject``: ``ManageChildren``
-   then ``updateParentStatus``).
-   An entry still not observed then moves to ``status.notAppliedSince`` with the sync's time, and is named
-   in ``Synced=False``, reason ``ChildrenNotApplied``, once that time is GRACE_SECONDS old. Metacontroller
-   is asked to resync at that deadline. A different stamp is a new ask: back to stage 1, so two changes
+   Metacontroller has applied that answer: it writes a grid's status only after it has created and
+   updated the children (v4.17.2, ``syncParentObject``: ``ManageChildren`` then ``updateParentStatus``).
+   An entry still not observed then gets the sync's time in ``status.notAppliedSince`` (it stays in
+   ``applying``), and is named in ``Synced=False``, reason ``ChildrenNotApplied``, once that time is
+   GRACE_SECONDS old. Metacontroller is asked to resync at that deadline. A different stamp is a new ask: back to stage 1, so two changes
    in quick succession on a large grid never count the second one's apply time against the grace. Only
    an entry already named keeps its clock through a new ask: a refusal must not turn ``Synced`` back to
    True just because the spec changed again; the entry leaves as soon as its new child is observed.
