@@ -14,10 +14,12 @@ grid's own status, in two stages per *entry* (a unit, or a ServiceGrid's shared 
    updated the children (v4.17.2, ``syncParentObject``: ``ManageChildren`` then ``updateParentStatus``).
    An entry still not observed then gets the sync's time in ``status.notAppliedSince`` (it stays in
    ``applying``), and is named in ``Synced=False``, reason ``ChildrenNotApplied``, once that time is
-   GRACE_SECONDS old. Metacontroller is asked to resync at that deadline. A different stamp is a new ask: back to stage 1, so two changes
-   in quick succession on a large grid never count the second one's apply time against the grace. Only
-   an entry already named keeps its clock through a new ask: a refusal must not turn ``Synced`` back to
-   True just because the spec changed again; the entry leaves as soon as its new child is observed.
+   GRACE_SECONDS old. Metacontroller is asked to resync at that deadline.
+
+A different stamp is a new ask: back to stage 1, so two changes in quick succession on a large grid never
+count the second one's apply time against the grace. Only an entry already named keeps its clock through
+a new ask: a refusal must not turn ``Synced`` back to True just because the spec changed again; the entry
+leaves as soon as its new child is observed.
 
 The grace period therefore does not have to cover the time Metacontroller takes to create hundreds of
 children under its client rate limit: that time passes before stage 2 begins. It covers only a watch
