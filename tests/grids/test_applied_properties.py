@@ -4,8 +4,9 @@ is GRACE_SECONDS old, and a grid whose children are all observed as rendered kee
 
 A small stand-in for Metacontroller drives the real sync hooks: after each answer it applies every child
 whose stamp is new (the API server refuses some, and each accepted child becomes visible only after a
-delay: the rate limit and the watch cache), then writes the answer's status. A sync may read the grid as
-it was before its last write (Metacontroller's cache a moment behind): its spec and status of then.
+delay: the rate limit and the watch cache), then writes the answer's status. A sync within STALE_SECONDS of
+the grid's last change may read the grid as it was before (Metacontroller's cache a moment behind): its
+spec and status of then, which Metacontroller applies as it would.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from tests.support.builders import deployment_spec, grid, observed, site_nodes, 
 from tests.support.service_builders import observed_service, service_grid, service_spec, service_sync_request
 
 UNITS = ["a", "b", "c", "d"]
+STALE_SECONDS = 2
+"""How long Metacontroller's cache may lag behind the grid's newest version (a watch event: milliseconds)."""
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -67,14 +70,22 @@ class World:
     versions: dict[str, list[tuple[datetime, dict]]] = field(default_factory=dict)
     parents: list[tuple[int, dict | None]] = field(default_factory=lambda: [(0, None)])
     """The grid's versions as (template version, status): a spec change or a status write adds one."""
+    changed: datetime = START
+    """When the newest version was made: a cache lags behind it for at most STALE_SECONDS."""
 
     @property
     def stored(self) -> dict | None:
         return self.parents[-1][1]
 
-    def edit(self, version: int) -> None:
+    def edit(self, version: int, at: datetime) -> None:
         if version != self.parents[-1][0]:
             self.parents.append((version, self.stored))
+            self.changed = at
+
+    def read(self, at: datetime, stale: bool) -> tuple[int, dict | None]:
+        """The grid as Metacontroller's cache shows it: the version before the newest while that is recent."""
+        lagging = stale and len(self.parents) > 1 and (at - self.changed).total_seconds() < STALE_SECONDS
+        return self.parents[-2] if lagging else self.parents[-1]
 
     def visible(self, at: datetime) -> dict:
         out = {}
@@ -96,6 +107,7 @@ class World:
             self.versions.setdefault(name, []).append((at + delay, self.kind.observe(child)))
         if response["status"] != self.stored:  # Metacontroller compares with the object as stored now
             self.parents.append((self.parents[-1][0], copy.deepcopy(response["status"])))
+            self.changed = at
 
 
 @st.composite
@@ -127,9 +139,9 @@ def run(kind: Kind, units: list[str], refused, delays, existing: bool, syncs, st
     at, out = START, []
     for seconds, version, stale in syncs:
         at += timedelta(seconds=seconds)
-        world.edit(version)
+        world.edit(version, at)
         # a stale read shows an older version of the grid as a whole: its spec and status of that moment
-        read, status = world.parents[-2] if stale and stale_reads and len(world.parents) > 1 else world.parents[-1]
+        read, status = world.read(at, stale and stale_reads)
         response = kind.sync(parent_of(kind, read, status), nodes, world.visible(at), at_(at))
         out.append((at, status, response))
         world.apply(response, at)
