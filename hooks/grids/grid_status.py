@@ -105,8 +105,17 @@ def units_phrase(failed: Sequence[str], units: int) -> str:
     return f"unit{'s' if len(failed) > 1 else ''} {named(failed, MAX_UNITS_NAMED)}"
 
 
-def grid_status(states: dict[str, dict], synced: dict, previous: object, now: str, extra: Sequence[dict] = ()) -> dict:
-    """``units``, ``readyUnits``, ``states`` and the conditions: ``Ready``, ``Synced``, then any kind-specific ones."""
+def grid_status(
+    states: dict[str, dict],
+    synced: dict,
+    previous: object,
+    now: str,
+    extra: Sequence[dict] = (),
+    created: object = None,
+) -> dict:
+    """``units``, ``readyUnits``, ``states`` and the conditions: ``Ready``, ``Synced``, then any kind-specific ones.
+
+    ``created`` is the grid's ``creationTimestamp`` (the conditions' time in its first status)."""
     units = len(states)
     ready = sum(1 for s in states.values() if s.get("ready"))
     conditions = [ready_condition(units, ready), synced, *extra]
@@ -114,14 +123,14 @@ def grid_status(states: dict[str, dict], synced: dict, previous: object, now: st
         "units": units,
         "readyUnits": ready,
         "states": states,
-        "conditions": with_transition_times(conditions, previous, now),
+        "conditions": with_transition_times(conditions, previous, now, created),
     }
 
 
-def invalid_spec_status(previous: object, reason: str, message: str, now: str) -> dict:
+def invalid_spec_status(previous: object, reason: str, message: str, now: str, created: object = None) -> dict:
     """Keep the last status, replacing only ``Synced``: a broken spec must not erase what is known."""
     kept = dict(previous) if isinstance(previous, Mapping) else {}
     old = [c for c in kept.get("conditions") or [] if isinstance(c, Mapping) and c.get("type") != "Synced"]
     synced = condition("Synced", False, reason, message)
-    kept["conditions"] = [*old, *with_transition_times([synced], previous, now)]
+    kept["conditions"] = [*old, *with_transition_times([synced], previous, now, created)]
     return kept

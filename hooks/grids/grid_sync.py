@@ -205,7 +205,9 @@ def assemble(renders: list[UnitRender], kind: UnitChildren) -> Rendered:
 
 def keep_everything(parent: Mapping, observed: Mapping, reason: str, message: str, now: str) -> dict:
     kept = kept_children(observed.values())
-    return {"status": invalid_spec_status(parent.get("status"), reason, brief(message), now), "children": kept}
+    created = parent["metadata"].get("creationTimestamp")
+    status = invalid_spec_status(parent.get("status"), reason, brief(message), now, created)
+    return {"status": status, "children": kept}
 
 
 def named(objects: list[dict]) -> list[dict]:

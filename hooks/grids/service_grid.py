@@ -70,5 +70,5 @@ def render_services(
         pending[SHARED_ENTRY] = Pending(revision_of_stamped(shared), observed_revision(shared_observed))
     applied = track(pending, parent.get("status"), now)
     synced = synced_condition(rendered.errors, len(rendered.states), applied.overdue, rendered.unlisted)
-    status = grid_status(rendered.states, synced, parent.get("status"), now, extra=[per_unit])
+    status = grid_status(rendered.states, synced, parent.get("status"), now, [per_unit], meta.get("creationTimestamp"))
     return with_resync({"status": with_applied(status, applied), "children": desired}, applied.resync_after)

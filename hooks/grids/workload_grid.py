@@ -68,7 +68,8 @@ def render_units(
     applied = track(rendered.pending, parent.get("status"), now)
     synced = synced_condition(rendered.errors, len(rendered.states), applied.overdue, rendered.unlisted)
     extra = [decision.condition] if decision is not None else []
-    status = with_applied(grid_status(rendered.states, synced, parent.get("status"), now, extra), applied)
+    status = grid_status(rendered.states, synced, parent.get("status"), now, extra, meta.get("creationTimestamp"))
+    status = with_applied(status, applied)
     unmatched = unmatched_units(spec.overrides, units.all)
     if unmatched:
         status["unmatchedOverrideUnits"] = unmatched

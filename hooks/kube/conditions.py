@@ -15,17 +15,22 @@ def condition(ctype: str, ok: bool, reason: str, message: str) -> dict:
     return {"type": ctype, "status": "True" if ok else "False", "reason": reason, "message": message}
 
 
-def with_transition_times(new: list[dict], previous_status: object, now: str) -> list[dict]:
+def with_transition_times(new: list[dict], previous_status: object, now: str, created: object = None) -> list[dict]:
     """Stamp each condition: the previous time when its status did not change, else the transition's time.
 
     A transition's time is ``now``, but never earlier than the newest ``lastTransitionTime`` of any
     condition in the previous status: two hook replicas whose clocks differ by a few seconds must not
-    write a flip that seems to precede one already recorded (docs/decisions.md, "Condition times").
+    write a flip that seems to precede one already recorded. In the object's first status (the previous
+    one has no condition) it is ``created``, the object's ``creationTimestamp``, when readable: every sync
+    that reads the object before its first status is stored then answers the same time, so a sync on a
+    cache that lags Metacontroller's first write cannot store a later time that the next sync puts back
+    (docs/decisions.md, "Condition times").
     """
     old = {}
     if isinstance(previous_status, Mapping) and isinstance(previous_status.get("conditions"), list):
         old = {c.get("type"): c for c in previous_status["conditions"] if isinstance(c, Mapping)}
-    flipped_at = transition_time(old.values(), now)
+    first = not old and parse_time(created) is not None
+    flipped_at = created if first else transition_time(old.values(), now)
     stamped = []
     for cond in new:
         before = old.get(cond["type"])

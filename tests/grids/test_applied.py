@@ -271,3 +271,12 @@ def test_observed_children_of_the_right_stamp_are_what_clears_a_record() -> None
         child["metadata"]["annotations"][REVISION_ANNOTATION] = "f" * 16
     response = dg_sync(with_status(parent, first), nodes, stale, T1)
     assert response["status"][NOT_APPLIED_SINCE] == {"a": T1}
+
+
+def test_a_grid_first_status_is_stamped_with_its_creation_time_on_every_read_before_it_is_stored() -> None:
+    parent, nodes = grid(), site_nodes(a=1)
+    parent["metadata"]["creationTimestamp"] = T0
+    first = dg_sync(parent, nodes, {}, T1)
+    lagging = dg_sync(parent, nodes, after_apply(first, {}), T20)  # the cache has not seen the first status
+    for response in (first, lagging):
+        assert {c["lastTransitionTime"] for c in response["status"]["conditions"]} == {T0}

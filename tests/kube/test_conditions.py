@@ -41,6 +41,21 @@ def test_unreadable_times_are_ignored_and_a_new_condition_takes_now() -> None:
     assert transition_time([], T1) == T1 and with_transition_times([], None, T1) == []
 
 
+def test_the_first_status_takes_the_creation_time_whatever_the_clock() -> None:
+    """Two syncs before the first status is stored (the second on a lagging cache) answer the same time."""
+    first = with_transition_times([condition("Synced", True, "s", "m")], None, T1, created=T0)
+    again = with_transition_times([condition("Synced", True, "s", "m")], {"conditions": []}, T2, created=T0)
+    assert first == again and first[0]["lastTransitionTime"] == T0
+    # once a condition is recorded, the creation time plays no part
+    (later,) = with_transition_times([condition("Synced", False, "s", "m")], {"conditions": first}, T2, created=T0)
+    assert later["lastTransitionTime"] == T2
+    # an unreadable creation time falls back to the clock
+    assert (
+        with_transition_times([condition("Synced", True, "s", "m")], None, T1, created="")[0]["lastTransitionTime"]
+        == T1
+    )
+
+
 def stamp(seconds: int) -> str:
     """T0 plus ``seconds``, in the hooks' time format."""
     return (parse_time(T0) + timedelta(seconds=seconds)).strftime(TIME_FORMAT)
