@@ -6,7 +6,9 @@ written after it started a window, whatever other tests did before.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -130,3 +132,20 @@ def wait_quiet(
             names = sorted([name] if isinstance(name, str) else name)
             raise TimeoutError(f"{hook} {namespace}/{names}: never quiet for {quiet_for:.0f} s in {timeout:.0f} s")
         time.sleep(0.5)
+
+
+def hook_server_memory(cluster: Cluster) -> dict[int, int]:
+    """Peak resident memory (``VmHWM``, bytes) of every process of the local hook server: the gunicorn
+    master and its workers, found by the process group the launcher gave the server."""
+    group = cluster.procs["hooks"].popen.pid
+    peaks = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError):
+            if os.getpgid(int(entry.name)) != group:
+                continue
+            for line in Path(entry.path, "status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks[int(entry.name)] = int(line.split()[1]) * 1024
+    return peaks

@@ -1,5 +1,5 @@
 """A child the API server refuses to create is named in the grid's status within the documented bound, and a
-normal creation raises no false alarm (issue 19), on a real cluster.
+normal creation raises no false alarm, on a real cluster.
 
 Metacontroller tells the hook nothing about a refused create; the grid's status remembers what the hook asked
 for (``status.applying``, then ``status.notAppliedSince``) and names a unit GRACE_SECONDS after

@@ -66,8 +66,10 @@ def kept_child(observed: Mapping) -> dict:
 
     Metacontroller records what it last applied in an annotation; sending that
     again is a no-op for its three-way merge. Without it (adopted objects,
-    server-side apply), send the live object minus status and server-owned
-    metadata, which also changes nothing.
+    server-side apply), send the live object minus status, server-owned
+    metadata and top-level nulls (the API server stores none, and a null sent
+    in a desired object would ask Metacontroller to clear the field), which
+    also changes nothing.
     """
     observed = whole(observed)
     meta = mapping(observed, "metadata")
@@ -79,8 +81,8 @@ def kept_child(observed: Mapping) -> dict:
             last = None
         if _same_object(last, observed):
             return last
-    live = {k: v for k, v in observed.items() if k != "status"}
-    live["metadata"] = {k: v for k, v in meta.items() if k not in SERVER_METADATA}
+    live = {k: v for k, v in observed.items() if k != "status" and v is not None}
+    live["metadata"] = {k: v for k, v in meta.items() if k not in SERVER_METADATA and v is not None}
     return live
 
 
@@ -100,6 +102,20 @@ def kept_children(observed: Iterable[Mapping]) -> list[dict]:
     """
     named = [o for o in observed if isinstance(mapping(o, "metadata").get("name"), str)]
     return sorted((kept_child(o) for o in named), key=child_order)
+
+
+def observed_units(observed: Iterable[Mapping], key: str) -> dict[str, str]:
+    """Child name -> the unit an observed child says it is for (its ``key`` label), for the naming rule.
+
+    Children without a name or a non-empty unit label are left out.
+    """
+    out: dict[str, str] = {}
+    for child in observed:
+        meta = mapping(child, "metadata")
+        name, unit = meta.get("name"), mapping(meta, "labels").get(key)
+        if isinstance(name, str) and isinstance(unit, str) and unit:
+            out[name] = unit
+    return out
 
 
 def child_order(child: Mapping) -> tuple[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 
 from hooks.grids.revision import REVISION_ANNOTATION, landed, revision_of, revision_of_stamped, stamped
 from hooks.grids.workload import DEPLOYMENT
@@ -12,6 +13,28 @@ from tests.support.builders import NOW, children_map, deployment_spec, grid, obs
 
 def sync(request: dict) -> dict:
     return workload_sync(request, DEPLOYMENT, NOW)
+
+
+CANONICAL = (
+    '{"apiVersion":"v1","kind":"Service","metadata":{"annotations":{"a":"ü"},"name":"s"},'
+    '"spec":{"ports":[{"port":80}],"weight":0.5}}'
+)
+"""The canonical JSON of ``VECTOR_CHILD`` written by hand: keys sorted at every level, no spaces, UTF-8."""
+VECTOR_CHILD = {
+    "kind": "Service",
+    "apiVersion": "v1",
+    "spec": {"weight": 0.5, "ports": [{"port": 80}]},
+    "metadata": {"name": "s", "annotations": {"a": "ü"}},
+}
+
+
+def test_the_stamp_matches_an_independent_digest_vector() -> None:
+    """sha256 of the hand-written canonical JSON, by hashlib and by `printf '%s' "$CANONICAL" | sha256sum`."""
+    assert hashlib.sha256(CANONICAL.encode()).hexdigest()[:16] == "9ae4996bc76140d4"
+    once = stamped(VECTOR_CHILD)
+    assert once["metadata"]["annotations"][REVISION_ANNOTATION] == "9ae4996bc76140d4"
+    assert stamped(once) == once  # the stamp leaves itself out
+    assert VECTOR_CHILD["metadata"]["annotations"] == {"a": "ü"}  # the input is not changed
 
 
 def test_the_stamp_is_a_hash_of_the_child_without_the_stamp() -> None:
