@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hooks.grids import grid_sync
+from hooks.grids.applied import track, with_applied, with_resync
 from hooks.grids.children import child_order
 from hooks.grids.grid_spec import WorkloadSpec, parse_workload_spec, template_for
 from hooks.grids.grid_status import grid_status, synced_condition
@@ -53,7 +54,7 @@ def render_units(
     """Render every unit; a unit that fails, or is unlisted, keeps its observed child and is named in status.
 
     With ``spec.rollout``, hooks.grids.rollout decides which units get their fresh child and which keep the
-    observed one.
+    observed one. A child sent and not observed is tracked by hooks.grids.applied.
     """
     checked = CheckedContainers()  # one per sync: units share the template's container lists
     name_of = units.name_of
@@ -69,15 +70,19 @@ def render_units(
         renders, decision = roll(renders, spec.rollout, revision, spec.sites, units, is_ready, now)
     rendered = grid_sync.assemble(renders, unit_children)
     desired = sorted(rendered.desired, key=child_order)
-    synced = synced_condition(rendered.errors, len(rendered.states), rendered.unlanded, rendered.unlisted)
+    applied = track(rendered.pending, parent.get("status"), now)
+    synced = synced_condition(rendered.errors, len(rendered.states), applied.overdue, rendered.unlisted)
     synced = with_limit_reason(synced, rendered.reasons)
     extra = [decision.condition] if decision is not None else []
-    status = grid_status(rendered.states, synced, parent.get("status"), now, extra)
+    created = parent["metadata"].get("creationTimestamp")
+    status = grid_status(rendered.states, synced, parent.get("status"), now, extra, created)
+    status = with_applied(status, applied)
     unmatched = unmatched_units(spec.overrides, units.all)
     if unmatched:
         status["unmatchedOverrideUnits"] = unmatched
     response = {"status": status, "children": desired}
-    return with_rollout(response, decision) if decision is not None else response
+    response = with_rollout(response, decision) if decision is not None else response
+    return with_resync(response, applied.resync_after)
 
 
 def render_unit(

@@ -35,7 +35,11 @@ def unit_entry(nodes: list[Mapping], workloads: UnitWorkloads) -> dict:
 
 
 def nodegroup_status(
-    node_units: dict[str, dict], previous: object, now: str, name_errors: Mapping[str, str] | None = None
+    node_units: dict[str, dict],
+    previous: object,
+    now: str,
+    name_errors: Mapping[str, str] | None = None,
+    created: object = None,
 ) -> dict:
     """``units``, ``readyUnits``, ``nodeUnits`` and the ``AllUnitsReady`` and ``Synced`` conditions.
 
@@ -47,7 +51,7 @@ def nodegroup_status(
         "units": len(node_units),
         "readyUnits": ready,
         "nodeUnits": node_units,
-        "conditions": with_transition_times(conditions, previous, now),
+        "conditions": with_transition_times(conditions, previous, now, created),
     }
 
 
