@@ -134,6 +134,25 @@ def wait_quiet(
         time.sleep(0.5)
 
 
+def wait_unwritten(
+    cluster: Cluster, found: Callable[[Mark], list[str]], quiet_for: float = 10, timeout: float = 90
+) -> None:
+    """Wait until ``found`` (writes in the audit log since a mark) stays empty for ``quiet_for`` seconds.
+
+    Metacontroller writes a grid's status a moment after its children settle (it lags its own cache), so a
+    quiet period measured from the first ready reading may still catch the last of those writes.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        start = audit_mark(cluster)
+        time.sleep(quiet_for)
+        writes = found(start)
+        if not writes:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still written after {timeout:.0f} s: {'; '.join(writes)}")
+
+
 def hook_server_memory(cluster: Cluster) -> dict[int, int]:
     """Peak resident memory (``VmHWM``, bytes) of every process of the local hook server: the gunicorn
     master and its workers, found by the process group the launcher gave the server."""
