@@ -134,12 +134,7 @@ class Cluster:
         if missing:
             raise RuntimeError(f"missing binaries in {self.bin}: {', '.join(missing)}; run: bash e2e/build.sh")
         try:
-            self._make_pki()
-            self._start_etcd()
-            self._start_apiserver()
-            self._start_controller_manager()
-            self._start_scheduler()
-            self._start_kwok()
+            self.start_control_plane()
             self.start_hooks()
             self.install()
             if metacontroller:
@@ -148,6 +143,15 @@ class Cluster:
             self.stop()
             raise
         return self
+
+    def start_control_plane(self) -> None:
+        """etcd, the API server, controller manager, scheduler and kwok; nothing of the project installed."""
+        self._make_pki()
+        self._start_etcd()
+        self._start_apiserver()
+        self._start_controller_manager()
+        self._start_scheduler()
+        self._start_kwok()
 
     def stop(self) -> None:
         """Stop every process this launcher started, newest first."""
@@ -161,15 +165,21 @@ class Cluster:
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
 
-    def start_hooks(self) -> None:
-        """Start (or restart, on the same port) the hook server under gunicorn and wait for /healthz."""
+    def start_hooks(
+        self, argv: list[str] | None = None, env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> None:
+        """Start (or restart, on the same port) the hook server under gunicorn and wait for /healthz.
+
+        ``argv``/``env``/``cwd`` start another hook server on the port instead (the upgrade test runs the
+        previous release's); by default this checkout's ``servicegroup serve``.
+        """
         port = self.ports.setdefault("hooks", free_port())
-        argv = [
+        argv = argv or [
             servicegroup_command(), "serve", "--bind", f"{LOOPBACK}:{port}",
             "--workers", str(self.options.hook_workers), "--log-level", "info",
         ]  # fmt: skip
-        env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
-        proc = self._spawn("hooks", argv, env=env, log=self.hook_log)
+        env = env or {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+        proc = self._spawn("hooks", argv, env=env, log=self.hook_log, cwd=cwd)
         poll("the hook server's /healthz", lambda: proc.check_alive() and self._http_ok(f"{self.hook_url}/healthz"), 60)
 
     def stop_hooks(self) -> None:
@@ -214,8 +224,15 @@ class Cluster:
 
     # ---- components --------------------------------------------------------------------------------
 
-    def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None, log: Path | None = None) -> Proc:
-        proc = Proc(name, argv, log or self.logs / f"{name}.log", env=env)
+    def _spawn(
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str] | None = None,
+        log: Path | None = None,
+        cwd: Path | None = None,
+    ) -> Proc:
+        proc = Proc(name, argv, log or self.logs / f"{name}.log", env=env, cwd=cwd)
         self.procs[name] = proc
         return proc.start()
 
