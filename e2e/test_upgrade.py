@@ -149,6 +149,10 @@ def stamped(kube: Kube, besides: str = "\0") -> bool:
     return bool(children) and all("superedge.io/revision" in (c["metadata"].get("annotations") or {}) for c in children)
 
 
+def pod_uids(kube: Kube) -> dict[str, str]:
+    return {p["metadata"]["name"]: p["metadata"]["uid"] for p in kube.list("Pod", NAMESPACE)}
+
+
 def dump(cluster: Cluster, kube: Kube, stage: str) -> None:
     """The grids and children as they are at ``stage``, into the log folder (kept when the test fails)."""
     kinds = ("DeploymentGrid", "Deployment", "StatefulSet")
@@ -189,6 +193,7 @@ def test_upgrade_from_the_previous_release(own_cluster: Cluster, tmp_path: Path)
     baseline = audit_mark(cluster)
     time.sleep(BASELINE_SECONDS)
     hot = {child for _, child in writes(baseline)}  # 0.1.0 writes these on every sync
+    pods = pod_uids(kube)
 
     # ---- README, Upgrade, step 1: servicegroup diff ------------------------------------------------------
     work = tmp_path / "work"
@@ -248,6 +253,7 @@ def test_upgrade_from_the_previous_release(own_cluster: Cluster, tmp_path: Path)
     assert [w for w in old_phase if w[1] not in hot] == [], report
     assert set(per_child) - {c for c in per_child if c.startswith("nodeunits/")} == predicted, report
     assert sampler.samples > 10
+    assert pod_uids(kube) == pods, "a pod was replaced: the upgrade changed a pod template"
     # Ready stays True, its lastTransitionTime unchanged. The typo grid is judged from the new hook server on:
     # before that, 0.1.0 itself writes its Deployments once the CRDs prune the grid (a changed annotation
     # bumps a Deployment's generation, and 0.1.0 reads the lagging observedGeneration as not ready).
