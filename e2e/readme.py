@@ -37,14 +37,20 @@ def section(heading: str, text: str | None = None) -> str:
     return "".join(out)
 
 
-def commands(heading: str, block: int = 0) -> list[str]:
-    """The commands of the ``block``-th sh block under ``heading``."""
+def commands(heading: str, block: int = 0, containing: str | None = None) -> list[str]:
+    """The commands of the ``block``-th sh block under ``heading``, or of the first one ``containing`` a text."""
     blocks = _BLOCK.findall(section(heading))
-    if block >= len(blocks):
+    if containing is not None:
+        found = [b for b in blocks if containing in b]
+        if not found:
+            raise LookupError(f"README section {heading!r} has no sh block with {containing!r}")
+        text = found[0]
+    elif block < len(blocks):
+        text = blocks[block]
+    else:
         raise LookupError(f"README section {heading!r} has {len(blocks)} sh blocks, not {block + 1}")
-    joined = blocks[block].replace("\\\n", " ")
     out = []
-    for line in joined.splitlines():
+    for line in text.replace("\\\n", " ").splitlines():
         line = re.sub(r"\s+#.*$", "", line).strip()  # a trailing comment (values here hold no ' #')
         if line and not line.startswith("#"):
             out.append(line)

@@ -223,7 +223,9 @@ def test_upgrade_from_the_previous_release(own_cluster: Cluster, tmp_path: Path)
         readme.run(crds_step, work, cluster.kubeconfig, tools)
         pruned = kube.get("DeploymentGrid", NAMESPACE, "typo")["spec"]["template"]["template"]["spec"]["containers"][0]
         assert TYPO not in pruned, "a read right after the new CRDs are applied returns the grid pruned"
-        for command in readme.commands("Install into a cluster", 2)[2:4]:  # mkdir my-servicegroup, its kustomization
+        for command in readme.commands("Install into a cluster", containing="my-servicegroup")[
+            2:4
+        ]:  # mkdir my-servicegroup, its kustomization
             readme.run(command, work, cluster.kubeconfig, tools)
         readme.run(f"{controllers_step} --dry-run=server", work, cluster.kubeconfig, tools)  # verbatim, accepted
         docs = load_docs(kube.kubectl("kustomize", str(work / "my-servicegroup")).stdout)
