@@ -98,7 +98,7 @@ def test_helm_install_upgrade_with_changed_crds_and_uninstall_as_documented(
     if not own_cluster.metacontroller_crds:
         pytest.skip("no Metacontroller CRDs: set SERVICEGROUP_METACONTROLLER_CRDS (see e2e/README.md)")
     cluster, kube = own_cluster, own_cluster.kube()
-    tools = [helm.parent, cluster.bin]
+    tools = [helm.parent, cluster.kube_bin]
     kube.kubectl("apply", "--server-side", "-f", str(cluster.metacontroller_crds))  # Metacontroller is installed
     kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "metacontroller"}})
     current, previous = current_chart(tmp_path / "current"), previous_chart(tmp_path / "previous")

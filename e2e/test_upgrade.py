@@ -200,7 +200,7 @@ def test_upgrade_from_the_previous_release(own_cluster: Cluster, tmp_path: Path)
     work.mkdir()
     (work / "crds").symlink_to(CRDS)
     (work / "metacontroller").symlink_to(CONTROLLERS)
-    tools = [cluster.bin, Path(servicegroup_command()).parent]
+    tools = [cluster.kube_bin, Path(servicegroup_command()).parent]
     step1 = readme.commands("Upgrade")[:3]
     for command in step1[:-1]:
         readme.run(command, work, cluster.kubeconfig, tools)
