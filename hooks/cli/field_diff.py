@@ -97,5 +97,5 @@ def field_path(parent: str, key: object) -> str:
 
 def shown(value: Any) -> str:
     """A value on one line as JSON, cut after SHOWN_CHARACTERS characters."""
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ": "))
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
     return text if len(text) <= SHOWN_CHARACTERS else text[: SHOWN_CHARACTERS - 1] + "…"
