@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from e2e import readme
-from e2e.cluster import Cluster, cache_dir
+from e2e.cluster import Cluster, cache_dir, find_metacontroller_crds
 from e2e.kube import Kube
 from e2e.manifests import REPO
 from e2e.previous_release import COMMIT
@@ -90,14 +90,15 @@ def container_of(grid: dict) -> dict:
 
 
 def test_helm_install_upgrade_with_changed_crds_and_uninstall_as_documented(
-    own_cluster: Cluster, tmp_path: Path
+    request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     helm = helm_binary()
     if not helm.is_file():
         pytest.fail(f"no helm binary at {helm}: bash e2e/build.sh helm", pytrace=False)
-    if not own_cluster.metacontroller_crds:
+    if not find_metacontroller_crds():
         pytest.skip("no Metacontroller CRDs: set SERVICEGROUP_METACONTROLLER_CRDS (see e2e/README.md)")
-    cluster, kube = own_cluster, own_cluster.kube()
+    cluster: Cluster = request.getfixturevalue("own_cluster")  # started only when the test can run
+    kube = cluster.kube()
     tools = [helm.parent, cluster.kube_bin]
     kube.kubectl("apply", "--server-side", "-f", str(cluster.metacontroller_crds))  # Metacontroller is installed
     kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "metacontroller"}})

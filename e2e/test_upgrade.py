@@ -168,10 +168,10 @@ def touch_children(kube: Kube, grid_name: str) -> None:
         kube.merge_patch("Deployment", NAMESPACE, child["metadata"]["name"], patch)
 
 
-def test_upgrade_from_the_previous_release(own_cluster: Cluster, tmp_path: Path) -> None:
+def test_upgrade_from_the_previous_release(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     if not find_metacontroller() or not find_metacontroller_crds():
         pytest.skip("no Metacontroller binary or CRDs: set SERVICEGROUP_METACONTROLLER(_CRDS) (see e2e/README.md)")
-    cluster = own_cluster
+    cluster: Cluster = request.getfixturevalue("own_cluster")  # started only when the test can run
     tree = previous_release.extract(tmp_path / f"release-{previous_release.VERSION}")
     previous_release.start_hook_server(cluster, tree)
     previous_release.install(cluster, tree)
