@@ -161,10 +161,12 @@ def dump(cluster: Cluster, kube: Kube, stage: str) -> None:
 
 
 def touch_children(kube: Kube, grid_name: str) -> None:
-    """An annotation of someone else's on each child of the grid: an event that makes Metacontroller sync the
-    grid, and that its merge keeps (the annotation is in no last-applied record)."""
+    """A label of someone else's on each child of the grid: an event that makes Metacontroller sync the grid,
+    and that its merge keeps (the label is in no last-applied record). Not an annotation: the API server
+    counts a Deployment's annotation change as a new generation, which leaves it not ready until its
+    controller catches up."""
     for child in kube.list("Deployment", NAMESPACE, f"superedge.io/grid-selector={grid_name}"):
-        patch = {"metadata": {"annotations": {"e2e.example.com/touched": "yes"}}}
+        patch = {"metadata": {"labels": {"e2e.example.com/touched": "yes"}}}
         kube.merge_patch("Deployment", NAMESPACE, child["metadata"]["name"], patch)
 
 
