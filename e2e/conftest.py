@@ -34,6 +34,12 @@ def pytest_configure(config: pytest.Config) -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests without Metacontroller first, in file order: once the session's Metacontroller runs it acts on
+    every grid, and the API-server checks create the children of example grids themselves."""
+    items.sort(key=lambda item: "metacontroller" in getattr(item, "fixturenames", ()))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
     """On a failure, name the log folder and any component that died, in the test's report."""
