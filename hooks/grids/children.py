@@ -65,9 +65,12 @@ def kept_child(observed: Mapping) -> dict:
     """What to send so Metacontroller leaves an observed child exactly as it is.
 
     Metacontroller records what it last applied in an annotation; sending that
-    again is a no-op for its three-way merge. Without it (adopted objects,
-    server-side apply), send the live object minus status and server-owned
-    metadata, which also changes nothing.
+    again is a no-op for its three-way merge, except for a field someone else
+    changed since: ``spec.replicas``, which an autoscaler or ``kubectl scale``
+    sets, is therefore sent as observed when the record holds it (and still left
+    out when it does not, so Metacontroller never starts owning it). Without a
+    record (adopted objects, server-side apply), send the live object minus
+    status and server-owned metadata, which also changes nothing.
     """
     observed = whole(observed)
     meta = mapping(observed, "metadata")
@@ -78,10 +81,17 @@ def kept_child(observed: Mapping) -> dict:
         except ValueError:
             last = None
         if _same_object(last, observed):
-            return last
+            return _with_observed_replicas(last, observed)
     live = {k: v for k, v in observed.items() if k != "status"}
     live["metadata"] = {k: v for k, v in meta.items() if k not in SERVER_METADATA}
     return live
+
+
+def _with_observed_replicas(recorded: dict, observed: Mapping) -> dict:
+    spec, now = recorded.get("spec"), mapping(observed, "spec").get("replicas")
+    if not isinstance(spec, dict) or "replicas" not in spec or now is None or spec["replicas"] == now:
+        return recorded
+    return {**recorded, "spec": {**spec, "replicas": now}}
 
 
 def _same_object(recorded: object, observed: Mapping) -> bool:

@@ -9,7 +9,7 @@ here once, so every kind keeps observed children in exactly the same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -66,10 +66,19 @@ def customize(request: object, parse: Parse) -> dict:
     return {"relatedResources": site_rules(sites)}
 
 
-def sync(request: object, child_type: str, parse: Parse, render: Render, now: str, unit_name: UnitName) -> dict:
+def sync(
+    request: object,
+    child_type: str,
+    parse: Parse,
+    render: Render,
+    now: str,
+    unit_name: UnitName,
+    kept_types: tuple[str, ...] = (),
+) -> dict:
     """Discover the units and hand them to ``render``; keep every observed child when that is impossible.
 
     ``unit_name(grid name, unit)`` is the kind's name for a unit's child (the grace period needs it).
+    ``kept_types`` are the kind's other child types (an HPA per unit): kept as they are with the rest.
 
     A unit's child leaves only when the request vouches that the unit is gone (Nodes, or a tombstone
     NodeUnit) and then after the grace period; a unit the request is silent about keeps its child
@@ -81,7 +90,8 @@ def sync(request: object, child_type: str, parse: Parse, render: Render, now: st
         spec = parse(parent.get("spec"))
         sites = sites_from_request(spec.sites, related)
     except SpecError as err:  # an invalid spec, or no way to tell which units exist (hooks.sites.discovery)
-        return keep_everything(parent, observed, err.reason, str(err), now)
+        others = [obj for t in kept_types for obj in named(objects_of(children, t))]
+        return keep_everything(parent, observed, err.reason, str(err), now, others)
     grid_name = parent["metadata"]["name"]
     name_of = lambda unit: unit_name(grid_name, unit)  # noqa: E731
     key = spec.sites.key
@@ -197,8 +207,11 @@ def assemble(renders: list[UnitRender], kind: UnitChildren) -> Rendered:
     return out
 
 
-def keep_everything(parent: Mapping, observed: Mapping, reason: str, message: str, now: str) -> dict:
-    kept = kept_children(observed.values())
+def keep_everything(
+    parent: Mapping, observed: Mapping, reason: str, message: str, now: str, others: Sequence[Mapping] = ()
+) -> dict:
+    """The answer that changes nothing: every observed child (``observed`` by name, and ``others``) as it is."""
+    kept = kept_children([*observed.values(), *others])
     return {"status": invalid_spec_status(parent.get("status"), reason, brief(message), now), "children": kept}
 
 

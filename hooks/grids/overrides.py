@@ -19,6 +19,7 @@ import jsonpatch
 import jsonpointer
 import orjson
 
+from hooks.grids.autoscaling_spec import Autoscaling, parse_autoscaling
 from hooks.kube.errors import SpecError
 from hooks.kube.images import image_error
 from hooks.kube.names import DNS1123_LABEL, is_label_value
@@ -26,7 +27,7 @@ from hooks.kube.objects import holds_null
 
 UNIT_PLACEHOLDER = "{{unit}}"
 OPS = ("add", "remove", "replace", "move", "copy", "test")
-ENTRY_FIELDS = ("units", "replicas", "images", "patch")
+ENTRY_FIELDS = ("units", "replicas", "images", "patch", "autoscaling")
 CONTAINER_LISTS = ("containers", "initContainers")
 
 
@@ -39,6 +40,8 @@ class Override:
     replicas: int | None = None
     images: dict[str, str] = field(default_factory=dict)
     patch: tuple[dict, ...] = ()
+    autoscaling: Autoscaling | None = None
+    """Laid over ``spec.autoscaling`` for the entry's units (hooks.grids.autoscaling); not applied to the child."""
 
     def applies_to(self, unit: str) -> bool:
         return self.units is None or unit in self.units
@@ -66,6 +69,7 @@ def _parse_entry(index: int, entry: object) -> Override:
         replicas=_parse_replicas(entry.get("replicas"), f"{where}.replicas"),
         images=_parse_images(entry.get("images"), f"{where}.images"),
         patch=_parse_patch(entry.get("patch"), f"{where}.patch"),
+        autoscaling=parse_autoscaling(entry.get("autoscaling"), f"{where}.autoscaling"),
     )
 
 

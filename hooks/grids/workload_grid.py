@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from hooks.grids import grid_sync
+from hooks.grids import autoscaling, grid_sync
 from hooks.grids.children import child_order
 from hooks.grids.grid_spec import WorkloadSpec, parse_workload_spec, template_for
 from hooks.grids.grid_status import grid_status, synced_condition
@@ -25,14 +25,17 @@ def customize(request: object, kind: WorkloadKind) -> dict:
 
 
 def sync(request: object, kind: WorkloadKind, now: str) -> dict:
-    """One child per unit, each pinned to its unit; observed children kept on any spec error."""
+    """One child per unit, each pinned to its unit (and, autoscaled, its HPA); observed children kept on any
+    spec error."""
+    hpas = autoscaling.observed_autoscalers(request)
     return grid_sync.sync(
         request,
         kind.child_type,
         lambda spec: parse_workload_spec(spec, kind.kind),
-        lambda parent, spec, units, observed, at: render_units(parent, spec, kind, units, observed, at),
+        lambda parent, spec, units, observed, at: render_units(parent, spec, kind, units, observed, at, hpas),
         now,
         lambda grid_name, unit: unit_child_name(kind, grid_name, unit),
+        kept_types=(autoscaling.HPA_TYPE,),
     )
 
 
@@ -43,11 +46,13 @@ def render_units(
     units: grid_sync.UnitSet,
     observed: Mapping,
     now: str,
+    hpas: Mapping | None = None,
 ) -> dict:
     """Render every unit; a unit that fails, or is unlisted, keeps its observed child and is named in status.
 
     With ``spec.rollout``, hooks.grids.rollout decides which units get their fresh child and which keep the
-    observed one.
+    observed one. Autoscaled units (hooks.grids.autoscaling) keep their observed replicas and get an HPA
+    (``hpas``: the observed ones by name).
     """
     meta = parent["metadata"]
     checked = CheckedContainers()  # one per sync: units share the template's container lists
@@ -62,11 +67,20 @@ def render_units(
     if spec.rollout is not None:
         revision = spec_revision(parent["spec"])
         renders, decision = roll(renders, spec.rollout, revision, spec.sites, units, is_ready, now)
+    scaling = autoscaling.plan(spec, units.all, hpas or {})
+    renders = autoscaling.with_replicas(renders, scaling, spec)
     rendered = grid_sync.assemble(renders, unit_children)
-    desired = sorted(rendered.desired, key=child_order)
+    target = {"apiVersion": kind.api_version, "kind": kind.kind}
+    hpa_children = autoscaling.autoscalers(renders, scaling, target, meta, spec.sites.key)
+    desired = sorted([*rendered.desired, *hpa_children], key=child_order)
+    scaled = autoscaling.with_states(rendered.states, scaling, {r.unit: r.name for r in renders})
     synced = synced_condition(rendered.errors, len(rendered.states), rendered.unlanded, rendered.unlisted)
     extra = [decision.condition] if decision is not None else []
+    if scaled is not None and scaled[1] is not None:
+        extra.append(scaled[1])
     status = grid_status(rendered.states, synced, parent.get("status"), now, extra)
+    if scaled is not None:
+        status["autoscaling"] = scaled[0]
     unmatched = unmatched_units(spec.overrides, units.all)
     if unmatched:
         status["unmatchedOverrideUnits"] = unmatched
@@ -93,6 +107,8 @@ def render_unit(
     child = apply_overrides(child, spec.overrides, unit)
     child = pin_to_unit(kind, child, meta, spec.sites.key, unit)
     check_workload(child, checked)
+    if autoscaling.unit_scaling(spec.autoscaling, spec.overrides, unit) is not None:
+        child = autoscaling.without_replicas(child)  # the autoscaler's value goes in after the stamp
     return with_stored_claim_templates(in_stored_form(child), seen)
 
 
