@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from hooks import GROUP
 from hooks.grids import service_grid, workload_grid
+from hooks.grids.autoscaling import HPA_TYPE
 from hooks.grids.workload import DEPLOYMENT, STATEFULSET
 
 __all__ = ["GRID_KINDS", "GROUP", "GridKind", "customize_route", "sync_route"]
@@ -32,12 +33,12 @@ GRID_KINDS: dict[str, GridKind] = {
     "DeploymentGrid": GridKind(
         lambda req, now: workload_grid.sync(req, DEPLOYMENT, now),
         lambda req: workload_grid.customize(req, DEPLOYMENT),
-        (DEPLOYMENT.child_type,),
+        (DEPLOYMENT.child_type, HPA_TYPE),
     ),
     "StatefulSetGrid": GridKind(
         lambda req, now: workload_grid.sync(req, STATEFULSET, now),
         lambda req: workload_grid.customize(req, STATEFULSET),
-        (STATEFULSET.child_type,),
+        (STATEFULSET.child_type, HPA_TYPE),
     ),
     "ServiceGrid": GridKind(
         lambda req, now: service_grid.sync(req, now),
