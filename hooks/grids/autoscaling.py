@@ -2,22 +2,26 @@
 
 Who owns a unit's ``replicas`` is decided per unit from ``spec.autoscaling`` and the overrides'
 ``autoscaling`` blocks (:mod:`hooks.grids.autoscaling_spec`). When an autoscaler owns them (mode ``HPA`` or
-``External``), the unit's child always carries the ``replicas`` it has now:
+``External``), the hook must never change them, and Metacontroller's default apply (a three-way merge with
+its record of what it last applied, :mod:`hooks.grids.children`) decides what that takes:
 
-- Metacontroller merges the hook's child into the object it observed at the start of the sync, the same one
-  the hook was sent, and writes the result with that object's ``resourceVersion``. A child that asks for the
-  observed ``replicas`` therefore merges to an unchanged ``replicas``, and if the autoscaler wrote a new value
-  after that observation, the write is refused as a conflict (Metacontroller retries with a fresh one).
-  Metacontroller can thus never change an autoscaled unit's ``replicas``: not at a heartbeat resync, not
-  during a template change or a rollout, not at the moment autoscaling is switched on.
-- Sending nothing would not do: a field the hook sent before and no longer sends is *removed* by
-  Metacontroller's three-way merge, and the API server defaults a Deployment's ``replicas`` to 1.
-- The value is put in after the child's revision stamp is computed (:mod:`hooks.grids.revision`), so the
-  stamp, and with it the rollout's notion of "updated", does not move when the autoscaler scales.
+- A field never sent is left to others: a child whose record holds no ``replicas`` gets none. That covers
+  every child created while its unit is autoscaled (Kubernetes creates it with 1 replica, the autoscaler
+  sets its own number at its next sync) and every template without ``replicas``. Metacontroller then has
+  no reason to write the child when the autoscaler scales.
+- A field sent before and no longer sent is *removed*, and the API server would default a Deployment's
+  ``replicas`` to 1: a unit the grid scaled before autoscaling was switched on keeps getting its observed
+  ``replicas``. Metacontroller merges the child into the very object it observed (the one the hook was
+  sent) and writes the result with that object's ``resourceVersion``, so the value cannot change: either
+  it is written back as it was, or the autoscaler wrote since and the write is refused as a conflict.
+  Each scaling does cost one write of Metacontroller's record (the new number is recorded).
+- That hand-over ends when such a unit is at 1 replica: removing the field then leaves 1, so the hook stops
+  sending it (and a conflict again protects a scaling that came in between).
 
-A unit without a child yet starts at the template's (or the last matching override's) ``replicas``, in the
-``HPA`` mode kept within ``minReplicas`` and ``maxReplicas``. Kept children (failed, held back by a rollout,
-unlisted) carry their observed ``replicas`` already (:func:`hooks.grids.children.kept_child`).
+The value is put in after the child's revision stamp is computed (:mod:`hooks.grids.revision`), so neither
+the stamp nor the rollout's notion of "updated" moves when the autoscaler scales. Kept children (failed,
+held back by a rollout, unlisted) carry their observed ``replicas`` by the same rule
+(:func:`hooks.grids.children.kept_child`).
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from hooks.grids.autoscaling_spec import EXTERNAL, HPA, Autoscaling
-from hooks.grids.children import child_annotations, child_labels, kept_child
-from hooks.grids.grid_spec import WorkloadSpec, template_for
+from hooks.grids.children import applied_record, child_annotations, child_labels, kept_child
+from hooks.grids.grid_spec import WorkloadSpec
 from hooks.grids.grid_status import named
 from hooks.grids.grid_sync import UnitRender
 from hooks.grids.overrides import with_unit
@@ -49,6 +53,8 @@ LIMITED_CONDITION = ("ScalingLimited", "scalingLimited")
 LISTED = 10
 """At most this many units are named in a list or a message; counts are always exact."""
 MESSAGE_LIMIT = 160
+DEFAULT_REPLICAS = 1
+"""What the API server sets when a Deployment or StatefulSet is written without ``replicas``."""
 ACTIVE, CANNOT_SCALE, WAITING, EXTERNAL_ONLY = "Active", "CannotScale", "Waiting", "External"
 
 
@@ -139,36 +145,23 @@ def without_replicas(child: dict) -> dict:
     return {**child, "spec": {k: v for k, v in spec.items() if k != "replicas"}}
 
 
-def configured_replicas(spec: WorkloadSpec, unit: str) -> int | None:
-    """The template's ``replicas`` for the unit, or the last matching override's (patches are not looked at)."""
-    value = template_for(spec, unit).get("replicas")
-    for entry in spec.overrides:
-        if entry.replicas is not None and entry.applies_to(unit):
-            value = entry.replicas
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def initial_replicas(configured: int | None, scaling: UnitScaling) -> int:
-    """A new child's replicas: as configured (Kubernetes' default 1 if not), within min and max for an HPA."""
-    value = configured if configured is not None else 1
-    if scaling.mode == HPA:
-        value = min(max(value, scaling.min_replicas or 1), scaling.max_replicas)
-    return value
-
-
-def with_replicas(renders: list[UnitRender], scaling: Scaling, spec: WorkloadSpec) -> list[UnitRender]:
-    """Fresh children of autoscaled units carry their observed ``replicas`` (a new one its initial value)."""
+def with_replicas(renders: list[UnitRender], scaling: Scaling) -> list[UnitRender]:
+    """Fresh children of autoscaled units carry their observed ``replicas`` while Metacontroller's record holds
+    them, except at 1 (the default: see the module's docstring); otherwise none."""
     out = []
     for r in renders:
         fresh = r.child is not None and r.error is None and not r.held
-        if not fresh or not scaling.owns_replicas(r.unit):
-            out.append(r)
-            continue
-        seen = integer(mapping(r.seen, "spec"), "replicas") if r.seen is not None else None
-        if seen is None:
-            seen = initial_replicas(configured_replicas(spec, r.unit), scaling.units[r.unit])
-        out.append(replace(r, child={**r.child, "spec": {**r.child["spec"], "replicas": seen}}))
+        now = integer(mapping(r.seen, "spec"), "replicas") if r.seen is not None else None
+        if fresh and scaling.owns_replicas(r.unit) and now not in (None, DEFAULT_REPLICAS) and _recorded(r.seen):
+            r = replace(r, child={**r.child, "spec": {**r.child["spec"], "replicas": now}})
+        out.append(r)
     return out
+
+
+def _recorded(seen: Mapping) -> bool:
+    """Whether Metacontroller's record of the observed child holds ``spec.replicas``."""
+    record = applied_record(seen)
+    return record is not None and "replicas" in mapping(record, "spec")
 
 
 def autoscalers(

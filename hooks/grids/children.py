@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 
 from hooks.kube.names import label_safe
 from hooks.kube.objects import mapping, string_map
-from hooks.protocol.partial import whole
+from hooks.protocol.partial import TEXT, whole
 
 GRID_SELECTOR_LABEL = "superedge.io/grid-selector"
 UNIQ_KEY_ANNOTATION = "superedge.io/grid-uniq-key"
@@ -74,17 +74,32 @@ def kept_child(observed: Mapping) -> dict:
     """
     observed = whole(observed)
     meta = mapping(observed, "metadata")
-    recorded = mapping(meta, "annotations").get(METACONTROLLER_LAST_APPLIED)
-    if isinstance(recorded, str):
-        try:
-            last = json.loads(recorded)
-        except ValueError:
-            last = None
-        if _same_object(last, observed):
-            return _with_observed_replicas(last, observed)
+    last = applied_record(observed)
+    if last is not None:
+        return _with_observed_replicas(last, observed)
     live = {k: v for k, v in observed.items() if k != "status"}
     live["metadata"] = {k: v for k, v in meta.items() if k not in SERVER_METADATA}
     return live
+
+
+RECORD_FIELDS = {
+    "apiVersion": TEXT,
+    "kind": TEXT,
+    "metadata": {"name": TEXT, "annotations": {METACONTROLLER_LAST_APPLIED: TEXT}},
+}
+"""What :func:`applied_record` reads of an observed child (hooks.protocol.partial)."""
+
+
+def applied_record(observed: Mapping) -> dict | None:
+    """Metacontroller's record of what it last applied to ``observed``, when it is one of this very object."""
+    recorded = mapping(mapping(observed, "metadata"), "annotations").get(METACONTROLLER_LAST_APPLIED)
+    if not isinstance(recorded, str):
+        return None
+    try:
+        last = json.loads(recorded)
+    except ValueError:
+        return None
+    return last if _same_object(last, observed) else None
 
 
 def _with_observed_replicas(recorded: dict, observed: Mapping) -> dict:

@@ -68,7 +68,7 @@ def render_units(
         revision = spec_revision(parent["spec"])
         renders, decision = roll(renders, spec.rollout, revision, spec.sites, units, is_ready, now)
     scaling = autoscaling.plan(spec, units.all, hpas or {})
-    renders = autoscaling.with_replicas(renders, scaling, spec)
+    renders = autoscaling.with_replicas(renders, scaling)
     rendered = grid_sync.assemble(renders, unit_children)
     target = {"apiVersion": kind.api_version, "kind": kind.kind}
     hpa_children = autoscaling.autoscalers(renders, scaling, target, meta, spec.sites.key)

@@ -191,7 +191,7 @@ def test_realistic_request_takes_the_reduced_path_and_matches():
     some_child = next(iter(request["children"]["Deployment.apps/v1"].values()))
     assert isinstance(some_node, Partial) and set(some_node) == {"metadata"}
     assert set(some_node["metadata"]) == {"name", "labels"}
-    assert isinstance(some_child, Partial) and set(some_child) == {"metadata", "spec", "status"}
+    assert isinstance(some_child, Partial) and set(some_child) == {"apiVersion", "kind", "metadata", "spec", "status"}
     assert (
         whole(some_child)
         == orjson.loads(body)["children"]["Deployment.apps/v1"][f"retail/{some_child['metadata']['name']}"]
