@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.fleet import steady_state_request
+from hooks.grids.autoscaling import HPA_TYPE
 from hooks.grids.grace import MISSING_SINCE
 from hooks.grids.rollout import SINCE_ANNOTATION
 from hooks.grids.workload import DEPLOYMENT, STATEFULSET
@@ -25,6 +26,7 @@ from hooks.protocol.partial import ANY, TEXT, Partial, RequestReads, whole
 from hooks.server.app import READ_CHUNK, create_app, hook_table, read_exactly
 from hooks.server.fast_decode import decoder_for
 from hooks.server.route_reads import route_reads
+from tests.support.autoscaling_builders import autoscaling, live_hpa
 from tests.support.builders import NOW, children_map, deployment_spec, grid, node, observed, sync_request
 from tests.support.nodegroup_builders import fleet, ng_request, node_group
 from tests.support.nodegroup_builders import workload_grid as ng_workload_grid
@@ -114,8 +116,13 @@ def sync_requests(draw):
     if rollout:  # steps by name and by node labels; a 30 s deadline, so a "since" mark below is overdue
         steps = [{"units": ["b"]}, {"nodeSelector": {"matchLabels": {"kubernetes.io/os": "linux"}}, "maxUpdating": 1}]
         spec["rollout"] = {"steps": steps, "progressDeadlineSeconds": 30, "maxUpdating": "50%"}
+    if kind_name != "ServiceGrid" and draw(st.booleans()):  # autoscaled units: HPAs, replicas left to them
+        spec["autoscaling"] = autoscaling()
+        spec["overrides"] = [{"units": ["b"], "autoscaling": {"mode": draw(st.sampled_from(["External", "Disabled"]))}}]
     parent = grid(kind_name, **spec)
     rendered = hook_table()[route](sync_request(parent, nodes, child_type=child_type), NOW)["children"]
+    hpas = [c for c in rendered if c["kind"] == "HorizontalPodAutoscaler"]
+    rendered = [c for c in rendered if c["kind"] != "HorizontalPodAutoscaler"]
     if rollout and draw(st.booleans()):
         parent["spec"]["template"] = deployment_spec(image="nginx:1.28")  # a new revision: units move in steps
     lives = [live(c, ready=draw(st.booleans())) for c in rendered if draw(st.booleans())]
@@ -129,6 +136,12 @@ def sync_requests(draw):
     if draw(st.booleans()):
         parent["spec"]["gridUniqKey"] = draw(st.sampled_from(["bad key", ""]))  # invalid: every child kept
     req = sync_request(parent, nodes, kids, child_type=child_type)
+    if kind_name != "ServiceGrid":
+        statuses = st.sampled_from([("True", "True"), ("True", "False"), ("False", "True")])
+        seen = [live_hpa(h, 2, 3, *draw(statuses)) for h in hpas if draw(st.booleans())]
+        if seen and draw(st.booleans()):
+            seen[0]["status"] = draw(st.sampled_from([None, "x", {"conditions": "x"}, {"conditions": [None, {}]}]))
+        req["children"][HPA_TYPE] = children_map(seen)
     extra = draw(st.sampled_from(["none", "no-nodes", "other-related", "other-children", "bad-map", "top-key"]))
     fits = fits and not odd_children and extra in ("none", "no-nodes")
     if extra == "top-key":
