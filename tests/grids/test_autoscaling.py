@@ -309,3 +309,17 @@ def test_a_request_without_the_hpa_type_still_renders_hpas():
     req = request(grid(autoscaling=autoscaling()), site_nodes(a=1), [])
     del req["children"][HPA_TYPE]  # an older controller manifest without the HPA child type: still answers
     assert by_kind(sync(req))["HorizontalPodAutoscaler"]
+
+
+def test_removing_metacontrollers_record_ends_the_hand_over_at_any_number():
+    """docs/autoscaling.md: without a record Metacontroller removes nothing, and records an answer without
+    replicas, so later scalings cost no write."""
+    nodes, parent = site_nodes(a=1), grid(autoscaling=autoscaling())
+    live = steady(grid(), nodes)[0]
+    live["spec"]["replicas"] = 6
+    del live["metadata"]["annotations"]["metacontroller.k8s.io/last-applied-configuration"]
+    desired = by_kind(sync(request(parent, nodes, [live])))["Deployment"]["web-a"]
+    assert "replicas" not in desired["spec"]
+    written = apply_update(live, desired)
+    assert written["spec"]["replicas"] == 6
+    assert '"replicas"' not in written["metadata"]["annotations"]["metacontroller.k8s.io/last-applied-configuration"]
