@@ -1,4 +1,4 @@
-"""Do the kubelet's probes stay green while the hook server is busy? (issue 16, docs/performance.md)
+"""Do the kubelet's probes stay green while the hook server is busy? (docs/performance.md)
 
     python3 bench/probe_under_load.py [--nodes 5000] [--seconds 60] [--clients 2] [--workers 2]
 

@@ -1,4 +1,4 @@
-"""Benchmark of the sync hook on large steady-state requests (DESIGN section 7).
+"""Benchmark of the sync hook on large steady-state requests (the targets: docs/performance.md).
 
     python3 bench/run.py [--sizes 100,1000,5000,10000] [--repeat 5] [--json out.json]
 
@@ -7,7 +7,7 @@ in one run on the same machine, the median of ``--repeat`` runs of:
 
 - floor: ``orjson.loads`` of the request body (a full parse, no hook), as a hook server runs it, with
   the garbage collector on; also shown with the collector off, the best a full parse could do (the
-  ratios are to the first, as DESIGN section 7 defines the floor);
+  ratios are to the first, the floor the targets are stated against);
 - in-process: body bytes -> response bytes along the path the Flask view takes (the route's decoder,
   the hook, ``codec.dumps``);
 - reference: the same with a full ``orjson.loads`` of the body instead of the route's decoder (what

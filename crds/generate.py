@@ -23,6 +23,12 @@ from crds.rollout_schema import ROLLOUT_COLUMNS, ROLLOUT_SPEC, ROLLOUT_STATUS  #
 from crds.structural import DEPLOYMENT_SPEC, HPA_SPEC, SERVICE_SPEC, STATEFULSET_SPEC, structural  # noqa: E402
 from hooks import GROUP  # noqa: E402
 from hooks.grids.autoscaling_spec import MODES  # noqa: E402
+from hooks.grids.limits import (  # noqa: E402
+    MAX_OVERRIDES,
+    MAX_PATCH_OPERATIONS,
+    MAX_PATCH_OPERATIONS_PER_ENTRY,
+    MAX_UNIT_PATCH_OPERATIONS,
+)
 from hooks.kube.documents import PlainDumper  # noqa: E402
 from hooks.nodegroups.tombstones import (  # noqa: E402
     DEFAULT_TOMBSTONE_SECONDS,
@@ -129,6 +135,7 @@ PATCH_OPERATION = {
 
 OVERRIDES = {
     "type": "array",
+    "maxItems": MAX_OVERRIDES,
     "description": "Per-unit differences, applied in order after the template choice; the unit pinning, "
     "name, namespace, unit labels and selector are enforced afterwards.",
     "items": {
@@ -145,7 +152,13 @@ OVERRIDES = {
                 "description": "Container (or initContainer) name -> image.",
                 "additionalProperties": {"type": "string", "minLength": 1},
             },
-            "patch": {"type": "array", "items": PATCH_OPERATION},
+            "patch": {
+                "type": "array",
+                "maxItems": MAX_PATCH_OPERATIONS_PER_ENTRY,
+                "description": f"RFC 6902 operations (at most {MAX_PATCH_OPERATIONS_PER_ENTRY} per entry, "
+                f"{MAX_PATCH_OPERATIONS:,} per grid, {MAX_UNIT_PATCH_OPERATIONS} applying to one unit).",
+                "items": PATCH_OPERATION,
+            },
             "autoscaling": autoscaling_schema(
                 "Laid over spec.autoscaling for these units: each field given replaces the grid's; "
                 "mode: Disabled opts the units out."

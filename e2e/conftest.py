@@ -17,6 +17,7 @@ import pytest
 
 from e2e.cluster import Cluster, find_metacontroller, find_metacontroller_crds, missing_binaries
 from e2e.examples import example_nodes
+from e2e.hookclient import Hooks
 from e2e.kube import Kube
 from e2e.procs import poll
 
@@ -77,6 +78,12 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
 @pytest.fixture(scope="session")
 def kube(cluster: Cluster) -> Kube:
     return cluster.kube()
+
+
+@pytest.fixture(scope="session")
+def hooks(cluster: Cluster) -> Hooks:
+    """A client of the layer's hook server, calling it as Metacontroller would (e2e/hookclient.py)."""
+    return Hooks(cluster.hook_url)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Calls the running hook server the way Metacontroller does (v2 requests, DESIGN.md section 5).
+"""Calls the running hook server the way Metacontroller does (v2 requests, docs/metacontroller.md).
 
 The request is built from what the API server stores: the parent as stored, its observed children, and
 the related objects the customize hook asks for, listed with the API server's own label selection.

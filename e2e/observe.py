@@ -6,8 +6,10 @@ written after it started a window, whatever other tests did before.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -164,3 +166,20 @@ def replicas_changed_by(user: str, writes: list[ReplicaWrite]) -> list[str]:
         if write.user == user and write.replicas != before.replicas:
             out.append(f"{write.verb} {write.name} at {write.resource_version}: {before.replicas} -> {write.replicas}")
     return out
+
+
+def hook_server_memory(cluster: Cluster) -> dict[int, int]:
+    """Peak resident memory (``VmHWM``, bytes) of every process of the local hook server: the gunicorn
+    master and its workers, found by the process group the launcher gave the server."""
+    group = cluster.procs["hooks"].popen.pid
+    peaks = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError):
+            if os.getpgid(int(entry.name)) != group:
+                continue
+            for line in Path(entry.path, "status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks[int(entry.name)] = int(line.split()[1]) * 1024
+    return peaks

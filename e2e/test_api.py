@@ -17,19 +17,13 @@ from typing import Any
 import pytest
 import yaml
 
-from e2e.cluster import Cluster, find_metacontroller_crds, servicegroup_command
+from e2e.cluster import find_metacontroller_crds, servicegroup_command
 from e2e.examples import GRID_KINDS, example_docs, example_grids, example_sources, in_namespace
 from e2e.hookclient import Hooks, child_types, object_key
 from e2e.kube import Kube
 from e2e.manifests import CONTROLLERS, CRDS, EXAMPLES, REPO, is_controller, load_docs
 from e2e.procs import poll
 from tests.support.metacontroller_apply import as_created, difference, go_equal, needs_update
-
-
-@pytest.fixture(scope="session")
-def hooks(cluster: Cluster) -> Hooks:
-    return Hooks(cluster.hook_url)
-
 
 # ---- acceptance ------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The README's upgrade check and uninstall, on a real cluster with Metacontroller (issue 16).
+"""The README's upgrade check and uninstall, on a real cluster with Metacontroller.
 
 It uninstalls the controllers and installs them again, as the README says, and checks that nothing a grid
 owns is touched in between; the scenarios that run after it use the reinstalled controllers.

@@ -1,4 +1,4 @@
-"""The full loop with Metacontroller (skipped without its binary): issue 14, deliverable 3.
+"""The full loop with Metacontroller (skipped without its binary).
 
 Each scenario has its own namespace and its own node label key (so no other test's nodes wake its grids),
 except those that need the key ``site`` the node zone decorator is installed for. Writes are counted in

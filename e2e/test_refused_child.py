@@ -1,4 +1,4 @@
-"""A child the API server refuses shows in the grid's status (issue 13.4), on a real cluster.
+"""A child the API server refuses shows in the grid's status, on a real cluster.
 
 The hook cannot see the refusal itself; Metacontroller only records a SyncError event. The revision stamp
 on each child tells the next sync that the observed child is not what was rendered.

@@ -1,4 +1,4 @@
-"""Progressive rollout on a real cluster (issue 15): a canary that cannot become ready halts the rollout.
+"""Progressive rollout on a real cluster: a canary that cannot become ready halts the rollout.
 
 Skipped without Metacontroller, like every scenario of the full loop.
 """

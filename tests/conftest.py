@@ -20,12 +20,18 @@ from collections.abc import Callable, Iterator
 
 import orjson
 import pytest
+from hypothesis import settings
 
 import hooks
 from hooks.grids.children import kept_child
 from hooks.server.app import create_app
 from tests.support import k8s_schema
 from tests.support.builders import NOW
+
+# Hypothesis's default 200 ms deadline per example is a timed assertion: on a loaded machine the first example
+# (which loads the schemas) fails it. Speed is measured in bench/, never asserted here.
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
 
 HOOK_FUNCTIONS = ("sync",)
 CHECKED = {"children": 0}
@@ -88,7 +94,7 @@ def client():
     return create_app(clock=lambda: NOW, max_bytes=1 << 20).test_client()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def without_schema_check():
     """For fuzzing: junk in may give junk out (the API server refuses it); losing children or a 5xx may not."""
     ENABLED["on"] = False

@@ -26,7 +26,7 @@ from hooks.kube.documents import Sourced
 from hooks.kube.errors import RequestError, SpecError
 from hooks.kube.names import label_key_error, label_safe
 from hooks.sites.discovery import NO_NODEUNITS
-from hooks.sites.nodeunit import NODEUNIT_TYPE, nodeunit_children
+from hooks.sites.nodeunit import NODEUNIT_TYPE, nodeunit_children, nodeunit_names
 from hooks.sites.units import NODES, discover_units
 
 # Status is not printed, so without observed children the clock is irrelevant (except for the time a
@@ -183,7 +183,7 @@ def offline_nodeunits(parent: Mapping, nodes: Mapping[str, dict]) -> dict:
     if not isinstance(key, str) or label_key_error(key):
         return {}  # the sync hook reports the bad key
     units = discover_units(nodes.values(), key, {})
-    children, _ = nodeunit_children({"name": "offline"}, key, units)
+    children, _ = nodeunit_children({"name": "offline"}, key, units, nodeunit_names("offline", key, ()))
     return {NODEUNIT_TYPE: {c["metadata"]["name"]: c for c in children}}
 
 

@@ -35,7 +35,7 @@ from hooks.grids.children import applied_record, child_annotations, child_labels
 from hooks.grids.grid_spec import WorkloadSpec
 from hooks.grids.grid_status import named
 from hooks.grids.grid_sync import UnitRender
-from hooks.grids.overrides import with_unit
+from hooks.grids.json_patch import UNIT_PLACEHOLDER
 from hooks.kube.conditions import condition
 from hooks.kube.errors import SpecError, brief
 from hooks.kube.objects import integer, mapping
@@ -202,6 +202,18 @@ def autoscaler(scaling: UnitScaling, target: Mapping, parent_meta: Mapping, key:
     if parent_meta.get("namespace"):
         meta["namespace"] = parent_meta["namespace"]
     return {"apiVersion": HPA_API_VERSION, "kind": HPA_KIND, "metadata": meta, "spec": spec}
+
+
+def with_unit(value: object, unit: str) -> object:
+    """A copy of ``value`` with every ``{{unit}}`` in its strings and keys replaced by ``unit`` (plain text
+    replacement, as in override patches; nothing else is interpreted)."""
+    if isinstance(value, str):
+        return value.replace(UNIT_PLACEHOLDER, unit)
+    if isinstance(value, dict):
+        return {k.replace(UNIT_PLACEHOLDER, unit): with_unit(v, unit) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_unit(v, unit) for v in value]
+    return value
 
 
 def unit_state(scaling: UnitScaling, hpa: Mapping | None) -> dict:

@@ -70,15 +70,17 @@ def kept_child(observed: Mapping) -> dict:
     sets, is therefore sent as observed when the record holds it (and still left
     out when it does not, so Metacontroller never starts owning it). Without a
     record (adopted objects, server-side apply), send the live object minus
-    status and server-owned metadata, which also changes nothing.
+    status, server-owned metadata and top-level nulls (the API server stores
+    none, and a null sent in a desired object would ask Metacontroller to clear
+    the field), which also changes nothing.
     """
     observed = whole(observed)
     meta = mapping(observed, "metadata")
     last = applied_record(observed)
     if last is not None:
         return _with_observed_replicas(last, observed)
-    live = {k: v for k, v in observed.items() if k != "status"}
-    live["metadata"] = {k: v for k, v in meta.items() if k not in SERVER_METADATA}
+    live = {k: v for k, v in observed.items() if k != "status" and v is not None}
+    live["metadata"] = {k: v for k, v in meta.items() if k not in SERVER_METADATA and v is not None}
     return live
 
 
@@ -125,6 +127,20 @@ def kept_children(observed: Iterable[Mapping]) -> list[dict]:
     """
     named = [o for o in observed if isinstance(mapping(o, "metadata").get("name"), str)]
     return sorted((kept_child(o) for o in named), key=child_order)
+
+
+def observed_units(observed: Iterable[Mapping], key: str) -> dict[str, str]:
+    """Child name -> the unit an observed child says it is for (its ``key`` label), for the naming rule.
+
+    Children without a name or a non-empty unit label are left out.
+    """
+    out: dict[str, str] = {}
+    for child in observed:
+        meta = mapping(child, "metadata")
+        name, unit = meta.get("name"), mapping(meta, "labels").get(key)
+        if isinstance(name, str) and isinstance(unit, str) and unit:
+            out[name] = unit
+    return out
 
 
 def child_order(child: Mapping) -> tuple[str, str]:

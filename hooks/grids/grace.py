@@ -10,18 +10,16 @@ simply renders again, and the annotation disappears with the next apply.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
+from hooks.kube.names import NameOf
 from hooks.kube.objects import mapping, with_annotation
 from hooks.kube.times import TIME_FORMAT, parse_time, seconds_to_earliest_deadline
 from hooks.protocol.partial import TEXT, TEXT_MAP
 from hooks.sites.site_spec import SiteSpec
 
 MISSING_SINCE = "superedge.io/unit-missing-since"
-
-NameOf = Callable[[str], str]
-"""unit -> the name of that unit's child (the grid kind's naming rule)."""
 
 GRACE_FIELDS = {"metadata": {"labels": TEXT_MAP, "annotations": {MISSING_SINCE: TEXT}}}
 """What :func:`departing_units` reads of an observed child (hooks.protocol.partial): its unit label and our mark."""

@@ -6,17 +6,26 @@ this table, so they cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from hooks import GROUP
 from hooks.grids import service_grid, workload_grid
 from hooks.grids.autoscaling import HPA_TYPE
 from hooks.grids.workload import DEPLOYMENT, STATEFULSET
+from hooks.sites.site_spec import ANY_KEY, AllowedKeys
 
 __all__ = ["GRID_KINDS", "GROUP", "GridKind", "customize_route", "sync_route"]
 
-Sync = Callable[[object, str], dict]
+
+class Sync(Protocol):
+    """(request, now, the gridUniqKeys the installation allows; default any) -> response."""
+
+    def __call__(self, request: object, now: str, allowed: AllowedKeys = ANY_KEY) -> dict: ...
+
+
+class Customize(Protocol):
+    def __call__(self, request: object, allowed: AllowedKeys = ANY_KEY) -> dict: ...
 
 
 @dataclass(frozen=True)
@@ -24,25 +33,25 @@ class GridKind:
     """How to sync one grid kind: its pure sync hook and the child types Metacontroller declares for it."""
 
     sync: Sync
-    customize: Callable[[object], dict]
+    customize: Customize
     child_types: tuple[str, ...]
 
 
 # Lambdas look the hook functions up at call time, so wrapping a module's ``sync`` (tests do) takes effect.
 GRID_KINDS: dict[str, GridKind] = {
     "DeploymentGrid": GridKind(
-        lambda req, now: workload_grid.sync(req, DEPLOYMENT, now),
-        lambda req: workload_grid.customize(req, DEPLOYMENT),
+        lambda req, now, allowed=ANY_KEY: workload_grid.sync(req, DEPLOYMENT, now, allowed),
+        lambda req, allowed=ANY_KEY: workload_grid.customize(req, DEPLOYMENT, allowed),
         (DEPLOYMENT.child_type, HPA_TYPE),
     ),
     "StatefulSetGrid": GridKind(
-        lambda req, now: workload_grid.sync(req, STATEFULSET, now),
-        lambda req: workload_grid.customize(req, STATEFULSET),
+        lambda req, now, allowed=ANY_KEY: workload_grid.sync(req, STATEFULSET, now, allowed),
+        lambda req, allowed=ANY_KEY: workload_grid.customize(req, STATEFULSET, allowed),
         (STATEFULSET.child_type, HPA_TYPE),
     ),
     "ServiceGrid": GridKind(
-        lambda req, now: service_grid.sync(req, now),
-        lambda req: service_grid.customize(req),
+        lambda req, now, allowed=ANY_KEY: service_grid.sync(req, now, allowed),
+        lambda req, allowed=ANY_KEY: service_grid.customize(req, allowed),
         (service_grid.SERVICE_TYPE,),
     ),
 }

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hooks.grids.autoscaling_spec import Autoscaling, parse_autoscaling
+from hooks.grids.limits import measured
 from hooks.grids.overrides import Override, parse_overrides
 from hooks.grids.rollout_spec import RolloutSpec, parse_rollout
 from hooks.kube.errors import SpecError
@@ -38,9 +39,11 @@ def parse_workload_spec(spec: object, kind: str = "Deployment or StatefulSet") -
     if not isinstance(template, dict):
         raise SpecError(f"spec.template must be an object (a {kind} spec)")
     _check_not_an_object(template, "spec.template", kind)
+    measured(template, "spec.template")
     pool = _string_map(spec, "templatePool", dict, "an object")
     for name, entry in pool.items():
         _check_not_an_object(entry, f"spec.templatePool[{name}]", kind)
+        measured(entry, f"spec.templatePool[{name}]")
     templates = _string_map(spec, "templates", str, "a template name")
     default = spec.get("defaultTemplateName") or ""
     if not isinstance(default, str):

@@ -13,15 +13,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from hooks.grids.children import kept_child, kept_children
+import orjson
+
+from hooks.grids.children import kept_child, kept_children, observed_units
 from hooks.grids.grace import departing_units, with_departures
 from hooks.grids.grid_status import invalid_spec_status
+from hooks.grids.limits import LimitExceeded, check_child_size
 from hooks.grids.revision import landed, stamped
 from hooks.grids.unlisted import unlisted_units
 from hooks.kube.errors import SpecError, brief
+from hooks.kube.names import NameOf
 from hooks.protocol.request import objects_of, parent_of, sync_parts
 from hooks.sites.discovery import site_rules, sites_from_request
-from hooks.sites.site_spec import SiteSpec
+from hooks.sites.site_spec import ANY_KEY, AllowedKeys, SiteSpec
 
 
 class HasSites(Protocol):
@@ -32,6 +36,9 @@ Spec = TypeVar("Spec", bound=HasSites)
 Parse = Callable[[object], Spec]
 Render = Callable[[dict, Spec, "UnitSet", dict, str], dict]
 """(parent, spec, units, observed children by name, now) -> response."""
+Naming = Callable[[str, Mapping[str, str]], NameOf]
+"""(grid name, observed children's units by child name) -> the name of each unit's child in this sync:
+the kind's :func:`hooks.kube.names.child_names` (an observed child keeps its 0.1.0 name)."""
 
 
 @dataclass(frozen=True)
@@ -47,20 +54,20 @@ class UnitSet:
     unlisted: frozenset[str] = frozenset()
     related: Mapping = field(default_factory=dict)
     """The request's related objects (a rollout reads node labels from them)."""
+    name_of: NameOf = field(kw_only=True)
+    """unit -> the name of its child, chosen once per sync from the observed children (``Naming``)."""
 
 
-UnitName = Callable[[str, str], str]
-
-
-def customize(request: object, parse: Parse) -> dict:
+def customize(request: object, parse: Parse, allowed: AllowedKeys = ANY_KEY) -> dict:
     """Ask Metacontroller for the grid's sites: Nodes or NodeUnits of its key (see ``site_rules``).
 
-    Depends only on the parent's spec (Metacontroller caches it per generation).
-    An invalid spec asks for nothing; the sync hook then reports the problem.
+    Depends only on the parent's spec (Metacontroller caches it per generation). An invalid spec, or a key
+    ``allowed`` refuses, asks for nothing (so no node name is even fetched); the sync hook then reports it.
     """
     parent = parent_of(request)
     try:
         sites = parse(parent.get("spec")).sites
+        allowed.check(sites.key)
     except SpecError:
         return {"relatedResources": []}
     return {"relatedResources": site_rules(sites)}
@@ -72,13 +79,17 @@ def sync(
     parse: Parse,
     render: Render,
     now: str,
-    unit_name: UnitName,
+    naming: Naming,
+    allowed: AllowedKeys = ANY_KEY,
     kept_types: tuple[str, ...] = (),
 ) -> dict:
     """Discover the units and hand them to ``render``; keep every observed child when that is impossible.
 
-    ``unit_name(grid name, unit)`` is the kind's name for a unit's child (the grace period needs it).
-    ``kept_types`` are the kind's other child types (an HPA per unit): kept as they are with the rest.
+    A grid whose key ``allowed`` refuses is such a case: ``Synced=False`` (``UniqKeyNotAllowed``), nothing new.
+
+    ``naming`` gives the kind's name for each unit's child, built once here from the observed children
+    (the grace period, unlisted units and the render all use that one rule). ``kept_types`` are the kind's
+    other child types (an HPA per unit): kept as they are with the rest.
 
     A unit's child leaves only when the request vouches that the unit is gone (Nodes, or a tombstone
     NodeUnit) and then after the grace period; a unit the request is silent about keeps its child
@@ -88,17 +99,17 @@ def sync(
     observed = {obj["metadata"]["name"]: obj for obj in named(objects_of(children, child_type))}
     try:
         spec = parse(parent.get("spec"))
+        allowed.check(spec.sites.key)
         sites = sites_from_request(spec.sites, related)
-    except SpecError as err:  # an invalid spec, or no way to tell which units exist (hooks.sites.discovery)
+    except SpecError as err:  # an invalid spec or key, or no way to tell which units exist (hooks.sites.discovery)
         others = [obj for t in kept_types for obj in named(objects_of(children, t))]
         return keep_everything(parent, observed, err.reason, str(err), now, others)
-    grid_name = parent["metadata"]["name"]
-    name_of = lambda unit: unit_name(grid_name, unit)  # noqa: E731
     key = spec.sites.key
+    name_of = naming(parent["metadata"]["name"], observed_units(observed.values(), key))
     unlisted = unlisted_units(observed.values(), key, sites, name_of)
     staying = [*sites.units, *unlisted]
     departing = departing_units(observed.values(), key, staying, spec.sites.grace_seconds, now, name_of)
-    units = UnitSet(sorted({*staying, *departing}), frozenset(sites.units), unlisted, related)
+    units = UnitSet(sorted({*staying, *departing}), frozenset(sites.units), unlisted, related, name_of=name_of)
     response = render(parent, spec, units, observed, now)
     return with_departures(response, departing, spec.sites, now, name_of)
 
@@ -121,6 +132,8 @@ class Rendered:
     """Units whose observed child does not carry what was rendered for it (hooks.grids.revision)."""
     unlisted: list[str] = field(default_factory=list)
     """Units whose observed child was kept as it is because the request does not list them (hooks.grids.unlisted)."""
+    reasons: dict[str, str] = field(default_factory=dict)
+    """Units in ``errors`` that hit a limit, with the limit's reason (hooks.grids.limits)."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +152,8 @@ class UnitRender:
     error: str | None = None
     held: bool = False
     unlisted: bool = False
+    reason: str | None = None
+    """With ``error``: the limit the unit hit (hooks.grids.limits), for the ``Synced`` reason."""
 
 
 def render_per_unit(
@@ -165,7 +180,11 @@ def render_each(
     reserved: Mapping[str, str] | None = None,
     unlisted: frozenset[str] = frozenset(),
 ) -> list[UnitRender]:
-    """Each unit's fresh, stamped child, its error, or (``unlisted``) its observed child held as it is."""
+    """Each unit's fresh, stamped child, its error, or (``unlisted``) its observed child held as it is.
+
+    A child that could not be stored with Metacontroller's record of it is an error of its unit
+    (:func:`hooks.grids.limits.check_child_size`), checked here for every kind.
+    """
     out: list[UnitRender] = []
     owners: dict[str, str] = dict(reserved or {})
     for unit in units:
@@ -178,12 +197,24 @@ def render_each(
             if unit in unlisted and seen is not None:
                 out.append(UnitRender(unit, name, seen, None, held=True, unlisted=True))
             else:
-                out.append(UnitRender(unit, name, seen, stamped(kind.render(unit))))
+                out.append(UnitRender(unit, name, seen, fresh_child(kind, unit)))
         except SpecError as err:
             if owners.get(name) != f"unit {unit!r}":
                 seen = None  # the child of that name belongs to another unit (or another child)
-            out.append(UnitRender(unit, name, seen, None, brief(str(err))))
+            reason = err.reason if isinstance(err, LimitExceeded) else None
+            out.append(UnitRender(unit, name, seen, None, brief(str(err)), reason=reason))
     return out
+
+
+def fresh_child(kind: UnitChildren, unit: str) -> dict:
+    """The unit's rendered child, stamped, if the API server could store it (hooks.grids.limits) and it can
+    be written as JSON at all (patches can nest values deeper than a JSON encoder goes)."""
+    try:
+        child = kind.render(unit)
+        check_child_size(child)
+        return stamped(child)
+    except orjson.JSONEncodeError as err:
+        raise SpecError(f"rendered child cannot be written as JSON: {err}") from None
 
 
 def assemble(renders: list[UnitRender], kind: UnitChildren) -> Rendered:
@@ -200,6 +231,8 @@ def assemble(renders: list[UnitRender], kind: UnitChildren) -> Rendered:
         if r.error is not None:
             out.errors[r.unit] = r.error
             state["error"] = r.error
+            if r.reason is not None:
+                out.reasons[r.unit] = r.reason
         elif fresh and r.seen is not None and not landed(child, r.seen):
             out.unlanded.append(r.unit)
             state["ready"] = False

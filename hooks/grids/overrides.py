@@ -8,6 +8,10 @@ Children are built by path copying: the template's subtrees are shared between
 units. ``replicas`` and ``images`` copy only the path they change; a ``patch`` may
 touch anything, so the child is deep-copied once before the first patch. A unit that
 no entry names costs one membership test per entry and no copy at all.
+
+What a grid may ask for is bounded (:mod:`hooks.grids.limits`): the number of entries and operations
+when the list is read, and, for each unit, the child's size and the patch's work as each change is made
+(:mod:`hooks.grids.json_patch`), so no unit can make the hook build a child that could never be stored.
 """
 
 from __future__ import annotations
@@ -15,18 +19,41 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-import jsonpatch
-import jsonpointer
 import orjson
 
 from hooks.grids.autoscaling_spec import Autoscaling, parse_autoscaling
+from hooks.grids.json_patch import (
+    OPS,
+    UNIT_PLACEHOLDER,
+    Document,
+    Operation,
+    PatchError,
+    apply,
+    member_delta,
+    operation,
+    pointer_tokens,
+)
+from hooks.grids.limits import (
+    LIMITS_DOC,
+    MAX_OVERRIDES,
+    MAX_PATCH_OPERATIONS,
+    MAX_PATCH_OPERATIONS_PER_ENTRY,
+    MAX_UNIT_PATCH_OPERATIONS,
+    PATCH_VALUE_TOO_LARGE,
+    TOO_MANY_OVERRIDES,
+    TOO_MANY_PATCH_OPERATIONS,
+    Budget,
+    LimitExceeded,
+    check_count,
+    check_part_size,
+)
 from hooks.kube.errors import SpecError
 from hooks.kube.images import image_error
 from hooks.kube.names import DNS1123_LABEL, is_label_value
 from hooks.kube.objects import holds_null
+from hooks.kube.sizes import json_size
+from hooks.sites.site_spec import MAX_SPEC_DEPTH
 
-UNIT_PLACEHOLDER = "{{unit}}"
-OPS = ("add", "remove", "replace", "move", "copy", "test")
 ENTRY_FIELDS = ("units", "replicas", "images", "patch", "autoscaling")
 CONTAINER_LISTS = ("containers", "initContainers")
 
@@ -39,7 +66,7 @@ class Override:
     units: frozenset[str] | None = None
     replicas: int | None = None
     images: dict[str, str] = field(default_factory=dict)
-    patch: tuple[dict, ...] = ()
+    patch: tuple[Operation, ...] = ()
     autoscaling: Autoscaling | None = None
     """Laid over ``spec.autoscaling`` for the entry's units (hooks.grids.autoscaling); not applied to the child."""
 
@@ -53,6 +80,14 @@ def parse_overrides(value: object) -> tuple[Override, ...]:
         return ()
     if not isinstance(value, list):
         raise SpecError("spec.overrides must be a list")
+    check_count(len(value), MAX_OVERRIDES, TOO_MANY_OVERRIDES, "spec.overrides")
+    total = sum(len(e["patch"]) for e in value if isinstance(e, dict) and isinstance(e.get("patch"), list))
+    if total > MAX_PATCH_OPERATIONS:  # counted before any operation is read
+        raise LimitExceeded(
+            TOO_MANY_PATCH_OPERATIONS,
+            f"spec.overrides hold {total:,} patch operations in all, over the limit of {MAX_PATCH_OPERATIONS:,} "
+            f"({LIMITS_DOC})",
+        )
     return tuple(_parse_entry(i, entry) for i, entry in enumerate(value))
 
 
@@ -106,31 +141,37 @@ def _parse_images(value: object, where: str) -> dict[str, str]:
     return value
 
 
-def _parse_patch(value: object, where: str) -> tuple[dict, ...]:
+def _parse_patch(value: object, where: str) -> tuple[Operation, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
         raise SpecError(f"{where} must be a list of RFC 6902 operations")
+    check_count(len(value), MAX_PATCH_OPERATIONS_PER_ENTRY, TOO_MANY_PATCH_OPERATIONS, where)
     return tuple(_parse_operation(op, f"{where}[{i}]") for i, op in enumerate(value))
 
 
-def _parse_operation(op: object, where: str) -> dict:
+def _parse_operation(op: object, where: str) -> Operation:
     """Check one operation; members RFC 6902 does not define for it are dropped (the RFC ignores them)."""
     if not isinstance(op, dict):
         raise SpecError(f"{where} must be an object with 'op' and 'path'")
     name = op.get("op")
     if name not in OPS:
         raise SpecError(f"{where}.op must be one of {', '.join(OPS)}, got {name!r}")
-    checked = {"op": name, "path": _pointer(op.get("path"), f"{where}.path")}
-    if name in ("move", "copy"):
-        checked["from"] = _pointer(op.get("from"), f"{where}.from")
-    if name in ("add", "replace", "test"):
-        if "value" not in op:
-            raise SpecError(f"{where}: a {name} operation needs a 'value'")
-        if name != "test" and holds_null(op["value"]):
-            # The API server drops nulls, so the child would never match what we send: an endless update loop.
-            raise SpecError(f"{where}.value must not be or contain null (use a remove operation instead)")
-        checked["value"] = op["value"]
+    path = _pointer(op.get("path"), f"{where}.path")
+    source = _pointer(op.get("from"), f"{where}.from") if name in ("move", "copy") else None
+    if name not in ("add", "replace", "test"):
+        return operation(name, path, source)
+    if "value" not in op:
+        raise SpecError(f"{where}: a {name} operation needs a 'value'")
+    value = op["value"]
+    if name != "test" and holds_null(value):
+        # The API server drops nulls, so the child would never match what we send: an endless update loop.
+        raise SpecError(f"{where}.value must not be or contain null (use a remove operation instead)")
+    try:
+        checked = operation(name, path, source, value)
+    except orjson.JSONEncodeError as err:
+        raise SpecError(f"{where}.value cannot be written as JSON: {err}") from None
+    check_part_size(checked.value_size, f"{where}.value", PATCH_VALUE_TOO_LARGE)  # no child holds (or equals) it
     return checked
 
 
@@ -139,9 +180,14 @@ def _pointer(path: object, where: str) -> str:
     if not isinstance(path, str) or not path.startswith("/"):
         raise SpecError(f"{where} must be a JSON pointer starting with '/', got {path!r}")
     try:
-        jsonpointer.JsonPointer(path)
-    except jsonpointer.JsonPointerException as err:
+        tokens = pointer_tokens(path)
+    except ValueError as err:
         raise SpecError(f"{where} {path!r} is not a valid JSON pointer: {err}") from None
+    if len(tokens) > MAX_SPEC_DEPTH:  # each operation walks its pointer for every unit on every sync
+        raise SpecError(
+            f"{where} has {len(tokens):,} levels, more than the {MAX_SPEC_DEPTH} a grid's spec (and so a "
+            "child built from it) may nest"
+        )
     return path
 
 
@@ -154,31 +200,41 @@ def unmatched_units(overrides: Iterable[Override], units: Iterable[str]) -> list
 def apply_overrides(child: dict, overrides: Iterable[Override], unit: str) -> dict:
     """``child`` with every entry that applies to ``unit`` applied in order; SpecError fails the unit.
 
-    ``child`` and anything it shares with the template are never mutated.
+    ``child`` and anything it shares with the template are never mutated: every change copies only the
+    path it changes. The child is measured once, when the first entry applies; from then on every change
+    is counted before it is made (:class:`~hooks.grids.limits.Budget`), so a unit over a limit fails
+    without the child being built.
     """
-    owned = False  # True once child is a private deep copy that may be edited in place
-    for entry in overrides:
-        if not entry.applies_to(unit):
-            continue
+    applying = [entry for entry in overrides if entry.applies_to(unit)]
+    operations = sum(len(entry.patch) for entry in applying)
+    if operations > MAX_UNIT_PATCH_OPERATIONS:
+        raise LimitExceeded(
+            TOO_MANY_PATCH_OPERATIONS,
+            f"spec.overrides: {operations:,} patch operations apply to this unit, over the limit of "
+            f"{MAX_UNIT_PATCH_OPERATIONS:,} ({LIMITS_DOC})",
+        )
+    budget: Budget | None = None
+    for entry in applying:
+        if budget is None:
+            budget = Budget(json_size(child))
         if entry.replicas is not None:
-            child = _with_replicas(child, entry)
+            child = _with_replicas(child, entry, budget)
         if entry.images:
-            child = _with_images(child, entry)
+            child = _with_images(child, entry, budget)
         if entry.patch:
-            if not owned:
-                child, owned = orjson.loads(orjson.dumps(child)), True
-            _patch(child, entry, unit)
+            child = _patch(child, entry, unit, budget)
     return child
 
 
-def _with_replicas(child: dict, entry: Override) -> dict:
+def _with_replicas(child: dict, entry: Override, budget: Budget) -> dict:
     spec = child.get("spec")
     if not isinstance(spec, dict):
         raise SpecError(f"spec.overrides[{entry.index}].replicas: the child's spec is not an object")
+    _grow(budget, member_delta(spec, "replicas", json_size(entry.replicas)), f"spec.overrides[{entry.index}].replicas")
     return {**child, "spec": {**spec, "replicas": entry.replicas}}
 
 
-def _with_images(child: dict, entry: Override) -> dict:
+def _with_images(child: dict, entry: Override, budget: Budget) -> dict:
     """Path-copy spec -> template -> pod spec -> container lists, replacing the named images."""
     where = f"spec.overrides[{entry.index}].images"
     spec = _object(child.get("spec"), f"{where}: the child's spec")
@@ -186,25 +242,35 @@ def _with_images(child: dict, entry: Override) -> dict:
     pod_spec = _object(pod.get("spec"), f"{where}: spec.template.spec")
     found: set[str] = set()
     new_pod_spec = dict(pod_spec)
+    delta = 0
     for list_name in CONTAINER_LISTS:
         containers = pod_spec.get(list_name)
         if containers is None:
             continue
         if not isinstance(containers, list):
             raise SpecError(f"{where}: spec.template.spec.{list_name} is not a list")
-        new_pod_spec[list_name] = [_with_image(c, entry.images, found) for c in containers]
+        _charge(budget, len(containers), where)  # every entry with images scans (and copies) the list
+        new_list = []
+        for container in containers:
+            image = _image_of(container, entry.images)
+            if image is None:
+                new_list.append(container)
+                continue
+            found.add(container["name"])
+            delta += member_delta(container, "image", json_size(image))
+            new_list.append({**container, "image": image})
+        new_pod_spec[list_name] = new_list
     missing = sorted(set(entry.images) - found)
     if missing:
         raise SpecError(f"{where}: no container or initContainer named {', '.join(map(repr, missing))}")
+    _grow(budget, delta, where)
     return {**child, "spec": {**spec, "template": {**pod, "spec": new_pod_spec}}}
 
 
-def _with_image(container: object, images: Mapping[str, str], found: set[str]) -> object:
+def _image_of(container: object, images: Mapping[str, str]) -> str | None:
+    """The image the entry sets for ``container``, or None when it names another container."""
     name = container.get("name") if isinstance(container, dict) else None
-    if not isinstance(name, str) or name not in images:
-        return container
-    found.add(name)
-    return {**container, "image": images[name]}
+    return images.get(name) if isinstance(name, str) else None
 
 
 def _object(value: object, what: str) -> dict:
@@ -213,39 +279,31 @@ def _object(value: object, what: str) -> dict:
     return value
 
 
-def _patch(child: dict, entry: Override, unit: str) -> None:
-    """Apply the entry's operations one by one (in place), so an error names the operation that failed."""
+def _charge(budget: Budget, work: int, where: str) -> None:
+    try:
+        budget.charge(work)
+    except LimitExceeded as err:
+        raise LimitExceeded(err.reason, f"{where}: {err}") from None
+
+
+def _grow(budget: Budget, delta: int, where: str) -> None:
+    try:
+        budget.grow(delta)
+    except LimitExceeded as err:
+        raise LimitExceeded(err.reason, f"{where}: {err}") from None
+
+
+def _patch(child: dict, entry: Override, unit: str, budget: Budget) -> dict:
+    """Apply the entry's operations one by one, so an error names the operation that failed."""
+    doc = Document(child, budget)
     for number, op in enumerate(entry.patch):
-        concrete = with_unit(op, unit)
         try:
-            jsonpatch.JsonPatch([concrete]).apply(child, in_place=True)
-        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, KeyError, IndexError, TypeError) as err:
-            what = f"spec.overrides[{entry.index}].patch[{number}] ({concrete['op']} {concrete['path']})"
-            raise SpecError(f"{what}: {_reason(err)}") from None
-
-
-def with_unit(value: object, unit: str) -> object:
-    """A fresh copy of ``value`` with every ``{{unit}}`` in its strings and keys replaced by ``unit``.
-
-    Plain string replacement, nothing else is interpreted. Paths are strings too, so
-    ``/metadata/labels/{{unit}}`` works; a unit value is a label value and cannot hold the
-    ``/`` or ``~`` that would change a pointer's meaning. The copy is always fresh, so
-    an added value never aliases the grid's spec (later operations may edit it in place).
-    """
-    if isinstance(value, str):
-        return value.replace(UNIT_PLACEHOLDER, unit)
-    if isinstance(value, dict):
-        return {k.replace(UNIT_PLACEHOLDER, unit): with_unit(v, unit) for k, v in value.items()}
-    if isinstance(value, list):
-        return [with_unit(v, unit) for v in value]
-    return value
-
-
-def _reason(err: Exception) -> str:
-    """A short cause for status: library messages may quote the whole document, which must not reach status."""
-    if isinstance(err, jsonpatch.JsonPatchTestFailed):
-        return "test failed: the value there differs"
-    message = str(err).split(" in {", 1)[0].split(" in [", 1)[0]
-    if isinstance(err, KeyError) or not message:
-        return f"path not found ({message or type(err).__name__})"
-    return message if len(message) <= 160 else message[:157] + "..."
+            apply(doc, op, unit)
+        except (PatchError, LimitExceeded) as err:
+            path = op.path.replace(UNIT_PLACEHOLDER, unit)
+            path = path if len(path) <= 80 else path[:77] + "..."  # status messages stay short
+            what = f"spec.overrides[{entry.index}].patch[{number}] ({op.op} {path})"
+            if isinstance(err, LimitExceeded):
+                raise LimitExceeded(err.reason, f"{what}: {err}") from None
+            raise SpecError(f"{what}: {err}") from None
+    return doc.root

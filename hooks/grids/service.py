@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from hooks.grids.children import child_annotations, child_labels
+from hooks.grids.limits import measured
 from hooks.kube.conditions import condition
 from hooks.kube.errors import SpecError
-from hooks.kube.names import child_name, is_label_value, label_key_error, suffixed_name
+from hooks.kube.names import ChildNames, child_names, is_label_value, label_key_error, suffixed_name
 from hooks.kube.objects import holds_null, pasted_object_error
 from hooks.sites.site_spec import SiteSpec, parse_sites
 
@@ -59,6 +60,7 @@ def parse_service_spec(spec: object) -> ServiceGridSpec:
     pasted = pasted_object_error(template, "spec.template", "Service")
     if pasted:
         raise SpecError(pasted)
+    measured(template, "spec.template")  # first: the checks below walk the template
     _check_template(template)
     per_unit = spec.get("perUnitServices", True)
     if not isinstance(per_unit, bool):
@@ -127,8 +129,9 @@ def shared_name(grid_name: str) -> str:
     return suffixed_name(grid_name, SHARED_SUFFIX)
 
 
-def unit_service_name(grid_name: str, unit: str) -> str:
-    return child_name(f"{grid_name}-{SHARED_SUFFIX}", unit)
+def unit_service_names(grid_name: str, observed: Mapping[str, str]) -> ChildNames:
+    """The names of the per-unit Services, ``<grid>-svc-<unit>``, in one sync (``observed``: name -> unit)."""
+    return child_names(f"{grid_name}-{SHARED_SUFFIX}", observed)
 
 
 def shared_service(parent_meta: Mapping, spec: ServiceGridSpec) -> dict:
@@ -141,8 +144,8 @@ def shared_service(parent_meta: Mapping, spec: ServiceGridSpec) -> dict:
     return _service(shared_name(parent_meta["name"]), parent_meta, labels, annotations, spec.template)
 
 
-def unit_service(parent_meta: Mapping, spec: ServiceGridSpec, unit: str) -> dict:
-    """A ClusterIP (or headless) Service selecting only ``unit``'s pods; no topologyKeys.
+def unit_service(parent_meta: Mapping, spec: ServiceGridSpec, unit: str, name: str) -> dict:
+    """A ClusterIP (or headless) Service ``name`` selecting only ``unit``'s pods; no topologyKeys.
 
     A site-aware proxy would otherwise drop every endpoint for callers outside
     the unit, which defeats addressing one site on purpose.
@@ -158,7 +161,6 @@ def unit_service(parent_meta: Mapping, spec: ServiceGridSpec, unit: str) -> dict
         body.pop("clusterIPs", None)
     if isinstance(template.get("ports"), list):
         body["ports"] = [_without_node_port(p) for p in template["ports"]]
-    name = unit_service_name(parent_meta["name"], unit)
     return _service(name, parent_meta, child_labels(parent_meta, key, unit), child_annotations(parent_meta, key), body)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from hooks.grids import grid_sync
 from hooks.grids.children import child_order
 from hooks.grids.grid_status import grid_status, synced_condition
+from hooks.grids.limits import LimitExceeded, check_child_size, with_limit_reason
 from hooks.grids.revision import landed, stamped
 from hooks.grids.service import (
     SERVICE_TYPE,
@@ -16,21 +17,22 @@ from hooks.grids.service import (
     shared_name,
     shared_service,
     unit_service,
-    unit_service_name,
+    unit_service_names,
 )
+from hooks.sites.site_spec import ANY_KEY, AllowedKeys
 
 SHARED_ENTRY = "(the shared Service)"
 """How the shared Service is named among units in ``Synced`` when it does not carry what was rendered."""
 
 
-def customize(request: object) -> dict:
+def customize(request: object, allowed: AllowedKeys = ANY_KEY) -> dict:
     """The grid's sites: Nodes or NodeUnits of its key (see :func:`hooks.grids.grid_sync.customize`)."""
-    return grid_sync.customize(request, parse_service_spec)
+    return grid_sync.customize(request, parse_service_spec, allowed)
 
 
-def sync(request: object, now: str) -> dict:
+def sync(request: object, now: str, allowed: AllowedKeys = ANY_KEY) -> dict:
     """The shared Service always; per-unit Services when wanted and derivable; observed ones kept on errors."""
-    return grid_sync.sync(request, SERVICE_TYPE, parse_service_spec, render_services, now, unit_service_name)
+    return grid_sync.sync(request, SERVICE_TYPE, parse_service_spec, render_services, now, unit_service_names, allowed)
 
 
 def render_services(
@@ -43,7 +45,12 @@ def render_services(
     """Every unit is ready once the Services it relies on exist as rendered: the shared one and, if rendered,
     its own. An unlisted unit keeps its observed Service as it is (see :mod:`hooks.grids.unlisted`)."""
     meta = parent["metadata"]
-    shared = stamped(shared_service(meta, spec))
+    shared = shared_service(meta, spec)
+    try:
+        check_child_size(shared, f"the shared Service {shared['metadata']['name']}")
+    except LimitExceeded as err:  # every unit's Service is about as large: nothing of the grid can be stored
+        return grid_sync.keep_everything(parent, observed, err.reason, str(err), now)
+    shared = stamped(shared)
     shared_observed = observed.get(shared["metadata"]["name"])
     shared_seen = shared_observed is not None and landed(shared, shared_observed)
     per_unit = per_unit_condition(spec)
@@ -52,8 +59,8 @@ def render_services(
             units.all,
             observed,
             grid_sync.UnitChildren(
-                name=lambda unit: unit_service_name(meta["name"], unit),
-                render=lambda unit: unit_service(meta, spec, unit),
+                name=units.name_of,
+                render=lambda unit: unit_service(meta, spec, unit, units.name_of(unit)),
                 state=lambda seen: {"ready": shared_seen and seen is not None},
             ),
             reserved={shared_name(meta["name"]): "the shared Service"},
@@ -64,5 +71,6 @@ def render_services(
     desired = sorted([shared, *rendered.desired], key=child_order)
     unlanded = rendered.unlanded + ([SHARED_ENTRY] if shared_observed is not None and not shared_seen else [])
     synced = synced_condition(rendered.errors, len(rendered.states), unlanded, rendered.unlisted)
+    synced = with_limit_reason(synced, rendered.reasons)
     status = grid_status(rendered.states, synced, parent.get("status"), now, extra=[per_unit])
     return {"status": status, "children": desired}

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from hooks.grids.grace import MISSING_SINCE, NameOf
+from hooks.grids.grace import MISSING_SINCE
+from hooks.kube.names import NameOf
 from hooks.kube.objects import mapping
 from hooks.sites.discovery import Sites
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from hooks.grids.children import UNIQ_KEY_ANNOTATION, grid_annotations, grid_labels, invariant_labels
 from hooks.kube.errors import SpecError
-from hooks.kube.names import NAME_MAX, STATEFULSET_NAME_MAX, child_name
+from hooks.kube.names import NAME_MAX, STATEFULSET_NAME_MAX, ChildNames, child_names
 from hooks.kube.objects import integer, mapping
 from hooks.protocol.partial import ANY, TEXT
 
@@ -68,12 +68,13 @@ STATEFULSET = WorkloadKind(
 )
 
 
-def unit_child_name(kind: WorkloadKind, grid_name: str, unit: str) -> str:
-    return child_name(grid_name, unit, kind.name_max)
+def unit_child_names(kind: WorkloadKind, grid_name: str, observed: Mapping[str, str]) -> ChildNames:
+    """The names of the grid's children in one sync (``observed``: observed child name -> its unit)."""
+    return child_names(grid_name, observed, kind.name_max)
 
 
-def base_child(kind: WorkloadKind, parent_meta: Mapping, template: dict, unit: str) -> dict:
-    """The child for ``unit`` before overrides: the template as spec, the grid's labels and annotations.
+def base_child(kind: WorkloadKind, parent_meta: Mapping, template: dict, name: str) -> dict:
+    """The unit's child named ``name`` before overrides: the template as spec, the grid's labels and annotations.
 
     Inherited labels and annotations are set here, before overrides, so a patch can
     change them per unit; only the invariants are forced afterwards by :func:`pin_to_unit`.
@@ -82,7 +83,7 @@ def base_child(kind: WorkloadKind, parent_meta: Mapping, template: dict, unit: s
         "apiVersion": kind.api_version,
         "kind": kind.kind,
         "metadata": {
-            "name": unit_child_name(kind, parent_meta["name"], unit),
+            "name": name,
             "labels": grid_labels(parent_meta),
             "annotations": grid_annotations(parent_meta),
         },
@@ -90,17 +91,17 @@ def base_child(kind: WorkloadKind, parent_meta: Mapping, template: dict, unit: s
     }
 
 
-def pin_to_unit(kind: WorkloadKind, child: dict, parent_meta: Mapping, key: str, unit: str) -> dict:
+def pin_to_unit(kind: WorkloadKind, child: dict, parent_meta: Mapping, key: str, unit: str, name: str) -> dict:
     """Enforce the invariants no template or override may break.
 
-    Name, namespace, kind, the invariant labels (unit, grid selector) and the
+    Name (``name``: the unit's child name), namespace, kind, the invariant labels (unit, grid selector) and the
     gridUniqKey annotation on the child, the unit in its selector and its pods'
     labels, and the unit in the pod nodeSelector are (re)set here, after every
     override, so every child stays on its unit and sibling workloads never select
     each other's pods. Other labels and annotations are left as overrides made them.
     """
     meta = _mapping(child.get("metadata"), "metadata")
-    meta["name"] = unit_child_name(kind, parent_meta["name"], unit)
+    meta["name"] = name
     if parent_meta.get("namespace"):
         meta["namespace"] = parent_meta["namespace"]
     meta["labels"] = {**_mapping(meta.get("labels"), "metadata.labels"), **invariant_labels(parent_meta, key, unit)}

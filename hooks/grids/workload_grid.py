@@ -8,25 +8,30 @@ from hooks.grids import autoscaling, grid_sync
 from hooks.grids.children import child_order
 from hooks.grids.grid_spec import WorkloadSpec, parse_workload_spec, template_for
 from hooks.grids.grid_status import grid_status, synced_condition
+from hooks.grids.limits import with_limit_reason
 from hooks.grids.overrides import apply_overrides, unmatched_units
 from hooks.grids.rollout import roll, with_rollout
 from hooks.grids.rollout_spec import spec_revision
 from hooks.grids.stored_form import in_stored_form, with_stored_claim_templates
-from hooks.grids.workload import WorkloadKind, base_child, is_ready, pin_to_unit, status_figures, unit_child_name
+from hooks.grids.workload import WorkloadKind, base_child, is_ready, pin_to_unit, status_figures, unit_child_names
 from hooks.grids.workload_checks import CheckedContainers, check_workload
+from hooks.sites.site_spec import ANY_KEY, AllowedKeys
 
 
-def customize(request: object, kind: WorkloadKind) -> dict:
+def customize(request: object, kind: WorkloadKind, allowed: AllowedKeys = ANY_KEY) -> dict:
     """The grid's sites: Nodes or NodeUnits of its key (see :func:`hooks.grids.grid_sync.customize`).
 
     Both workload kinds ask the same; ``kind`` keeps the signature alike to :func:`sync`.
     """
-    return grid_sync.customize(request, lambda spec: parse_workload_spec(spec, kind.kind))
+    return grid_sync.customize(request, lambda spec: parse_workload_spec(spec, kind.kind), allowed)
 
 
-def sync(request: object, kind: WorkloadKind, now: str) -> dict:
+def sync(request: object, kind: WorkloadKind, now: str, allowed: AllowedKeys = ANY_KEY) -> dict:
     """One child per unit, each pinned to its unit (and, autoscaled, its HPA); observed children kept on any
-    spec error."""
+    spec error.
+
+    ``allowed``: the keys this installation allows as ``gridUniqKey`` (hooks.sites.site_spec.AllowedKeys).
+    """
     hpas = autoscaling.observed_autoscalers(request)
     return grid_sync.sync(
         request,
@@ -34,7 +39,8 @@ def sync(request: object, kind: WorkloadKind, now: str) -> dict:
         lambda spec: parse_workload_spec(spec, kind.kind),
         lambda parent, spec, units, observed, at: render_units(parent, spec, kind, units, observed, at, hpas),
         now,
-        lambda grid_name, unit: unit_child_name(kind, grid_name, unit),
+        lambda grid_name, observed: unit_child_names(kind, grid_name, observed),
+        allowed,
         kept_types=(autoscaling.HPA_TYPE,),
     )
 
@@ -54,12 +60,11 @@ def render_units(
     observed one. Autoscaled units (hooks.grids.autoscaling) keep their observed replicas and get an HPA
     (``hpas``: the observed ones by name).
     """
-    meta = parent["metadata"]
     checked = CheckedContainers()  # one per sync: units share the template's container lists
-    unit_name = lambda unit: unit_child_name(kind, meta["name"], unit)  # noqa: E731
+    name_of = units.name_of
     unit_children = grid_sync.UnitChildren(
-        name=unit_name,
-        render=lambda unit: render_unit(parent, spec, kind, unit, checked, observed.get(unit_name(unit))),
+        name=name_of,
+        render=lambda unit: render_unit(parent, spec, kind, unit, name_of(unit), checked, observed.get(name_of(unit))),
         state=lambda seen: _unit_state(kind, seen),
     )
     renders = grid_sync.render_each(units.all, observed, unit_children, unlisted=units.unlisted)
@@ -71,10 +76,11 @@ def render_units(
     renders = autoscaling.with_replicas(renders, scaling)
     rendered = grid_sync.assemble(renders, unit_children)
     target = {"apiVersion": kind.api_version, "kind": kind.kind}
-    hpa_children = autoscaling.autoscalers(renders, scaling, target, meta, spec.sites.key)
+    hpa_children = autoscaling.autoscalers(renders, scaling, target, parent["metadata"], spec.sites.key)
     desired = sorted([*rendered.desired, *hpa_children], key=child_order)
     scaled = autoscaling.with_states(rendered.states, scaling, {r.unit: r.name for r in renders})
     synced = synced_condition(rendered.errors, len(rendered.states), rendered.unlanded, rendered.unlisted)
+    synced = with_limit_reason(synced, rendered.reasons)
     extra = [decision.condition] if decision is not None else []
     if scaled is not None and scaled[1] is not None:
         extra.append(scaled[1])
@@ -93,19 +99,20 @@ def render_unit(
     spec: WorkloadSpec,
     kind: WorkloadKind,
     unit: str,
+    name: str,
     checked: CheckedContainers | None = None,
     seen: Mapping | None = None,
 ) -> dict:
-    """Resolution order: template choice -> child -> overrides in order -> invariants -> well-formedness.
+    """Resolution order: template choice -> child ``name`` -> overrides in order -> invariants -> well-formedness.
 
     Then lists Metacontroller replaces whole are put in the form the API server stores
     (:mod:`hooks.grids.stored_form`), with ``seen`` (the unit's observed child, if any) giving
     an existing StatefulSet's own immutable claim templates back.
     """
     meta = parent["metadata"]
-    child = base_child(kind, meta, template_for(spec, unit), unit)
+    child = base_child(kind, meta, template_for(spec, unit), name)
     child = apply_overrides(child, spec.overrides, unit)
-    child = pin_to_unit(kind, child, meta, spec.sites.key, unit)
+    child = pin_to_unit(kind, child, meta, spec.sites.key, unit, name)
     check_workload(child, checked)
     if autoscaling.unit_scaling(spec.autoscaling, spec.overrides, unit) is not None:
         child = autoscaling.without_replicas(child)  # the autoscaler's value goes in after the stamp

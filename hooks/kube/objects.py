@@ -37,7 +37,7 @@ def holds_null(value: object) -> bool:
     """Whether ``value`` is or contains a JSON null.
 
     The API server drops nulls from what it stores, so a desired object holding one never equals the live
-    object and Metacontroller would update it on every sync (DESIGN 5.10).
+    object and Metacontroller would update it on every sync (docs/metacontroller.md, three-way merge).
     """
     pending = [value]
     while pending:

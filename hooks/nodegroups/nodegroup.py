@@ -28,22 +28,24 @@ from hooks.nodegroups.workload_readiness import (
 )
 from hooks.protocol.request import objects_of, parent_of, sync_parts
 from hooks.sites.discovery import node_rule
-from hooks.sites.nodeunit import NODEUNIT_TYPE, nodeunit_children
-from hooks.sites.site_spec import parse_sites
+from hooks.sites.nodeunit import NODEUNIT_TYPE, nodeunit_children, nodeunit_names
+from hooks.sites.site_spec import ANY_KEY, AllowedKeys, parse_sites
 from hooks.sites.units import NODES, group_by_unit, node_name
 
 
-def customize(request: object) -> dict:
+def customize(request: object, allowed: AllowedKeys = ANY_KEY) -> dict:
     """Ask for the Nodes of the key and for every workload grid in every namespace.
 
     Grids cannot be selected by ``spec.gridUniqKey`` (a label selector sees
     only labels), so all of them are asked for and :func:`sync` filters. For a
     cluster-scoped parent, a rule with a label selector and no namespace lists
-    all namespaces. Depends only on the spec; an invalid spec asks for nothing.
+    all namespaces. Depends only on the spec; an invalid spec, or a key
+    ``allowed`` refuses, asks for nothing.
     """
     parent = parent_of(request)
     try:
         sites = parse_sites(parent.get("spec"))
+        allowed.check(sites.key)
     except SpecError:
         return {"relatedResources": []}
     grids = [
@@ -52,10 +54,10 @@ def customize(request: object) -> dict:
     return {"relatedResources": [node_rule(sites), *grids]}
 
 
-def sync(request: object, now: str) -> dict:
+def sync(request: object, now: str, allowed: AllowedKeys = ANY_KEY) -> dict:
     """Status, one NodeUnit per unit, and a tombstone NodeUnit per site that lost its last node.
 
-    A spec or request that cannot be read keeps the previous status with
+    A spec or request that cannot be read, or a key ``allowed`` refuses, keeps the previous status with
     ``Synced=False`` and every observed NodeUnit as it is: grids reading
     NodeUnits must not lose their sites because of a NodeGroup typo. Tombstones
     (:mod:`hooks.nodegroups.tombstones`) tell grids that a site is really gone;
@@ -66,9 +68,10 @@ def sync(request: object, now: str) -> dict:
     observed = objects_of(children, NODEUNIT_TYPE)
     try:
         sites = parse_sites(parent.get("spec"))
+        allowed.check(sites.key)
         lifetime = tombstone_seconds(parent["spec"])
     except SpecError as err:
-        return _keep_all(previous, observed, "InvalidSpec", str(err), now)
+        return _keep_all(previous, observed, err.reason, str(err), now)
     missing = _missing_related(related)
     if missing is not None:
         return _keep_all(previous, observed, *missing, now)
@@ -77,11 +80,12 @@ def sync(request: object, now: str) -> dict:
     workloads = workloads_by_unit(grids, units)
     entries = {unit: unit_entry(nodes, workloads[unit]) for unit, nodes in units.items()}
     members = {unit: [node_name(n) for n in nodes] for unit, nodes in units.items()}
-    nodeunits, name_errors = nodeunit_children(parent["metadata"], sites.key, members)
+    name_of = nodeunit_names(parent["metadata"]["name"], sites.key, observed)
+    nodeunits, name_errors = nodeunit_children(parent["metadata"], sites.key, members, name_of)
     # Only a NodeGroup that sees every Node of the key knows a reported site has no node: with a nodeSelector,
     # a site outside it may be live under another NodeGroup of the key, and a tombstone would remove it.
     reported = units_reported_by_nodeunit_grids(grids) if not sites.node_selector else ()
-    gone = tombstones(parent["metadata"], sites.key, observed, units, lifetime, now, reported)
+    gone = tombstones(parent["metadata"], sites.key, observed, units, lifetime, now, name_of, reported)
     children = list(nodeunits)
     taken = {c["metadata"]["name"] for c in nodeunits}
     for stone in gone.children:  # a live site's NodeUnit wins a (hash) name clash with a tombstone

@@ -34,10 +34,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from hooks.kube.errors import SpecError
-from hooks.kube.names import is_label_value
+from hooks.kube.names import NameOf, is_label_value
 from hooks.kube.objects import mapping
 from hooks.kube.times import parse_time
-from hooks.sites.nodeunit import GONE_SINCE, nodeunit, nodeunit_name, unit_of_nodeunit
+from hooks.sites.nodeunit import GONE_SINCE, nodeunit, unit_of_nodeunit
 
 DEFAULT_TOMBSTONE_SECONDS = 24 * 3600
 """One day: long enough for every grid to sync once through a night's hook outage or a broken grid spec."""
@@ -74,9 +74,13 @@ def tombstones(
     live: Iterable[str],
     lifetime: int,
     now: str,
+    name_of: NameOf,
     reported: Iterable[str] = (),
 ) -> Tombstones:
     """A tombstone for every unit of ``key`` that is not live but has an observed NodeUnit or is ``reported``.
+
+    ``name_of`` names a unit's NodeUnit (:func:`hooks.sites.nodeunit.nodeunit_names`); only *the* NodeUnit of
+    a unit counts.
 
     ``reported`` are the units grids reading NodeUnits still list. A tombstone expires ``lifetime`` seconds
     after the site was first seen empty, but not while a grid still reports the unit. The clock starts at
@@ -89,7 +93,7 @@ def tombstones(
     for obj in observed:
         unit = unit_of_nodeunit(obj, key)
         meta = mapping(obj, "metadata")
-        if unit is None or unit in live_units or meta.get("name") != nodeunit_name(node_group_meta["name"], unit):
+        if unit is None or unit in live_units or meta.get("name") != name_of(unit):
             continue
         marks[unit] = mapping(meta, "annotations").get(GONE_SINCE)
     out: list[dict] = []
@@ -102,13 +106,13 @@ def tombstones(
             remaining.append(left)
         elif unit not in still_reported:
             continue
-        out.append(tombstone(node_group_meta, key, unit, since))
+        out.append(tombstone(node_group_meta, key, unit, since, name_of))
     resync = max(1, math.ceil(min(remaining))) if remaining else None
     return Tombstones(sorted(out, key=lambda c: c["metadata"]["name"]), resync)
 
 
-def tombstone(node_group_meta: Mapping, key: str, unit: str, since: str) -> dict:
+def tombstone(node_group_meta: Mapping, key: str, unit: str, since: str, name_of: NameOf) -> dict:
     """The NodeUnit of a site that has no nodes any more: ``nodes: []`` and the gone-since mark."""
-    child = nodeunit(node_group_meta, key, unit, [])
+    child = nodeunit(node_group_meta, key, unit, [], name_of)
     child["metadata"]["annotations"] = {GONE_SINCE: since}
     return child

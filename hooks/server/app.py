@@ -22,8 +22,9 @@ from hooks.protocol import codec
 from hooks.server import logs, metrics, observe
 from hooks.server.fast_decode import Decoder, decoder_for
 from hooks.server.route_reads import route_reads
-from hooks.server.settings import max_request_bytes
+from hooks.server.settings import allowed_uniq_keys, max_request_bytes
 from hooks.sites import node_zone
+from hooks.sites.site_spec import ANY_KEY, AllowedKeys
 
 log = logging.getLogger("hooks")
 
@@ -32,14 +33,18 @@ READ_CHUNK = 1024 * 1024
 Hook = Callable[[object, str], dict]
 
 
-def hook_table() -> dict[str, Hook]:
-    """URL path -> pure function ``(request, now) -> response``. The manifests must use these paths."""
+def hook_table(allowed: AllowedKeys = ANY_KEY) -> dict[str, Hook]:
+    """URL path -> pure function ``(request, now) -> response``. The manifests must use these paths.
+
+    ``allowed`` (HOOKS_ALLOWED_UNIQ_KEYS) goes to every grid and NodeGroup hook; the node zone decorator's key
+    is the installation's own (docs/security.md).
+    """
     table: dict[str, Hook] = {}
     for kind, grid in GRID_KINDS.items():
-        table[sync_route(kind)] = grid.sync
-        table[customize_route(kind)] = lambda req, now, customize=grid.customize: customize(req)
-    table["/nodegroup/sync"] = lambda req, now: nodegroup.sync(req, now)
-    table["/nodegroup/customize"] = lambda req, now: nodegroup.customize(req)
+        table[sync_route(kind)] = lambda req, now, sync=grid.sync: sync(req, now, allowed)
+        table[customize_route(kind)] = lambda req, now, customize=grid.customize: customize(req, allowed)
+    table["/nodegroup/sync"] = lambda req, now: nodegroup.sync(req, now, allowed)
+    table["/nodegroup/customize"] = lambda req, now: nodegroup.customize(req, allowed)
     table["/nodezone/sync"] = lambda req, now: logged(node_zone.sync(req))
     return table
 
@@ -125,12 +130,17 @@ def parent_ref(payload: object) -> str:
     return "/".join(str(facts[k]) for k in ("namespace", "name") if facts.get(k)) or "?"
 
 
-def create_app(clock: Callable[[], str] = utc_now, max_bytes: int | None = None) -> Flask:
-    """Build the app; ``clock`` and ``max_bytes`` are injectable so tests control them."""
+def create_app(
+    clock: Callable[[], str] = utc_now, max_bytes: int | None = None, allowed: AllowedKeys | None = None
+) -> Flask:
+    """Build the app; ``clock``, ``max_bytes`` and ``allowed`` are injectable so tests control them.
+
+    Left out, ``max_bytes`` and ``allowed`` come from the environment (hooks.server.settings).
+    """
     app = Flask("hooks")
     logs.configure()
     limit = max_bytes if max_bytes is not None else max_request_bytes(os.environ)
-    hooks = hook_table()
+    hooks = hook_table(allowed if allowed is not None else allowed_uniq_keys(os.environ))
     reads = route_reads()
     for path, hook in hooks.items():
         decode = decoder_for(reads.get(path))

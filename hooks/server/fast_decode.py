@@ -42,7 +42,7 @@ log = logging.getLogger("hooks.fast_decode")
 Decoder = Callable[[bytes | bytearray], object]
 
 SYNC_REQUEST_KEYS = ("controller", "parent", "children", "related", "finalizing")
-"""Top-level keys of Metacontroller's v2 sync and finalize requests (DESIGN 5.2)."""
+"""Top-level keys of Metacontroller's v2 sync and finalize requests (docs/metacontroller.md, hook calls)."""
 
 _UTF8_CHUNK = 1 << 20
 _type_names = itertools.count()

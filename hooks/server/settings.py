@@ -11,7 +11,10 @@ from __future__ import annotations
 import os
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from hooks.kube.names import label_key_error
+from hooks.sites.site_spec import ANY_KEY, AllowedKeys
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 EXIT_USAGE = 2
@@ -35,6 +38,8 @@ class Settings:
     worker_tmp_dir: str | None = None
     """Where workers keep heartbeat files (and the metrics folder goes): HOOKS_WORKER_TMP_DIR, else /dev/shm
     when writable, else gunicorn's default (the temp dir)."""
+    allowed_uniq_keys: AllowedKeys = field(default=ANY_KEY)
+    """HOOKS_ALLOWED_UNIQ_KEYS: the label keys grids and NodeGroups may use as gridUniqKey (default: any)."""
 
 
 def from_environ(env: Mapping[str, str]) -> Settings:
@@ -51,7 +56,23 @@ def from_environ(env: Mapping[str, str]) -> Settings:
         keyfile=key,
         max_request_bytes=max_request_bytes(env),
         worker_tmp_dir=_worker_tmp_dir(env.get("HOOKS_WORKER_TMP_DIR")),
+        allowed_uniq_keys=allowed_uniq_keys(env),
     )
+
+
+def allowed_uniq_keys(env: Mapping[str, str]) -> AllowedKeys:
+    """HOOKS_ALLOWED_UNIQ_KEYS: comma-separated label keys; unset or empty allows any key."""
+    raw = env.get("HOOKS_ALLOWED_UNIQ_KEYS", "")
+    if not raw.strip():
+        return ANY_KEY
+    keys = [k.strip() for k in raw.split(",") if k.strip()]
+    if not keys:
+        raise SettingsError(f"HOOKS_ALLOWED_UNIQ_KEYS={raw!r}: must list label keys separated by commas")
+    for key in keys:
+        problem = label_key_error(key)
+        if problem:
+            raise SettingsError(f"HOOKS_ALLOWED_UNIQ_KEYS={raw!r}: {key!r} is not a label key ({problem})")
+    return AllowedKeys.only(keys)
 
 
 def max_request_bytes(env: Mapping[str, str]) -> int:

@@ -22,10 +22,10 @@ set in between (see docs/decisions.md, "Partial NodeUnit sets").
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from hooks import API_VERSION
-from hooks.kube.names import child_name, is_label_value, label_safe
+from hooks.kube.names import ChildNames, NameOf, child_names, is_label_value, label_safe
 from hooks.kube.objects import mapping
 
 NODEUNIT_KIND = "NodeUnit"
@@ -51,18 +51,26 @@ def unit_key_value(key: str) -> str:
     return label_safe(key)
 
 
-def nodeunit_name(node_group: str, unit: str) -> str:
-    """``<nodegroup>-<unit>``, or its hashed fallback when that is not a valid name."""
-    return child_name(node_group, unit)
+def nodeunit_names(node_group: str, key: str, observed: Iterable[Mapping]) -> ChildNames:
+    """``<nodegroup>-<unit>`` or its hashed fallback, for one sync of the NodeGroup.
+
+    ``observed`` are its observed NodeUnits: one that still has its 0.1.0 name for its ``spec.unit`` keeps it.
+    """
+    units = {}
+    for obj in observed:
+        name, unit = mapping(obj, "metadata").get("name"), unit_of_nodeunit(obj, key)
+        if isinstance(name, str) and unit is not None:
+            units[name] = unit
+    return child_names(node_group, units)
 
 
-def nodeunit(node_group_meta: Mapping, key: str, unit: str, nodes: list[str]) -> dict:
-    """The desired NodeUnit of ``unit``: cluster-scoped, so no namespace; ``nodes`` already sorted."""
+def nodeunit(node_group_meta: Mapping, key: str, unit: str, nodes: list[str], name_of: NameOf) -> dict:
+    """The desired NodeUnit of ``unit``, named by ``name_of``: cluster-scoped, so no namespace; ``nodes`` sorted."""
     return {
         "apiVersion": API_VERSION,
         "kind": NODEUNIT_KIND,
         "metadata": {
-            "name": nodeunit_name(node_group_meta["name"], unit),
+            "name": name_of(unit),
             "labels": {NODE_GROUP_LABEL: label_safe(node_group_meta["name"]), UNIT_KEY_LABEL: unit_key_value(key)},
         },
         "spec": {"gridUniqKey": key, "unit": unit, "nodes": nodes, "nodeCount": len(nodes)},
@@ -103,7 +111,7 @@ def is_tombstone(obj: object) -> bool:
 
 
 def nodeunit_children(
-    node_group_meta: Mapping, key: str, units: Mapping[str, list[str]]
+    node_group_meta: Mapping, key: str, units: Mapping[str, list[str]], name_of: NameOf
 ) -> tuple[list[dict], dict[str, str]]:
     """One NodeUnit per unit (unit -> sorted node names), sorted by name, and the units that got none.
 
@@ -116,7 +124,7 @@ def nodeunit_children(
     owners: dict[str, str] = {}
     errors: dict[str, str] = {}
     for unit, nodes in units.items():
-        child = nodeunit(node_group_meta, key, unit, nodes)
+        child = nodeunit(node_group_meta, key, unit, nodes, name_of)
         name = child["metadata"]["name"]
         if name in owners:
             errors[unit] = f"NodeUnit name {name!r} is already used by unit {owners[name]!r}"

@@ -11,7 +11,7 @@ sees, and is an invalid spec rather than silently ignored.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from hooks.kube.errors import SpecError
@@ -33,6 +33,42 @@ class SiteSpec:
     node_selector: dict
     grace_seconds: int = 0
     source: str = NODES_SOURCE  # where units come from: Nodes or NodeUnits (see parse_site_source)
+
+
+class UniqKeyNotAllowed(SpecError):
+    """The spec names a ``gridUniqKey`` this installation does not allow (:class:`AllowedKeys`)."""
+
+    reason = "UniqKeyNotAllowed"
+
+
+@dataclass(frozen=True)
+class AllowedKeys:
+    """Which label keys grids and NodeGroups may use as ``gridUniqKey``: an installation's choice.
+
+    A key is also what a grid lists its units by (``status.states``): with ``kubernetes.io/hostname`` every
+    node name would show in the status of a grid anyone in its namespace can read. ``keys`` None allows any
+    key; the hook server sets it from ``HOOKS_ALLOWED_UNIQ_KEYS`` and hands it to the hooks as an argument.
+    """
+
+    keys: frozenset[str] | None = None
+
+    @classmethod
+    def only(cls, keys: Iterable[str]) -> AllowedKeys:
+        return cls(frozenset(keys))
+
+    def check(self, key: str) -> None:
+        """UniqKeyNotAllowed (a SpecError, so every observed child is kept) unless ``key`` is allowed."""
+        if self.keys is None or key in self.keys:
+            return
+        allowed = ", ".join(repr(k) for k in sorted(self.keys))
+        raise UniqKeyNotAllowed(
+            f"spec.gridUniqKey {key!r} is not allowed by this installation, which allows only {allowed} "
+            "(hook server setting HOOKS_ALLOWED_UNIQ_KEYS): nothing is created, existing children are kept"
+        )
+
+
+ANY_KEY = AllowedKeys()
+"""No restriction (the default)."""
 
 
 MAX_SPEC_DEPTH = 100

@@ -156,6 +156,7 @@ def serve(args: list[str], env: dict[str, str], tmp_path: Path, timeout: float =
         ([], {"HOOKS_TIMEOUT": "soon"}, "HOOKS_TIMEOUT='soon'"),
         ([], {"HOOKS_MAX_REQUEST_BYTES": "lots"}, "HOOKS_MAX_REQUEST_BYTES='lots'"),
         ([], {"HOOKS_WORKER_TMP_DIR": "/nonexistent/tmp"}, "HOOKS_WORKER_TMP_DIR='/nonexistent/tmp'"),
+        ([], {"HOOKS_ALLOWED_UNIQ_KEYS": "site,bad key"}, "HOOKS_ALLOWED_UNIQ_KEYS='site,bad key'"),
     ],
 )
 def test_serve_refuses_bad_settings_in_one_line_with_status_2_leaving_nothing(tmp_path, args, env, named):

@@ -5,7 +5,8 @@ import copy
 import pytest
 
 from hooks.grids import workload_grid
-from hooks.grids.overrides import apply_overrides, parse_overrides, unmatched_units, with_unit
+from hooks.grids.json_patch import operation
+from hooks.grids.overrides import apply_overrides, parse_overrides, unmatched_units
 from hooks.grids.workload import DEPLOYMENT, STATEFULSET
 from hooks.kube.errors import SpecError
 from tests.support.builders import NOW, children_map, deployment_spec, grid, observed, site_nodes, sync_request
@@ -167,7 +168,7 @@ class TestUnitPlaceholder:
 
     def test_only_the_exact_placeholder_is_replaced(self):
         value = ["{{ unit }}", "{{unit}", "{{UNIT}}", "${unit}", "{{{unit}}}", "{{unit|upper}}", 7, None, True]
-        assert with_unit(value, "a") == [
+        assert operation("test", "/x", None, value).value_for("a") == [
             "{{ unit }}",
             "{{unit}",
             "{{UNIT}}",
@@ -187,10 +188,14 @@ class TestUnitPlaceholder:
         annotations = by_unit(render([{"patch": patch}]))["a"]["metadata"]["annotations"]
         assert annotations["dst"] == "v" and "src-a" not in annotations
 
-    def test_with_unit_copies_so_units_never_share_a_patched_value(self):
-        value = {"name": "SITE", "nested": [{"v": "x"}]}
-        out = with_unit(value, "a")
-        assert out == value and out is not value and out["nested"][0] is not value["nested"][0]
+    def test_a_value_with_the_placeholder_is_decoded_per_unit_one_without_is_shared(self):
+        value = {"name": "{{unit}}", "nested": [{"v": "x"}]}
+        op = operation("add", "/x", None, value)
+        first, second = op.value_for("a"), op.value_for("a")
+        assert first == second == {"name": "a", "nested": [{"v": "x"}]}
+        assert first["nested"][0] is not second["nested"][0]
+        plain = operation("add", "/x", None, {"nested": [1]})
+        assert plain.value_for("a") is plain.value  # safe: patches never change a document in place
 
 
 class TestNoSharedMutation:
@@ -404,6 +409,8 @@ class TestInvalidOverridesList:
             [{"patch": [{"op": "move", "path": "/spec/replicas"}]}],
             [{"patch": [{"op": "copy", "from": "spec", "path": "/spec/x"}]}],
             [{"patch": [{"op": "remove", "path": 5}]}],
+            [{"patch": [{"op": "remove", "path": "/a" * 101}]}],
+            [{"patch": [{"op": "copy", "from": "/a" * 101, "path": "/b"}]}],
         ],
     )
     def test_whole_spec_error_keeps_every_child(self, overrides):
@@ -422,7 +429,7 @@ class TestInvalidOverridesList:
 
     def test_unknown_operation_members_are_ignored_as_rfc6902_says(self):
         (entry,) = parse_overrides([{"patch": [{"op": "remove", "path": "/a", "value": 1, "comment": "x"}]}])
-        assert entry.patch == ({"op": "remove", "path": "/a"},)
+        assert entry.patch == (operation("remove", "/a"),)
 
     def test_null_means_absent(self):
         assert parse_overrides(None) == ()

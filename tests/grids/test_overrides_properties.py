@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hooks.grids import workload_grid
 from hooks.grids.workload import DEPLOYMENT, STATEFULSET
 from tests.support import k8s_schema
-from tests.support.builders import NOW, children_map, deployment_spec, grid, node, observed, sync_request
+from tests.support.builders import NOW, children_map, deployment_spec, grid, node, observed, reordered, sync_request
 
 KEY = "site"
 UNITS = ["a", "b", "Store_1", "x.y"]
@@ -122,7 +122,7 @@ def test_random_overrides_keep_invariants_and_every_child(overrides, kind):
         assert child["spec"]["template"]["spec"]["nodeSelector"] == {KEY: unit}
         assert child["spec"].get("replicas") == expected_replicas(overrides, unit)
         k8s_schema.assert_valid(child)
-    again = workload_grid.sync(json.loads(json.dumps(req)), kind, NOW)
+    again = workload_grid.sync(reordered(req), kind, NOW)  # the same request, every map in reverse order
     assert json.dumps(again, sort_keys=True) == json.dumps(resp, sort_keys=True)
     named = {u for e in overrides for u in e.get("units", [])}
     assert resp["status"].get("unmatchedOverrideUnits", []) == sorted(named - set(UNITS))

@@ -1,4 +1,4 @@
-"""Property tests: for random nodes and grids, the invariants of DESIGN section 4 hold."""
+"""Property tests: for random nodes and grids, the children invariants of docs/reference.md (Children) hold."""
 
 import json
 
@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hooks.grids import workload_grid
 from hooks.grids.workload import DEPLOYMENT, STATEFULSET
 from hooks.kube.names import is_dns1035_label
-from tests.support.builders import NOW, children_map, grid, node, observed, sync_request
+from tests.support.builders import NOW, children_map, grid, node, observed, reordered, sync_request
 
 label_values = st.from_regex(r"\A([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)\Z", fullmatch=True)
 keys = st.sampled_from(["site", "topology.kubernetes.io/zone", "edge.example.com/unit", "Site_Key"])
@@ -48,7 +48,7 @@ def test_one_valid_pinned_child_per_unit(cluster, name, kind_pair):
         assert child["spec"]["selector"]["matchLabels"][key] == unit
         assert child["spec"]["template"]["metadata"]["labels"][key] == unit
     assert names == sorted(names)
-    again = workload_grid.sync(json.loads(json.dumps(req)), kind, NOW)
+    again = workload_grid.sync(reordered(req), kind, NOW)  # the same request, every map in reverse order
     assert json.dumps(again, sort_keys=True) == json.dumps(resp, sort_keys=True)
 
 

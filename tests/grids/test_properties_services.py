@@ -11,7 +11,7 @@ from hooks.kube.errors import RequestError
 from hooks.kube.names import is_dns1035_label
 from hooks.sites import node_zone
 from tests.grids.test_properties import clusters, label_values
-from tests.support.builders import NOW, children_map
+from tests.support.builders import NOW, children_map, reordered
 from tests.support.service_builders import observed_service, service_spec, service_sync_request, zone_request
 from tests.support.service_builders import service_grid as sg
 
@@ -49,7 +49,7 @@ def test_one_service_per_unit_selecting_only_its_unit(cluster, name, template):
         assert all("nodePort" not in p for p in child["spec"]["ports"])
         assert "topologyKeys" not in child["metadata"]["annotations"]
     assert resp["status"]["units"] == len(units)
-    again = service_grid.sync(json.loads(json.dumps(req)), NOW)
+    again = service_grid.sync(reordered(req), NOW)  # the same request, every map in reverse order
     assert json.dumps(again, sort_keys=True) == json.dumps(resp, sort_keys=True)
 
 

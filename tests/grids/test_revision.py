@@ -1,8 +1,9 @@
-"""The revision stamp: a child the API server did not take shows as not ready and not synced (issue 13.4)."""
+"""The revision stamp: a child the API server did not take shows as not ready and not synced."""
 
 from __future__ import annotations
 
 import copy
+import hashlib
 
 from hooks.grids.revision import REVISION_ANNOTATION, revision_of, stamped
 from hooks.grids.service_grid import sync as service_sync
@@ -23,6 +24,28 @@ def synced(response: dict) -> dict:
 def steady(parent: dict, nodes: dict) -> dict:
     """The observed children after the grid's children landed as rendered."""
     return children_map([observed(c) for c in sync(sync_request(parent, nodes))["children"]])
+
+
+CANONICAL = (
+    '{"apiVersion":"v1","kind":"Service","metadata":{"annotations":{"a":"ü"},"name":"s"},'
+    '"spec":{"ports":[{"port":80}],"weight":0.5}}'
+)
+"""The canonical JSON of ``VECTOR_CHILD`` written by hand: keys sorted at every level, no spaces, UTF-8."""
+VECTOR_CHILD = {
+    "kind": "Service",
+    "apiVersion": "v1",
+    "spec": {"weight": 0.5, "ports": [{"port": 80}]},
+    "metadata": {"name": "s", "annotations": {"a": "ü"}},
+}
+
+
+def test_the_stamp_matches_an_independent_digest_vector() -> None:
+    """sha256 of the hand-written canonical JSON, by hashlib and by `printf '%s' "$CANONICAL" | sha256sum`."""
+    assert hashlib.sha256(CANONICAL.encode()).hexdigest()[:16] == "9ae4996bc76140d4"
+    once = stamped(VECTOR_CHILD)
+    assert once["metadata"]["annotations"][REVISION_ANNOTATION] == "9ae4996bc76140d4"
+    assert stamped(once) == once  # the stamp leaves itself out
+    assert VECTOR_CHILD["metadata"]["annotations"] == {"a": "ü"}  # the input is not changed
 
 
 def test_the_stamp_is_a_hash_of_the_child_without_the_stamp() -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from hooks.grids import service_grid
 from hooks.grids.service import shared_name
-from hooks.kube.names import is_dns1035_label, unit_hash
+from hooks.kube.names import is_dns1035_label, short_hash
 from tests.support.builders import NOW, children_map, site_nodes, unstamped
 from tests.support.service_builders import observed_service, service_spec, service_sync_request
 from tests.support.service_builders import service_grid as sg
@@ -150,10 +150,11 @@ class TestNames:
             names = [c["metadata"]["name"] for c in resp["children"]]
             assert all(is_dns1035_label(n) for n in names), names
             assert len(set(names)) == 3
-            assert shared_name(name) in names and shared_name(name).endswith(unit_hash(name))
+            assert shared_name(name) in names and shared_name(name).endswith(short_hash(name))
 
-    def test_fallback_is_deterministic_and_distinct_per_grid(self):
-        assert shared_name("web.v2") == shared_name("web.v2")
+    def test_fallback_is_a_fixed_hash_and_distinct_per_grid(self):
+        # printf '%s' web.v2 | sha256sum | cut -c1-8
+        assert shared_name("web.v2") == "web-v2-svc-ce1e9129"
         assert shared_name("web.v2") != shared_name("web-v2") == "web-v2-svc"
         assert shared_name("g" * 60 + "a") != shared_name("g" * 60 + "b")
 

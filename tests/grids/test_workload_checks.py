@@ -185,7 +185,7 @@ def test_pinning_accepts_absent_parts():
 
 
 def pin(child: dict) -> dict:
-    return pin_to_unit(DEPLOYMENT, child, {"name": "web", "namespace": "shop"}, "site", "a")
+    return pin_to_unit(DEPLOYMENT, child, {"name": "web", "namespace": "shop"}, "site", "a", "web-a")
 
 
 @pytest.mark.parametrize(

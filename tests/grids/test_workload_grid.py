@@ -241,6 +241,17 @@ def test_kept_child_never_starts_sending_replicas_it_did_not_record():
     assert resp["children"] == [desired]
 
 
+def test_kept_child_without_record_drops_top_level_nulls():
+    """A live object holding ``spec: null`` is sent back without it: a null would ask the merge to clear it."""
+    live = observed(sync(sync_request(grid(), site_nodes(a=1)))["children"][0])
+    live["spec"] = None
+    live["metadata"]["finalizers"] = None
+    resp = sync(sync_request(grid(gridUniqKey="bad key"), site_nodes(a=1), children_map([live])))
+    [kept] = resp["children"]
+    assert "spec" not in kept and "finalizers" not in kept["metadata"]
+    assert kept["metadata"]["name"] == live["metadata"]["name"]
+
+
 class TestStatus:
     def test_ready_units_count_only_current_available_children(self):
         kids = sync(sync_request(grid(), site_nodes(a=1, b=1, c=1, d=1)))["children"]

@@ -149,6 +149,29 @@ def test_chart_values_reach_the_objects():
     assert decorator["spec"]["resources"][0]["ignoreStatusChanges"] is True  # where Metacontroller's CRD has it
 
 
+def hook_env(objs: list[dict]) -> dict:
+    server = next(o for o in objs if o["kind"] == "Deployment" and o["metadata"]["name"] == "servicegroup-hooks")
+    return {e["name"]: e.get("value") for e in server["spec"]["template"]["spec"]["containers"][0]["env"]}
+
+
+@needs_helm
+def test_allowed_uniq_keys_reach_the_hook_server():
+    assert "HOOKS_ALLOWED_UNIQ_KEYS" not in hook_env(template(f"image.repository={IMAGE}"))
+    objs = template(f"image.repository={IMAGE}", "allowedUniqKeys={site,topology.kubernetes.io/zone}")
+    assert hook_env(objs)["HOOKS_ALLOWED_UNIQ_KEYS"] == "site,topology.kubernetes.io/zone"
+
+
+@needs_helm
+def test_chart_keeps_the_site_inventory_out_of_view_on_request():
+    roles = {
+        o["metadata"]["name"]: o
+        for o in template(f"image.repository={IMAGE}", "rbac.aggregateSites=false")
+        if o["kind"] == "ClusterRole"
+    }
+    assert not any("aggregate" in k for k in roles["servicegroup-view-sites"]["metadata"]["labels"])
+    assert roles["servicegroup-view"]["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-view"] == "true"
+
+
 @needs_helm
 def test_chart_without_the_decorator_or_aggregation():
     objs = template(f"image.repository={IMAGE}", "nodeZone.enabled=false", "rbac.aggregate=false")

@@ -57,6 +57,17 @@ def test_rbac_aggregates_into_builtin_roles():
     assert grid_plurals <= set(edit["rules"][0]["resources"])
 
 
+def test_the_site_inventory_has_a_role_of_its_own():
+    """NodeGroups and NodeUnits list node names: their read access can be kept out of view on its own."""
+    view = only("ClusterRole", "servicegroup-view")
+    sites = only("ClusterRole", "servicegroup-view-sites")
+    assert not {"nodegroups", "nodeunits"} & {r for rule in view["rules"] for r in rule["resources"]}
+    assert sites["rules"] == [
+        {"apiGroups": ["superedge.io"], "resources": ["nodegroups", "nodeunits"], "verbs": ["get", "list", "watch"]}
+    ]
+    assert sites["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-view"] == "true"
+
+
 def test_dockerfile_ends_as_non_root_user():
     lines = [ln.strip() for ln in (ROOT / "Dockerfile").read_text().splitlines() if ln.strip()]
     users = [ln for ln in lines if ln.startswith("USER ")]

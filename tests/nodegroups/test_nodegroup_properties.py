@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hooks.nodegroups import nodegroup
 from hooks.sites.nodeunit import is_tombstone
 from tests.install.test_nodegroup_manifests import SCHEMA, schema_errors
-from tests.support.builders import NOW
+from tests.support.builders import NOW, reordered
 from tests.support.nodegroup_builders import fleet, health_node, ng_request, node_group, workload_grid
 from tests.support.nodeunit_builders import as_stored
 
@@ -76,7 +76,7 @@ def test_status_reflects_nodes_and_grid_states(cluster):
     assert {c["spec"]["unit"]: c["spec"]["nodes"] for c in children} == {
         unit: entry["nodes"] for unit, entry in status["nodeUnits"].items()
     }  # the NodeUnits hold the membership the status shows
-    again = nodegroup.sync(json.loads(json.dumps(req)), NOW)
+    again = nodegroup.sync(reordered(req), NOW)  # the same request, every map in reverse order
     assert json.dumps(again, sort_keys=True) == json.dumps({"status": status, "children": children}, sort_keys=True)
 
 

@@ -4,7 +4,16 @@ import pytest
 
 from hooks.grids import service_grid, workload_grid
 from hooks.server.app import hook_table
-from tests.support.builders import children_map, grid, observed, post, site_nodes, sync_request
+from tests.support.builders import (
+    children_map,
+    deployment_spec,
+    grid,
+    observed,
+    post,
+    same_answer_in_any_order,
+    site_nodes,
+    sync_request,
+)
 from tests.support.service_builders import service_grid as service_grid_parent
 from tests.support.service_builders import service_sync_request
 
@@ -32,10 +41,11 @@ def test_customize_answers_related_resources_only(client):
     assert body["relatedResources"][0]["resource"] == "nodes"
 
 
-def test_same_request_same_bytes(client):
-    req = sync_request(grid(), site_nodes(a=1, b=1, c=3))
-    first = post(client, "/deploymentgrid/sync", req).data
-    assert post(client, "/deploymentgrid/sync", req).data == first
+def test_the_order_of_a_requests_maps_does_not_change_the_answer(client):
+    first = post(client, "/deploymentgrid/sync", sync_request(grid(), site_nodes(a=1, b=1, c=3))).get_json()
+    lives = children_map([observed(c) for c in first["children"]])
+    req = sync_request(grid(template=deployment_spec(replicas=3)), site_nodes(a=1, b=1, c=3, d=2), lives)
+    same_answer_in_any_order(client, "/deploymentgrid/sync", req)
 
 
 def test_invalid_spec_is_200_with_children_kept(client):

@@ -53,18 +53,21 @@ ODD_CHILDREN = ["x", None, {"metadata": {}}, {"metadata": {"name": 3}}, {"metada
 
 
 def outcome(decode, route, body):
-    """What the server would answer: ("200", bytes), ("4xx", message) or ("5xx", exception type)."""
+    """What the server would answer: ("200", bytes), ("4xx", message) or ("5xx", the exception and its text)."""
     try:
         return ("200", codec.dumps(hook_table()[route](decode(body), NOW)))
     except RequestError as err:
         return ("4xx", str(err))
     except Exception as err:
-        return ("5xx", type(err).__name__)
+        return ("5xx", f"{type(err).__name__}: {err}")
 
 
 def assert_same_answer(route, body):
+    """Both paths give the same answer, and it is an answer: a bug (500) on both is no agreement."""
     fast = outcome(decoder_for(route_reads()[route]), route, body)
-    assert fast == outcome(codec.loads, route, body)
+    full = outcome(codec.loads, route, body)
+    assert "5xx" not in (fast[0], full[0]), f"server error: reduced decode {fast}, full decode {full}"
+    assert fast == full
     return fast
 
 
@@ -166,6 +169,9 @@ def reduced_objects(request):
     return all(isinstance(o, Partial) for o in objects) if objects else None
 
 
+# Odd observed children (``spec: "x"``) kept with a grace mark are junk out for junk in: the schema guard
+# would call that a server error, on main's code as on this one; the test is about the two decodes agreeing.
+@pytest.mark.usefixtures("without_schema_check")
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(sync_requests())
 def test_reduced_decode_answers_like_a_full_decode(case):
@@ -179,6 +185,7 @@ MUTATIONS = [b"\xff", b"\xc3", b"\xed\xa0\x80", b"{", b"]", b",", b'"', b"\\", b
 
 
 @settings(max_examples=120, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@pytest.mark.usefixtures("without_schema_check")  # mutated bytes: junk in may give junk out, never a 5xx
 @given(sync_requests(), st.randoms(use_true_random=False), st.sampled_from(["insert", "replace", "truncate"]))
 def test_malformed_bytes_get_the_same_error(case, rng, how):
     route, body, _ = case

@@ -31,8 +31,20 @@ def parse(text: str) -> dict[tuple[str, tuple], float]:
     }
 
 
+def sample_key(name: str, **labels) -> tuple[str, tuple]:
+    return name, tuple(sorted(labels.items()))
+
+
 def value(samples: dict, name: str, **labels) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+    """The sample's value; a sample that is not exposed fails the test (it is not read as 0)."""
+    key = sample_key(name, **labels)
+    assert key in samples, f"{name}{labels} is not exposed"
+    return samples[key]
+
+
+def grown(before: dict, after: dict, name: str, **labels) -> float:
+    """How much a sample grew: it must be exposed afterwards; a series first created in between started at 0."""
+    return value(after, name, **labels) - before.get(sample_key(name, **labels), 0.0)
 
 
 def post(client, path, body, content_type="application/json"):
@@ -55,7 +67,7 @@ def test_sync_counts_duration_size_units_and_children(client):
     after = scrape(client)
 
     def delta(name, **labels):
-        return value(after, name, **labels) - value(before, name, **labels)
+        return grown(before, after, name, **labels)
 
     hook = "deploymentgrid/sync"
     assert delta("servicegroup_hook_requests_total", hook=hook, outcome="ok") == 1
@@ -90,13 +102,16 @@ def test_outcomes(client, monkeypatch):
 
 
 def test_customize_reports_no_units_or_children(client):
+    """A customize call is counted, but observes no units or children: those series never appear for it."""
+    hook = "deploymentgrid/customize"
+    post(client, SYNC, sync_request(grid(), site_nodes(a=1)))  # so the series exist, under these names, for sync
     before = scrape(client)
     post(client, "/deploymentgrid/customize", {"parent": grid()})
     after = scrape(client)
-    hook = "deploymentgrid/customize"
-    assert value(after, "servicegroup_hook_units_count", hook=hook) == value(
-        before, "servicegroup_hook_units_count", hook=hook
-    )
+    assert grown(before, after, "servicegroup_hook_requests_total", hook=hook, outcome="ok") == 1
+    for histogram in ("servicegroup_hook_units_count", "servicegroup_hook_children_count"):
+        assert value(after, histogram, hook="deploymentgrid/sync") >= 1
+        assert sample_key(histogram, hook=hook) not in after
 
 
 def call_records(caplog) -> list[logging.LogRecord]:

@@ -11,7 +11,7 @@ from hooks.grids.children import kept_child
 from hooks.grids.grace import MISSING_SINCE, mark_departing
 from hooks.grids.workload import DEPLOYMENT, STATEFULSET
 from hooks.kube.documents import Sourced
-from hooks.kube.names import is_dns1035_label, is_label_value, unit_hash
+from hooks.kube.names import child_names, is_dns1035_label, is_label_value, pair_hash, short_hash
 from hooks.nodegroups import nodegroup
 from hooks.nodegroups.tombstones import DEFAULT_TOMBSTONE_SECONDS
 from hooks.sites.discovery import SitesUnavailable, site_rules, sites_from_request
@@ -53,7 +53,7 @@ class TestUnitKeyLabel:
     def test_prefixed_key_gets_a_readable_hashed_stand_in(self):
         value = unit_key_value(ZONE)
         assert is_label_value(value)
-        assert value == f"topology.kubernetes.io-zone-{unit_hash(ZONE)}"
+        assert value == f"topology.kubernetes.io-zone-{short_hash(ZONE)}"
 
     def test_slash_and_dash_forms_stay_apart(self):
         assert unit_key_value("a.b/c") != unit_key_value("a.b-c") == "a.b-c"
@@ -65,7 +65,7 @@ class TestUnitKeyLabel:
 
 class TestNodeUnitObject:
     def test_shape(self):
-        obj = nodeunit({"name": "sites"}, ZONE, "z1", ["n1", "n2"])
+        obj = nodeunit({"name": "sites"}, ZONE, "z1", ["n1", "n2"], child_names("sites", {}))
         assert obj == {
             "apiVersion": "superedge.io/v1",
             "kind": "NodeUnit",
@@ -92,12 +92,12 @@ class TestNodeUnitObject:
         assert unit_of_nodeunit(obj, "site") is None
 
     def test_unit_read_back(self):
-        assert unit_of_nodeunit(nodeunit({"name": "g"}, "site", "a", ["n"]), "site") == "a"
+        assert unit_of_nodeunit(nodeunit({"name": "g"}, "site", "a", ["n"], child_names("g", {})), "site") == "a"
 
     def test_hash_collision_gives_the_later_unit_no_nodeunit(self):
         # "X" is not a valid name part, so it falls back to "g-x-<hash>", which is also the natural name of this unit:
-        clash = f"x-{unit_hash('X')}"
-        children, errors = nodeunit_children({"name": "g"}, "site", {"X": ["n1"], clash: ["n2"]})
+        clash = f"x-{pair_hash('g', 'X')}"
+        children, errors = nodeunit_children({"name": "g"}, "site", {"X": ["n1"], clash: ["n2"]}, child_names("g", {}))
         assert [c["spec"]["unit"] for c in children] == ["X"]
         assert list(errors) == [clash] and "already used by unit 'X'" in errors[clash]
 
@@ -174,7 +174,7 @@ class TestNodeGroupWritesNodeUnits:
         assert names(resp) == ["sites-a"]
 
     def test_name_collision_is_reported(self):
-        clash = f"x-{unit_hash('X')}"
+        clash = f"x-{pair_hash('g', 'X')}"
         resp = nodegroup.sync(ng_request(node_group(name="g"), fleet(**{"X": 1, clash: 1})), NOW)
         assert names(resp) == [f"g-{clash}"]
         assert resp["status"]["units"] == 2  # the status still shows both sites

@@ -85,3 +85,25 @@ def post(client, path: str, body: object, content_type: str = "application/json"
 def unstamped(annotations: dict) -> dict:
     """A child's annotations without its revision stamp (tested on its own in tests/grids/test_revision.py)."""
     return {k: v for k, v in annotations.items() if k != "superedge.io/revision"}
+
+
+def reordered(value: object) -> object:
+    """``value`` with the keys of every object in reverse order: the same request, sent differently."""
+    if isinstance(value, dict):
+        return {k: reordered(value[k]) for k in reversed(list(value))}
+    if isinstance(value, list):
+        return [reordered(v) for v in value]
+    return value
+
+
+def same_answer_in_any_order(client, path: str, request: dict) -> bytes:
+    """The answer to ``request``, asserting it is byte for byte the answer to ``request`` with every map reversed.
+
+    Whether replicas with different hash seeds answer alike is tests/server/test_determinism.py's question.
+    """
+    other = reordered(request)
+    assert json.dumps(other) != json.dumps(request), "the request has nothing to reorder"
+    first = post(client, path, request)
+    assert first.status_code == 200
+    assert post(client, path, other).data == first.data
+    return first.data

@@ -15,7 +15,7 @@ grids) are checked against the CRD schemas in crds/ instead, so the checker is g
 by kind whatever the hooks produce.
 
 Besides the schema, :func:`problems` enforces what the schema allows but
-Metacontroller's three-way merge does not tolerate (DESIGN section 5, fact 10):
+Metacontroller's three-way merge does not tolerate (docs/metacontroller.md, how children are written):
 no ``null`` anywhere in a desired object, except the one null the API server itself returns and a
 StatefulSet's stored claim templates therefore carry back (``STORED_NULLS``, see hooks/grids/stored_form.py).
 """
