@@ -36,6 +36,7 @@ from hooks.grids.grid_spec import WorkloadSpec
 from hooks.grids.grid_status import named
 from hooks.grids.grid_sync import UnitRender
 from hooks.grids.json_patch import UNIT_PLACEHOLDER
+from hooks.grids.limits import check_child_size
 from hooks.kube.conditions import condition
 from hooks.kube.errors import SpecError, brief
 from hooks.kube.objects import integer, mapping
@@ -167,7 +168,8 @@ def _recorded(seen: Mapping) -> bool:
 def autoscalers(
     renders: Iterable[UnitRender], scaling: Scaling, target: Mapping, parent_meta: Mapping, key: str
 ) -> list[dict]:
-    """One HPA per unit in ``HPA`` mode that has a workload child; an unlisted or failing unit keeps its own.
+    """One HPA per unit in ``HPA`` mode that has a workload child; a unit that is unlisted or cannot be rendered
+    keeps its own as it is (like its workload).
 
     ``target`` is the workload's ``apiVersion`` and ``kind``; the HPA is named like the unit's workload.
     """
@@ -175,7 +177,7 @@ def autoscalers(
     for r in renders:
         seen = scaling.observed.get(r.name)
         has_workload = r.child is not None or r.seen is not None
-        if r.unlisted or r.unit in scaling.failed:
+        if r.unlisted or r.error is not None or r.unit in scaling.failed:
             if seen is not None:
                 out.append(kept_child(seen))
             continue
@@ -214,6 +216,13 @@ def with_unit(value: object, unit: str) -> object:
     if isinstance(value, list):
         return [with_unit(v, unit) for v in value]
     return value
+
+
+def check_storable(scaling: UnitScaling, target: Mapping, parent_meta: Mapping, key: str, unit: str) -> None:
+    """LimitExceeded (fails the unit, which keeps its children) when the unit's HPA could not be stored with
+    Metacontroller's record of it (hooks.grids.limits): the grid's annotations and the metrics are its bulk."""
+    if scaling.mode == HPA:
+        check_child_size(autoscaler(scaling, target, parent_meta, key, unit), "HorizontalPodAutoscaler")
 
 
 def unit_state(scaling: UnitScaling, hpa: Mapping | None) -> dict:

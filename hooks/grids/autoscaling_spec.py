@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from hooks.grids.limits import measured
 from hooks.kube.errors import SpecError
 from hooks.kube.objects import holds_null
 from hooks.kube.quantities import canonical
@@ -66,6 +67,7 @@ def parse_autoscaling(value: object, where: str) -> Autoscaling | None:
     unknown = sorted(set(value) - set(FIELDS))
     if unknown:
         raise SpecError(f"{where} has unknown field(s) {', '.join(unknown)}; allowed: {', '.join(FIELDS)}")
+    measured(value, where)  # no HPA could hold a larger one (hooks.grids.limits)
     mode = value.get("mode")
     if mode is not None and mode not in MODES:
         raise SpecError(f"{where}.mode must be one of {', '.join(MODES)}, got {mode!r}")

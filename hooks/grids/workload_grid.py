@@ -114,8 +114,11 @@ def render_unit(
     child = apply_overrides(child, spec.overrides, unit)
     child = pin_to_unit(kind, child, meta, spec.sites.key, unit, name)
     check_workload(child, checked)
-    if autoscaling.unit_scaling(spec.autoscaling, spec.overrides, unit) is not None:
+    scaling = autoscaling.unit_scaling(spec.autoscaling, spec.overrides, unit)
+    if scaling is not None:
         child = autoscaling.without_replicas(child)  # the autoscaler's value goes in after the stamp
+        autoscaling.check_storable(scaling, {"apiVersion": kind.api_version, "kind": kind.kind, "name": name}, meta,
+                                   spec.sites.key, unit)  # fmt: skip
     return with_stored_claim_templates(in_stored_form(child), seen)
 
 

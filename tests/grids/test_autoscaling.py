@@ -323,3 +323,24 @@ def test_removing_metacontrollers_record_ends_the_hand_over_at_any_number():
     written = apply_update(live, desired)
     assert written["spec"]["replicas"] == 6
     assert '"replicas"' not in written["metadata"]["annotations"]["metacontroller.k8s.io/last-applied-configuration"]
+
+
+def test_an_autoscaling_block_no_hpa_could_hold_is_refused():
+    huge = [external_metric(name="m" * 300_000)]
+    resp = sync(request(grid(autoscaling=autoscaling(metrics=huge)), site_nodes(a=1), []))
+    synced = next(c for c in resp["status"]["conditions"] if c["type"] == "Synced")
+    assert synced["reason"] == "TemplateTooLarge" and "spec.autoscaling is" in synced["message"]
+    assert resp["children"] == []
+
+
+def test_a_unit_whose_hpa_would_be_too_large_keeps_its_children():
+    nodes = site_nodes(a=1)
+    live = steady(grid(autoscaling=autoscaling()), nodes)
+    parent = grid(autoscaling=autoscaling(metrics=[external_metric(name="m" * 200_000)]))
+    parent["metadata"]["annotations"] = {"example.com/notes": "n" * 100_000}
+    resp = sync(request(parent, nodes, live))
+    assert resp["status"]["states"]["a"]["error"].startswith("HorizontalPodAutoscaler too large")
+    kept = by_kind(resp)
+    [metric] = kept["HorizontalPodAutoscaler"]["web-a"]["spec"]["metrics"]  # the observed HPA, as it was
+    assert metric["external"]["metric"]["name"] == "queue_depth"
+    assert not needs_update(live[0], kept["Deployment"]["web-a"], PARENT_UID)
