@@ -66,8 +66,7 @@ def replicas(kube: Kube, namespace: str) -> dict[str, int]:
 
 
 def hpas(kube: Kube, namespace: str) -> dict[str, dict]:
-    found = kube.request("GET", f"/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers")["items"]
-    return {h["metadata"]["name"]: h for h in found}
+    return {h["metadata"]["name"]: h for h in kube.list("HorizontalPodAutoscaler", namespace)}
 
 
 def wait_replicas(kube: Kube, namespace: str, want: dict[str, int], timeout: float = 90) -> None:
