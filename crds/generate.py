@@ -84,6 +84,18 @@ GRID_STATUS = {
             "additionalProperties": PRESERVE,
         },
         "conditions": CONDITIONS,
+        "applying": {
+            "type": "object",
+            "description": "Unit (or '(the shared Service)') -> revision stamp of the child the last sync sent "
+            "and did not observe yet; absent when every child is observed as rendered.",
+            "additionalProperties": {"type": "string"},
+        },
+        "notAppliedSince": {
+            "type": "object",
+            "description": "Unit (or '(the shared Service)') -> since when its child is known not to have "
+            "appeared although Metacontroller applied it; named in Synced (ChildrenNotApplied) 30 s later.",
+            "additionalProperties": {"type": "string"},
+        },
         "unmatchedOverrideUnits": {
             "type": "array",
             "description": "Unit values named by spec.overrides that no current unit has (sites come and go).",

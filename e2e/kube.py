@@ -30,6 +30,7 @@ RESOURCES: dict[str, tuple[str, str, bool]] = {
     "HorizontalPodAutoscaler": ("/apis/autoscaling/v2", "horizontalpodautoscalers", True),
     "EndpointSlice": ("/apis/discovery.k8s.io/v1", "endpointslices", True),
     "Event": ("/api/v1", "events", True),
+    "ResourceQuota": ("/api/v1", "resourcequotas", True),
     "DeploymentGrid": ("/apis/superedge.io/v1", "deploymentgrids", True),
     "StatefulSetGrid": ("/apis/superedge.io/v1", "statefulsetgrids", True),
     "ServiceGrid": ("/apis/superedge.io/v1", "servicegrids", True),

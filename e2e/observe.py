@@ -66,6 +66,21 @@ def child_writes(start: Mark, namespace: str, resources: frozenset[str]) -> list
     return out
 
 
+def status_writes(start: Mark, namespace: str, resource: str, name: str) -> list[str]:
+    """Metacontroller's writes to the ``status`` of one parent (``resource``: plural) since ``start``."""
+    out = []
+    for event in json_lines_since(start):
+        ref = event.get("objectRef") or {}
+        if (
+            event.get("user", {}).get("username") == METACONTROLLER_USER
+            and event.get("verb") in WRITE_VERBS
+            and (ref.get("namespace"), ref.get("resource"), ref.get("name")) == (namespace, resource, name)
+            and ref.get("subresource") == "status"
+        ):
+            out.append(f"{event['verb']} {resource}/{name}/status -> {event.get('responseStatus', {}).get('code')}")
+    return out
+
+
 def hook_calls(
     start: Mark, hook: str, name: str | frozenset[str] | None = None, namespace: str | None = None
 ) -> list[dict]:

@@ -116,3 +116,8 @@ def dg_condition(kube: Kube, namespace: str, name: str, ctype: str) -> dict:
     """The DeploymentGrid's condition of type ``ctype`` as stored now ({} while it has none)."""
     conditions = (kube.get("DeploymentGrid", namespace, name).get("status") or {}).get("conditions") or []
     return next((c for c in conditions if c["type"] == ctype), {})
+
+
+def nodeunit_count(kube: Kube, key: str) -> int:
+    """How many NodeUnits (tombstones included) exist for ``key``."""
+    return sum(1 for u in kube.list("NodeUnit") if u["spec"].get("gridUniqKey") == key)

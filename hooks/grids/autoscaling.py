@@ -253,6 +253,36 @@ def unit_state(scaling: UnitScaling, hpa: Mapping | None) -> dict:
     return state
 
 
+@dataclass(frozen=True)
+class Scaled:
+    """What autoscaling adds to a workload grid's answer: the HPAs, ``status.autoscaling``, the condition."""
+
+    children: list[dict]
+    status: dict | None = None
+    conditions: tuple[dict, ...] = ()
+
+    def into(self, status: dict) -> dict:
+        """``status`` with ``status.autoscaling`` (when some unit is autoscaled)."""
+        return {**status, "autoscaling": self.status} if self.status is not None else status
+
+
+def finish(
+    renders: list[UnitRender],
+    scaling: Scaling,
+    target: Mapping,
+    parent_meta: Mapping,
+    key: str,
+    states: dict[str, dict],
+) -> Scaled:
+    """The HPAs (:func:`autoscalers`) and each autoscaled unit's state added to ``states`` (in place)."""
+    children = autoscalers(renders, scaling, target, parent_meta, key)
+    summary_ = with_states(states, scaling, {r.unit: r.name for r in renders})
+    if summary_ is None:
+        return Scaled(children)
+    status, cond = summary_
+    return Scaled(children, status, (cond,) if cond is not None else ())
+
+
 def with_states(states: dict[str, dict], scaling: Scaling, names: Mapping[str, str]) -> tuple[dict, dict] | None:
     """Add each autoscaled unit's state; return ``status.autoscaling`` and the ``Autoscaling`` condition, or
     None when no unit is autoscaled. ``names`` maps a unit to its workload's (and HPA's) name."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hooks.grids import autoscaling, grid_sync
+from hooks.grids.applied import track, with_applied, with_resync
 from hooks.grids.children import child_order
 from hooks.grids.grid_spec import WorkloadSpec, parse_workload_spec, template_for
 from hooks.grids.grid_status import grid_status, synced_condition
@@ -57,8 +58,8 @@ def render_units(
     """Render every unit; a unit that fails, or is unlisted, keeps its observed child and is named in status.
 
     With ``spec.rollout``, hooks.grids.rollout decides which units get their fresh child and which keep the
-    observed one. Autoscaled units (hooks.grids.autoscaling) keep their observed replicas and get an HPA
-    (``hpas``: the observed ones by name).
+    observed one. A child sent and not observed is tracked by hooks.grids.applied. Autoscaled units
+    (hooks.grids.autoscaling) keep their observed replicas and get an HPA (``hpas``: the observed ones by name).
     """
     checked = CheckedContainers()  # one per sync: units share the template's container lists
     name_of = units.name_of
@@ -76,22 +77,21 @@ def render_units(
     renders = autoscaling.with_replicas(renders, scaling)
     rendered = grid_sync.assemble(renders, unit_children)
     target = {"apiVersion": kind.api_version, "kind": kind.kind}
-    hpa_children = autoscaling.autoscalers(renders, scaling, target, parent["metadata"], spec.sites.key)
-    desired = sorted([*rendered.desired, *hpa_children], key=child_order)
-    scaled = autoscaling.with_states(rendered.states, scaling, {r.unit: r.name for r in renders})
-    synced = synced_condition(rendered.errors, len(rendered.states), rendered.unlanded, rendered.unlisted)
+    scaled = autoscaling.finish(renders, scaling, target, parent["metadata"], spec.sites.key, rendered.states)
+    desired = sorted([*rendered.desired, *scaled.children], key=child_order)
+    applied = track(rendered.pending, parent.get("status"), now)
+    synced = synced_condition(rendered.errors, len(rendered.states), applied.overdue, rendered.unlisted)
     synced = with_limit_reason(synced, rendered.reasons)
-    extra = [decision.condition] if decision is not None else []
-    if scaled is not None and scaled[1] is not None:
-        extra.append(scaled[1])
-    status = grid_status(rendered.states, synced, parent.get("status"), now, extra)
-    if scaled is not None:
-        status["autoscaling"] = scaled[0]
+    extra = [*([decision.condition] if decision is not None else []), *scaled.conditions]
+    created = parent["metadata"].get("creationTimestamp")
+    status = grid_status(rendered.states, synced, parent.get("status"), now, extra, created)
+    status = scaled.into(with_applied(status, applied))
     unmatched = unmatched_units(spec.overrides, units.all)
     if unmatched:
         status["unmatchedOverrideUnits"] = unmatched
     response = {"status": status, "children": desired}
-    return with_rollout(response, decision) if decision is not None else response
+    response = with_rollout(response, decision) if decision is not None else response
+    return with_resync(response, applied.resync_after)
 
 
 def render_unit(

@@ -46,7 +46,11 @@ def unit_entry(nodes: list[Mapping], workloads: UnitWorkloads) -> dict:
 
 
 def nodegroup_status(
-    node_units: dict[str, dict], previous: object, now: str, name_errors: Mapping[str, str] | None = None
+    node_units: dict[str, dict],
+    previous: object,
+    now: str,
+    name_errors: Mapping[str, str] | None = None,
+    created: object = None,
 ) -> dict:
     """``units``, ``readyUnits``, ``nodeUnits`` and the ``AllUnitsReady`` and ``Synced`` conditions.
 
@@ -58,7 +62,7 @@ def nodegroup_status(
         "units": len(node_units),
         "readyUnits": ready,
         "nodeUnits": node_units,
-        "conditions": with_transition_times(conditions, previous, now),
+        "conditions": with_transition_times(conditions, previous, now, created),
     }
     unable = sum(1 for entry in node_units.values() if entry.get("unableToScaleWorkloads"))
     if unable:

@@ -328,3 +328,12 @@ def test_request_is_not_mutated():
     before = copy.deepcopy(req)
     sync(req)
     assert req == before
+
+
+@pytest.mark.parametrize("spec", [{}, {"gridUniqKey": "bad key!"}])
+def test_the_first_status_is_stamped_with_the_creation_time(spec):
+    """Also when the spec is invalid: a sync on a cache lagging the first write answers the same times."""
+    parent = node_group(**spec)
+    parent["metadata"]["creationTimestamp"] = "2025-12-31T23:00:00Z"
+    status = sync(ng_request(parent, fleet(a=1)), now=NOW)["status"]
+    assert {c["lastTransitionTime"] for c in status["conditions"]} == {"2025-12-31T23:00:00Z"}
