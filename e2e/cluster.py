@@ -37,6 +37,7 @@ SERVICE_CIDR = "10.96.0.0/16"
 POD_CIDR = "10.244.0.0/16"
 METACONTROLLER_USER = "metacontroller"
 START_TIMEOUT = 90.0
+HPA_SYNC_SECONDS = 3
 
 _LOCAL = requests.Session()
 _LOCAL.trust_env = False  # loopback only: no proxy, no CA bundle from the environment
@@ -310,17 +311,35 @@ class Cluster:
         )
 
     def _write_audit_policy(self) -> Path:
-        """Audit only writes by Metacontroller: how the scenarios count child updates.
+        """Audit only writes by Metacontroller, and writes of workloads' scale: how the scenarios count child
+        updates and see who set ``replicas``.
 
         A write the API server turns into a no-op (same object) keeps the resourceVersion, so watching
         resourceVersions would miss exactly the useless PUTs the scenarios must catch; the audit log records
-        every request.
+        every request. Metacontroller's writes of Deployments and StatefulSets, and every write of their
+        ``scale`` subresource (an HPA's), are recorded with request and response bodies: the autoscaling
+        scenario replays each object's ``spec.replicas`` from them.
         """
+        workloads = {"group": "apps", "resources": ["deployments", "statefulsets"]}
+        scales = {"group": "apps", "resources": ["deployments/scale", "statefulsets/scale"]}
         policy = {
             "apiVersion": "audit.k8s.io/v1",
             "kind": "Policy",
             "omitStages": ["RequestReceived", "ResponseStarted"],
             "rules": [
+                {
+                    "level": "RequestResponse",
+                    "users": [METACONTROLLER_USER],
+                    "verbs": ["create", "update", "patch"],
+                    "resources": [workloads],
+                    "omitManagedFields": True,
+                },
+                {
+                    "level": "RequestResponse",
+                    "verbs": ["update", "patch"],
+                    "resources": [scales],
+                    "omitManagedFields": True,
+                },
                 {
                     "level": "Metadata",
                     "users": [METACONTROLLER_USER],
@@ -369,6 +388,9 @@ class Cluster:
             f"--service-account-private-key-file={self.sa_private}", f"--root-ca-file={self.pki.ca_cert}",
             f"--cluster-cidr={POD_CIDR}", f"--service-cluster-ip-range={SERVICE_CIDR}",
             "--leader-elect=false", "--kube-api-qps=100", "--kube-api-burst=200", "--profiling=false",
+            # The HPA controller runs (every controller does by default); a short period makes the autoscaling
+            # scenario quick. External metrics reach it through the API server's aggregation layer.
+            f"--horizontal-pod-autoscaler-sync-period={HPA_SYNC_SECONDS}s",
         ]  # fmt: skip
         proc = self._spawn("kube-controller-manager", argv)
         self._wait_healthz("kube-controller-manager", proc, port)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from hooks.grids.autoscaling_spec import Autoscaling, parse_autoscaling
 from hooks.grids.limits import measured
 from hooks.grids.overrides import Override, parse_overrides
 from hooks.grids.rollout_spec import RolloutSpec, parse_rollout
@@ -27,6 +28,8 @@ class WorkloadSpec:
     overrides: tuple[Override, ...] = ()
     rollout: RolloutSpec | None = None
     """None: every unit gets what is rendered now at once (SuperEdge's behaviour)."""
+    autoscaling: Autoscaling | None = None
+    """``spec.autoscaling``; overrides may change it per unit (hooks.grids.autoscaling)."""
 
 
 def parse_workload_spec(spec: object, kind: str = "Deployment or StatefulSet") -> WorkloadSpec:
@@ -47,7 +50,8 @@ def parse_workload_spec(spec: object, kind: str = "Deployment or StatefulSet") -
         raise SpecError("spec.defaultTemplateName must be a string")
     overrides = parse_overrides(spec.get("overrides"))
     rollout = parse_rollout(spec.get("rollout"), sites)
-    return WorkloadSpec(sites, template, pool, templates, default, overrides, rollout)
+    autoscaling = parse_autoscaling(spec.get("autoscaling"), "spec.autoscaling")
+    return WorkloadSpec(sites, template, pool, templates, default, overrides, rollout, autoscaling)
 
 
 def _check_not_an_object(template: Mapping, field: str, kind: str) -> None:

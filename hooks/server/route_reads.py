@@ -6,6 +6,8 @@ fields; tests/server/test_fast_decode.py compares its answers with those of a fu
 
 from __future__ import annotations
 
+from hooks.grids.autoscaling import HPA_FIELDS, HPA_TYPE
+from hooks.grids.children import RECORD_FIELDS
 from hooks.grids.grace import GRACE_FIELDS
 from hooks.grids.grid_kinds import sync_route
 from hooks.grids.revision import REVISION_FIELDS
@@ -22,9 +24,12 @@ def workload_sync_reads(kind: WorkloadKind) -> RequestReads:
     """What workload_grid.sync reads: Node names and labels (or whole NodeUnits, which are small), and of
     each observed child its status figures (hooks.grids.workload), its unit label and grace mark
     (hooks.grids.grace), its revision stamp (hooks.grids.revision) and when it started moving to it
-    (hooks.grids.rollout)."""
-    observed = merge_shapes(OBSERVED_FIELDS, GRACE_FIELDS, REVISION_FIELDS, SINCE_FIELDS)
-    return RequestReads(children={kind.child_type: observed}, related={NODES: NODE_FIELDS, NODEUNIT_TYPE: ANY})
+    (hooks.grids.rollout), Metacontroller's record of it (hooks.grids.children: does it hold ``replicas``?);
+    of each observed HPA its name and status (hooks.grids.autoscaling)."""
+    observed = merge_shapes(OBSERVED_FIELDS, GRACE_FIELDS, REVISION_FIELDS, SINCE_FIELDS, RECORD_FIELDS)
+    return RequestReads(
+        children={kind.child_type: observed, HPA_TYPE: HPA_FIELDS}, related={NODES: NODE_FIELDS, NODEUNIT_TYPE: ANY}
+    )
 
 
 def service_sync_reads() -> RequestReads:

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.fleet import steady_state_request
+from hooks.grids.autoscaling import HPA_TYPE
 from hooks.grids.grace import MISSING_SINCE
 from hooks.grids.rollout import SINCE_ANNOTATION
 from hooks.grids.workload import DEPLOYMENT, STATEFULSET
@@ -28,6 +29,7 @@ from hooks.server.body import READ_CHUNK, Deadline, read_exactly
 from hooks.server.fast_decode import BodyRefused, decoder_for, full_decode
 from hooks.server.route_reads import route_reads
 from tests.conftest import schema_check_paused
+from tests.support.autoscaling_builders import autoscaling, live_hpa
 from tests.support.builders import NOW, children_map, deployment_spec, grid, node, observed, sync_request
 from tests.support.nodegroup_builders import fleet, ng_request, node_group
 from tests.support.nodegroup_builders import workload_grid as ng_workload_grid
@@ -130,8 +132,13 @@ def sync_requests(draw):
     if rollout:  # steps by name and by node labels; a 30 s deadline, so a "since" mark below is overdue
         steps = [{"units": ["b"]}, {"nodeSelector": {"matchLabels": {"kubernetes.io/os": "linux"}}, "maxUpdating": 1}]
         spec["rollout"] = {"steps": steps, "progressDeadlineSeconds": 30, "maxUpdating": "50%"}
+    if kind_name != "ServiceGrid" and draw(st.booleans()):  # autoscaled units: HPAs, replicas left to them
+        spec["autoscaling"] = autoscaling()
+        spec["overrides"] = [{"units": ["b"], "autoscaling": {"mode": draw(st.sampled_from(["External", "Disabled"]))}}]
     parent = grid(kind_name, **spec)
     rendered = hook_table()[route](sync_request(parent, nodes, child_type=child_type), NOW)["children"]
+    hpas = [c for c in rendered if c["kind"] == "HorizontalPodAutoscaler"]
+    rendered = [c for c in rendered if c["kind"] != "HorizontalPodAutoscaler"]
     if rollout and draw(st.booleans()):
         parent["spec"]["template"] = deployment_spec(image="nginx:1.28")  # a new revision: units move in steps
     lives = [live(c, ready=draw(st.booleans())) for c in rendered if draw(st.booleans())]
@@ -145,6 +152,12 @@ def sync_requests(draw):
     if draw(st.booleans()):
         parent["spec"]["gridUniqKey"] = draw(st.sampled_from(["bad key", ""]))  # invalid: every child kept
     req = sync_request(parent, nodes, kids, child_type=child_type)
+    if kind_name != "ServiceGrid":
+        statuses = st.sampled_from([("True", "True"), ("True", "False"), ("False", "True")])
+        seen = [live_hpa(h, 2, 3, *draw(statuses)) for h in hpas if draw(st.booleans())]
+        if seen and draw(st.booleans()):
+            seen[0]["status"] = draw(st.sampled_from([None, "x", {"conditions": "x"}, {"conditions": [None, {}]}]))
+        req["children"][HPA_TYPE] = children_map(seen)
     extra = draw(st.sampled_from(["none", "no-nodes", "other-related", "other-children", "bad-map", "top-key"]))
     fits = fits and not odd_children and extra in ("none", "no-nodes")
     if extra == "top-key":
@@ -209,7 +222,7 @@ def test_realistic_request_takes_the_reduced_path_and_matches():
     some_child = next(iter(request["children"]["Deployment.apps/v1"].values()))
     assert isinstance(some_node, Partial) and set(some_node) == {"metadata"}
     assert set(some_node["metadata"]) == {"name", "labels"}
-    assert isinstance(some_child, Partial) and set(some_child) == {"metadata", "spec", "status"}
+    assert isinstance(some_child, Partial) and set(some_child) == {"apiVersion", "kind", "metadata", "spec", "status"}
     assert (
         whole(some_child)
         == orjson.loads(body)["children"]["Deployment.apps/v1"][f"retail/{some_child['metadata']['name']}"]
