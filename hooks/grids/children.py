@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 
+from hooks.kube.metacontroller_apply import LAST_APPLIED as METACONTROLLER_LAST_APPLIED
 from hooks.kube.names import label_safe
 from hooks.kube.objects import mapping, string_map
 from hooks.protocol.partial import TEXT, whole
 
 GRID_SELECTOR_LABEL = "superedge.io/grid-selector"
 UNIQ_KEY_ANNOTATION = "superedge.io/grid-uniq-key"
-METACONTROLLER_LAST_APPLIED = "metacontroller.k8s.io/last-applied-configuration"
 NOT_COPIED_PREFIXES = ("kubectl.kubernetes.io/last-applied-configuration", "metacontroller.k8s.io/")
 SERVER_METADATA = (
     "uid",
