@@ -216,7 +216,8 @@ SITE_SOURCE = {
     "gridUniqKey.",
 }
 
-# A NodeUnit holds membership only (no heartbeat-derived data), so it changes only when a site gains or loses nodes.
+# A NodeUnit holds membership and the site's readiness transitions (no heartbeat-derived data), so it changes only
+# when a site gains or loses nodes, goes dark or comes back.
 NODEUNIT_SPEC = {
     "type": "object",
     "required": ["gridUniqKey", "unit", "nodes"],
@@ -234,6 +235,17 @@ NODEUNIT_SPEC = {
             "description": "Names of the unit's nodes, sorted. Empty: a tombstone, the site is gone.",
         },
         "nodeCount": {"type": "integer", "description": "len(nodes), for kubectl's columns (0: a tombstone)."},
+        "readySince": {
+            "type": "string",
+            "format": "date-time",
+            "description": "The site has had a Ready node since then (kept while it stays online).",
+        },
+        "notReadySince": {
+            "type": "string",
+            "format": "date-time",
+            "description": "No node of the site has been Ready since then (a rollout defers the site once this is "
+            "spec.rollout.offlineAfterSeconds old).",
+        },
     },
 }
 
@@ -243,6 +255,7 @@ NODEUNIT_COLUMNS = [
     {"name": "Nodes", "type": "integer", "jsonPath": ".spec.nodeCount"},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
     {"name": "Node-Names", "type": "string", "jsonPath": ".spec.nodes", "priority": 1},
+    {"name": "Not-Ready-Since", "type": "string", "jsonPath": ".spec.notReadySince", "priority": 1},
 ]
 
 

@@ -19,12 +19,13 @@ from hooks.sites.units import NODE_FIELDS, NODE_HEALTH_FIELDS, NODES
 
 
 def workload_sync_reads(kind: WorkloadKind) -> RequestReads:
-    """What workload_grid.sync reads: Node names and labels (or whole NodeUnits, which are small), and of
-    each observed child its status figures (hooks.grids.workload), its unit label and grace mark
-    (hooks.grids.grace), its revision stamp (hooks.grids.revision) and when it started moving to it
-    (hooks.grids.rollout)."""
+    """What workload_grid.sync reads: Node names, labels and Ready condition (a rollout defers offline
+    sites, hooks.sites.readiness), or whole NodeUnits, which are small; and of each observed child its
+    status figures (hooks.grids.workload), its unit label and grace mark (hooks.grids.grace), its revision
+    stamp (hooks.grids.revision) and when it started moving to it (hooks.grids.rollout)."""
     observed = merge_shapes(OBSERVED_FIELDS, GRACE_FIELDS, REVISION_FIELDS, SINCE_FIELDS)
-    return RequestReads(children={kind.child_type: observed}, related={NODES: NODE_FIELDS, NODEUNIT_TYPE: ANY})
+    related = {NODES: NODE_HEALTH_FIELDS, NODEUNIT_TYPE: ANY}
+    return RequestReads(children={kind.child_type: observed}, related=related)
 
 
 def service_sync_reads() -> RequestReads:
@@ -35,7 +36,8 @@ def service_sync_reads() -> RequestReads:
 
 
 def nodegroup_sync_reads() -> RequestReads:
-    """What nodegroup.sync reads: Node names, labels and Ready condition; grids and NodeUnits whole (few)."""
+    """What nodegroup.sync reads: Node names, labels and Ready condition (with its transition time, for the
+    NodeUnits' readiness); grids and NodeUnits whole (few)."""
     grids = {grid_type_key(kind): ANY for kind in WORKLOAD_GRID_KINDS}
     return RequestReads(children={NODEUNIT_TYPE: ANY}, related={NODES: NODE_HEALTH_FIELDS, **grids})
 

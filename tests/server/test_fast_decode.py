@@ -105,6 +105,14 @@ def sync_requests(draw):
     kind_name, child_type, template, live = SYNC_ROUTES[route]
     units = draw(st.lists(st.sampled_from(["a", "b", "c", "Dd", "e_1", "x" * 70]), unique=True, max_size=4))
     nodes = {f"{u}-{i}": node(f"{u}-{i}", {"site": u, "kubernetes.io/os": "linux"}) for u in units for i in (0, 1)}
+    health_fits = True
+    for one in nodes.values():  # a rollout reads the Ready condition (hooks.sites.readiness)
+        ready = draw(st.sampled_from([None, "True", "False", "Unknown"]))
+        since = draw(st.sampled_from(["2025-12-31T23:00:00Z", "2025-12-31T23:59:50Z", "garbled", 7]))
+        if ready is not None:
+            cond = {"type": "Ready", "status": ready, "lastTransitionTime": since, "lastHeartbeatTime": NOW}
+            one["status"] = {"conditions": [{"type": "DiskPressure", "status": "False"}, cond]}
+            health_fits = health_fits and isinstance(since, str)
     odd_nodes = draw(st.lists(st.sampled_from(ODD_NODES), max_size=2))
     for i, odd in enumerate(odd_nodes):
         nodes[f"odd-{i}"] = odd
@@ -122,7 +130,7 @@ def sync_requests(draw):
     if rollout and draw(st.booleans()):
         parent["spec"]["template"] = deployment_spec(image="nginx:1.28")  # a new revision: units move in steps
     lives = [live(c, ready=draw(st.booleans())) for c in rendered if draw(st.booleans())]
-    fits = all([mutate_child(child, draw) for child in lives]) and not odd_nodes
+    fits = all([mutate_child(child, draw) for child in lives]) and not odd_nodes and health_fits
     kids = children_map(lives)
     for gone in draw(st.lists(st.sampled_from(units), unique=True, max_size=2)) if units else ():
         nodes = {name: n for name, n in nodes.items() if not name.startswith(f"{gone}-")}
@@ -193,8 +201,9 @@ def test_realistic_request_takes_the_reduced_path_and_matches():
     request = decoder_for(route_reads()["/deploymentgrid/sync"])(body)
     some_node = next(iter(request["related"]["Node.v1"].values()))
     some_child = next(iter(request["children"]["Deployment.apps/v1"].values()))
-    assert isinstance(some_node, Partial) and set(some_node) == {"metadata"}
+    assert isinstance(some_node, Partial) and set(some_node) == {"metadata", "status"}
     assert set(some_node["metadata"]) == {"name", "labels"}
+    assert all(set(c) == {"type", "status", "lastTransitionTime"} for c in some_node["status"]["conditions"])
     assert isinstance(some_child, Partial) and set(some_child) == {"metadata", "spec", "status"}
     assert (
         whole(some_child)

@@ -1,0 +1,130 @@
+"""Whether a site is online, read from its Nodes' ``Ready`` condition or from its NodeUnit.
+
+An edge fleet always has sites offline (a link down, a shop closed for the night). A rollout must not wait
+for them (hooks.grids.rollout), so it needs to know, per unit, since when the unit has had a Ready node or
+since when it has had none. Both are read from transition times, never from heartbeats:
+
+- from Nodes (``siteSource: Nodes``): the ``lastTransitionTime`` of each node's ``Ready`` condition. A unit
+  is *dark* when every node has a ``Ready`` condition that is not ``"True"``; it has been dark since the
+  newest of their transition times (the moment its last Ready node stopped being Ready). A unit with a
+  Ready node has been online at least since the oldest transition time among its Ready nodes.
+- from a NodeUnit (``siteSource: NodeUnits``): the NodeGroup writes the same two facts into the NodeUnit
+  (``spec.readySince`` or ``spec.notReadySince``), keeping the time it recorded while the unit stays in the
+  same state. So a NodeUnit changes only when its whole site goes dark or comes back, never on a heartbeat
+  and never because one node of a site that stays online flaps: grids reading NodeUnits are not woken by
+  per-node events.
+
+A node without a ``Ready`` condition, or with one whose time cannot be read, says nothing: a unit with
+such a node and no Ready node is neither online nor dark (``Readiness()``), which a rollout treats as online
+(as before this existed: the unit can hold its step, it is never deferred).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from hooks.kube.objects import mapping
+from hooks.kube.times import TIME_FORMAT, parse_time
+from hooks.protocol.partial import TEXT
+
+READY_SINCE = "readySince"
+NOT_READY_SINCE = "notReadySince"
+"""The NodeUnit ``spec`` fields the NodeGroup writes (hooks.sites.nodeunit)."""
+
+NODE_READY_FIELDS = {"status": {"conditions": [{"type": TEXT, "status": TEXT, "lastTransitionTime": TEXT}]}}
+"""What :func:`unit_readiness` reads of a Node (hooks.protocol.partial)."""
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """At most one of the two is set; neither when the nodes do not say (no readable Ready condition)."""
+
+    ready_since: str | None = None
+    """The unit has had a Ready node since then."""
+    not_ready_since: str | None = None
+    """No node of the unit has been Ready since then (the unit is *dark*)."""
+
+    @property
+    def dark(self) -> bool:
+        return self.not_ready_since is not None
+
+    def offline(self, after: int, now: str) -> bool:
+        """Dark for at least ``after`` seconds at ``now``."""
+        start, current = parse_time(self.not_ready_since), parse_time(now)
+        return start is not None and current is not None and (current - start).total_seconds() >= after
+
+    def offline_at(self, after: int) -> str | None:
+        """When a dark unit becomes offline (None for a unit that is not dark)."""
+        start = parse_time(self.not_ready_since)
+        if start is None:
+            return None
+        return datetime.fromtimestamp(start.timestamp() + after, UTC).strftime(TIME_FORMAT)
+
+
+UNKNOWN = Readiness()
+
+
+def ready_condition(node: Mapping) -> Mapping | None:
+    """The node's ``Ready`` condition, or None."""
+    conditions = mapping(node, "status").get("conditions")
+    if not isinstance(conditions, list):
+        return None
+    return next((c for c in conditions if isinstance(c, Mapping) and c.get("type") == "Ready"), None)
+
+
+def unit_readiness(nodes: Iterable[Mapping]) -> Readiness:
+    """The readiness of a unit from its Nodes (see the module docstring)."""
+    ready: list[str] = []
+    not_ready: list[str] = []
+    unknown = False
+    for node in nodes:
+        cond = ready_condition(node)
+        since = cond.get("lastTransitionTime") if cond is not None else None
+        readable = since if parse_time(since) is not None else None
+        if cond is not None and cond.get("status") == "True":
+            if readable is not None:
+                ready.append(readable)
+        elif cond is None or readable is None:
+            unknown = True
+        else:
+            not_ready.append(readable)
+    if ready:
+        return Readiness(ready_since=min(ready, key=parse_time))
+    if not_ready and not unknown:
+        return Readiness(not_ready_since=max(not_ready, key=parse_time))
+    return UNKNOWN
+
+
+def nodeunit_readiness(obj: object) -> Readiness:
+    """What a NodeUnit says (``spec.readySince`` / ``spec.notReadySince``); unknown when it says neither."""
+    spec = mapping(obj, "spec")
+    ready, dark = spec.get(READY_SINCE), spec.get(NOT_READY_SINCE)
+    if parse_time(dark) is not None:
+        return Readiness(not_ready_since=dark)
+    if parse_time(ready) is not None:
+        return Readiness(ready_since=ready)
+    return UNKNOWN
+
+
+def kept_readiness(fresh: Readiness, recorded: Readiness) -> Readiness:
+    """The NodeGroup's rule: while a unit stays in the same state, keep the time recorded when it entered it.
+
+    That is both more exact (a site with two nodes stays online while they take turns rebooting) and what
+    keeps a NodeUnit from changing on per-node events.
+    """
+    if fresh.dark and recorded.dark:
+        return recorded
+    if fresh.ready_since is not None and recorded.ready_since is not None:
+        return recorded
+    return fresh
+
+
+def readiness_fields(readiness: Readiness) -> dict:
+    """The NodeUnit ``spec`` fields for ``readiness`` (none when unknown)."""
+    if readiness.not_ready_since is not None:
+        return {NOT_READY_SINCE: readiness.not_ready_since}
+    if readiness.ready_since is not None:
+        return {READY_SINCE: readiness.ready_since}
+    return {}
