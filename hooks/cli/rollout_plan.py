@@ -30,8 +30,7 @@ def rollout_plan(
         return None  # not reached: the hook answered with a rollout status, so the spec parsed
     assert spec.rollout is not None
     steps = spec.rollout.steps
-    live = sites_from_request(spec.sites, related).units
-    labels = unit_node_labels(spec.sites, live, related, spec.rollout.uses_node_labels)
+    labels = unit_node_labels(spec.sites, sites_from_request(spec.sites, related), spec.rollout.uses_node_labels)
     observed = {name.split("/", 1)[-1]: obj for child_map in children.values() for name, obj in child_map.items()}
     desired = {c["metadata"]["name"]: c for c in response.get("children") or []}
     halted = {h["unit"] for h in rollout.get("halted", [])}

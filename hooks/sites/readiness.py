@@ -108,6 +108,18 @@ def nodeunit_readiness(obj: object) -> Readiness:
     return UNKNOWN
 
 
+def combined(found: Iterable[Readiness]) -> Readiness:
+    """One unit's readiness from several records of it (NodeUnits of several NodeGroups of one key): online
+    if any says so (since the oldest), dark if all say so (since the newest), else unknown."""
+    found = list(found)
+    ready = [r.ready_since for r in found if r.ready_since is not None]
+    if ready:
+        return Readiness(ready_since=min(ready, key=parse_time))
+    if found and all(r.dark for r in found):
+        return Readiness(not_ready_since=max((r.not_ready_since for r in found), key=parse_time))
+    return UNKNOWN
+
+
 def kept_readiness(fresh: Readiness, recorded: Readiness) -> Readiness:
     """The NodeGroup's rule: while a unit stays in the same state, keep the time recorded when it entered it.
 

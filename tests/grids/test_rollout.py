@@ -197,11 +197,18 @@ def test_a_unit_that_cannot_be_rendered_blocks_its_step_without_using_the_allowa
     new = grid(rollout=rollout, template=deployment_spec(image=NEW), templates={"a": "nope"})
     response = sync(new, nodes, observed, T1)
     assert images(response["children"]) == {"web-a": OLD, "web-b": NEW, "web-c": OLD}
+    progressing = condition_of(response, "Rollout")  # b is still on its way: not stuck yet
+    assert (
+        progressing["reason"] == "Progressing"
+        and "the step waits for a, which cannot be rendered" in (progressing["message"])
+    )
     observed = applied(response, observed)
     response = sync(new, nodes, observed, T1)
     assert images(response["children"])["web-c"] == OLD  # step 1 is not done while a cannot be rendered
     assert condition_of(response, "Synced")["reason"] == "UnitErrors"
-    assert "the step waits for a, which cannot be rendered" in condition_of(response, "Rollout")["message"]
+    stuck = condition_of(response, "Rollout")  # nothing else can move: the column says so (it used to say Progressing)
+    assert stuck["reason"] == "Stuck" and response["status"]["rollout"]["state"] == "Stuck"
+    assert stuck["message"].startswith("the step cannot complete: a cannot be rendered")
 
 
 def test_an_invalid_rollout_keeps_every_child() -> None:

@@ -7,6 +7,7 @@ import copy
 from hooks.grids.workload import DEPLOYMENT
 from hooks.grids.workload_grid import sync as workload_sync
 from tests.support.builders import children_map, observed, sync_request
+from tests.support.nodegroup_builders import health_node
 from tests.support.nodeunit_builders import nu_request
 
 IMAGE_PATH = ("spec", "template", "spec", "containers", 0, "image")
@@ -41,6 +42,15 @@ def _spec_of(obj: dict) -> tuple:
     return (meta.get("labels"), meta.get("annotations"), obj.get("spec"))
 
 
+def sites(online_since: str = "2025-12-31T00:00:00Z", **units: tuple[bool | str, str] | None) -> dict:
+    """One node per unit: ``unit=(ready, since)`` gives its Ready condition; ``unit=None`` an online node."""
+    nodes = {}
+    for unit, state in units.items():
+        ready, since = state if state is not None else (True, online_since)
+        nodes[f"{unit}-node-0"] = health_node(f"{unit}-node-0", {"site": unit}, ready, since)
+    return nodes
+
+
 def image(child: dict) -> str:
     return child["spec"]["template"]["spec"]["containers"][0]["image"]
 
@@ -59,4 +69,4 @@ def steady(parent: dict, nodes: dict, now: str) -> dict:
     return applied(sync(parent, nodes, {}, now), {})
 
 
-__all__ = ["applied", "children_map", "condition_of", "image", "images", "steady", "sync"]
+__all__ = ["applied", "children_map", "condition_of", "image", "images", "sites", "steady", "sync"]
