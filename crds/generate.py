@@ -22,6 +22,7 @@ from crds.label_selector import label_selector  # noqa: E402
 from crds.rollout_schema import ROLLOUT_COLUMNS, ROLLOUT_SPEC, ROLLOUT_STATUS  # noqa: E402
 from crds.structural import DEPLOYMENT_SPEC, SERVICE_SPEC, STATEFULSET_SPEC, structural  # noqa: E402
 from hooks import GROUP  # noqa: E402
+from hooks.grids.history import DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT  # noqa: E402
 from hooks.grids.limits import (  # noqa: E402
     MAX_OVERRIDES,
     MAX_PATCH_OPERATIONS,
@@ -287,6 +288,14 @@ def workload_spec(what: str) -> dict:
             "overrides": OVERRIDES,
             "siteSource": SITE_SOURCE,
             "rollout": ROLLOUT_SPEC,
+            "revisionHistoryLimit": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": MAX_HISTORY_LIMIT,
+                "description": "Old revisions kept as ControllerRevisions (labelled superedge.io/grid-selector: "
+                "<grid>) besides the current one, and the last completed one while a rollout is in progress "
+                f"(default {DEFAULT_HISTORY_LIMIT}). A rollback (spec.rollout.onFailure) reads them.",
+            },
         },
     }
 

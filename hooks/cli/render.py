@@ -22,6 +22,7 @@ from hooks.cli.rollout_plan import rollout_plan
 from hooks.grids.children import GRID_SELECTOR_LABEL
 from hooks.grids.grid_kinds import GRID_KINDS, GROUP, GridKind
 from hooks.grids.grid_status import group_by_message, units_phrase
+from hooks.grids.history import CR_KIND
 from hooks.kube.documents import Sourced
 from hooks.kube.errors import RequestError, SpecError
 from hooks.kube.names import label_key_error, label_safe
@@ -149,7 +150,10 @@ def render_grid(
     if failed:
         raise RenderError(f"{item.where}: {label}: {failed}")
     namespace = parent["metadata"]["namespace"]
-    children = [_in_namespace(child, namespace) for child in response.get("children") or []]
+    # The grid's ControllerRevisions are its controller's own record of what it rendered, not something to
+    # apply or diff: only the workloads and Services are printed (--observed ones still feed --plan).
+    answered = [c for c in response.get("children") or [] if c.get("kind") != CR_KIND]
+    children = [_in_namespace(child, namespace) for child in answered]
     note = None if children else f"{item.where}: {label}: no children: {_ready_message(response)}"
     plan = rollout_plan(label, parent, response, children_of, request["related"])
     warnings = tuple(f"{item.where}: {label}: {warning}" for warning in override_warnings(response))

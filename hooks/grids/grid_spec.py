@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from hooks.grids.history import DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT
 from hooks.grids.limits import measured
 from hooks.grids.overrides import Override, parse_overrides
 from hooks.grids.rollout_spec import RolloutSpec, parse_rollout
@@ -27,6 +28,8 @@ class WorkloadSpec:
     overrides: tuple[Override, ...] = ()
     rollout: RolloutSpec | None = None
     """None: every unit gets what is rendered now at once (SuperEdge's behaviour)."""
+    history_limit: int = DEFAULT_HISTORY_LIMIT
+    """``spec.revisionHistoryLimit``: older revisions kept as ControllerRevisions (hooks.grids.history)."""
 
 
 def parse_workload_spec(spec: object, kind: str = "Deployment or StatefulSet") -> WorkloadSpec:
@@ -47,7 +50,16 @@ def parse_workload_spec(spec: object, kind: str = "Deployment or StatefulSet") -
         raise SpecError("spec.defaultTemplateName must be a string")
     overrides = parse_overrides(spec.get("overrides"))
     rollout = parse_rollout(spec.get("rollout"), sites)
-    return WorkloadSpec(sites, template, pool, templates, default, overrides, rollout)
+    limit = _history_limit(spec.get("revisionHistoryLimit"))
+    return WorkloadSpec(sites, template, pool, templates, default, overrides, rollout, limit)
+
+
+def _history_limit(value: object) -> int:
+    if value is None:
+        return DEFAULT_HISTORY_LIMIT
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_HISTORY_LIMIT:
+        raise SpecError(f"spec.revisionHistoryLimit must be an integer from 0 to {MAX_HISTORY_LIMIT}")
+    return value
 
 
 def _check_not_an_object(template: Mapping, field: str, kind: str) -> None:

@@ -81,13 +81,16 @@ def sync(
     now: str,
     naming: Naming,
     allowed: AllowedKeys = ANY_KEY,
+    other_types: tuple[str, ...] = (),
 ) -> dict:
     """Discover the units and hand them to ``render``; keep every observed child when that is impossible.
 
     A grid whose key ``allowed`` refuses is such a case: ``Synced=False`` (``UniqKeyNotAllowed``), nothing new.
 
     ``naming`` gives the kind's name for each unit's child, built once here from the observed children
-    (the grace period, unlisted units and the render all use that one rule).
+    (the grace period, unlisted units and the render all use that one rule). ``other_types`` are the kind's
+    other child types (a workload grid's ControllerRevisions): ``render`` reads them from the request itself;
+    here they are only kept, with the rest, when nothing can be rendered.
 
     A unit's child leaves only when the request vouches that the unit is gone (Nodes, or a tombstone
     NodeUnit) and then after the grace period; a unit the request is silent about keeps its child
@@ -100,7 +103,8 @@ def sync(
         allowed.check(spec.sites.key)
         sites = sites_from_request(spec.sites, related)
     except SpecError as err:  # an invalid spec or key, or no way to tell which units exist (hooks.sites.discovery)
-        return keep_everything(parent, observed, err.reason, str(err), now)
+        others = {f"{t}/{i}": obj for t in other_types for i, obj in enumerate(named(objects_of(children, t)))}
+        return keep_everything(parent, {**observed, **others}, err.reason, str(err), now)
     key = spec.sites.key
     name_of = naming(parent["metadata"]["name"], observed_units(observed.values(), key))
     unlisted = unlisted_units(observed.values(), key, sites, name_of)

@@ -32,8 +32,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
+from hooks.grids.grid_status import named
 from hooks.grids.grid_sync import UnitRender, UnitSet
 from hooks.grids.revision import observed_revision
+from hooks.grids.rollback import Rollback, roll_back, rolled_back_standing
 from hooks.grids.rollout_facts import (
     COMPLETE,
     DEGRADED,
@@ -45,7 +47,7 @@ from hooks.grids.rollout_facts import (
     Standing,
     UnitFacts,
 )
-from hooks.grids.rollout_spec import RolloutSpec, Step
+from hooks.grids.rollout_spec import ROLLBACK, RolloutSpec, Step
 from hooks.grids.rollout_status import rollout_condition, rollout_status
 from hooks.kube.objects import mapping, with_annotation
 from hooks.kube.times import parse_time, seconds_to_earliest_deadline
@@ -72,6 +74,15 @@ class Decision:
     updated: frozenset[str] = field(default=frozenset())
     """Units whose observed child is on what is rendered for them now (departing ones included)."""
     standing: Standing | None = None
+    rollback_due: str | None = None
+    """Halted with onFailure Rollback and something to go back to: the reason to record on the current
+    revision's ControllerRevision (hooks.grids.rollback, first sync)."""
+
+    @property
+    def completed(self) -> bool:
+        """Every online unit is healthy on the current revision (its ControllerRevision says Completed)."""
+        s = self.standing
+        return s is not None and s.state in (COMPLETE, WAITING_FOR_OFFLINE) and any(f.healthy for f in s.everyone)
 
 
 def step_of(steps: tuple[Step, ...], unit: str, node_labels: list[Mapping]) -> int:
@@ -82,10 +93,23 @@ def step_of(steps: tuple[Step, ...], unit: str, node_labels: list[Mapping]) -> i
     return len(steps) - 1
 
 
-def decide(spec: RolloutSpec, revision: str, facts: Iterable[UnitFacts], now: str) -> Decision:
-    """Which units move, which are held back, and the rollout's status, condition and resync."""
+def decide(
+    spec: RolloutSpec, revision: str, facts: Iterable[UnitFacts], now: str, rollback: Rollback | None = None
+) -> Decision:
+    """Which units move, which are held back, and the rollout's status, condition and resync.
+
+    ``rollback`` is what the grid's history offers (hooks.grids.rollback); None: no history at all.
+    """
     facts = list(facts)
-    standing = stand(spec, revision, facts, now)
+    due = None
+    if rollback is not None and rollback.ready:
+        standing = rolled_back_standing(spec, revision, facts, rollback)
+    else:
+        standing = stand(spec, revision, facts, now)
+        if standing.state == HALTED and spec.on_failure == ROLLBACK:
+            offered = rollback or Rollback(None)
+            standing = replace(standing, note=offered.plan())
+            due = _failure(standing) if offered.target is not None else None
     return Decision(
         tuple(standing.moving),
         standing.held,
@@ -95,7 +119,14 @@ def decide(spec: RolloutSpec, revision: str, facts: Iterable[UnitFacts], now: st
         tuple(f.unit for f in standing.failed) if standing.state == HALTED else (),
         frozenset(f.unit for f in facts if f.updated),
         standing,
+        due,
     )
+
+
+def _failure(s: Standing) -> str:
+    """Why a revision is rolled back, in a few words (recorded on its ControllerRevision)."""
+    names = named(sorted(f.unit for f in s.failed), 3)
+    return f"{len(s.failed)} unit(s) failed ({names}), more than maxFailedUnits {s.budget}"
 
 
 def stand(spec: RolloutSpec, revision: str, facts: Iterable[UnitFacts], now: str) -> Standing:
@@ -279,8 +310,10 @@ def roll(
     units: UnitSet,
     ready: Callable[[Mapping | None], bool],
     now: str,
+    rollback: Rollback | None = None,
 ) -> tuple[list[UnitRender], Decision]:
-    """Decide this sync's moves for a grid's per-unit renders (units that are not live are departing)."""
+    """Decide this sync's moves for a grid's per-unit renders (units that are not live are departing); once
+    a rollback is recorded, the moved units get the last completed revision instead (hooks.grids.rollback)."""
     labels = unit_node_labels(sites, units.found, spec.uses_node_labels)
     online = units.found.readiness()
     facts = {
@@ -295,7 +328,9 @@ def roll(
         )
         for r in renders
     }
-    decision = decide(spec, revision, facts.values(), now)
+    decision = decide(spec, revision, facts.values(), now, rollback)
+    if rollback is not None and rollback.ready:
+        return roll_back(renders, facts, rollback), decision
     return apply(renders, facts, decision, now), decision
 
 

@@ -81,6 +81,9 @@ class Standing:
     blocked: list[str] = field(default_factory=list)
     """Units of the current step that cannot be rendered."""
     rolled_back_to: str | None = None
+    note: str | None = None
+    """One more sentence for the condition: what a halt leads to with onFailure Rollback, or why a revision
+    was rolled back."""
 
     @property
     def everyone(self) -> list[UnitFacts]:

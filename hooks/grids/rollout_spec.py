@@ -231,12 +231,19 @@ def _no_unknown(obj: Mapping, known: set[str], field: str) -> None:
         raise SpecError(f"{field} has unknown field(s): {', '.join(unknown)}")
 
 
-def spec_revision(spec: Mapping) -> str:
-    """16 hex digits of sha256 over the spec fields that shape children (REVISION_FIELDS), sorted-key JSON.
+def revision_input(spec: Mapping) -> dict:
+    """The spec fields that shape a workload grid's children (REVISION_FIELDS), those that are set."""
+    return {name: spec[name] for name in REVISION_FIELDS if spec.get(name) is not None}
 
-    It names "what the grid renders now" for people (status, ``kubectl get``). Whether a unit is on it is
-    decided per unit by the child's own stamp (hooks.grids.revision), which also covers grid labels and
-    annotations and the unit's own overrides.
+
+def spec_revision(spec: Mapping, kind: str) -> str:
+    """16 hex digits of sha256 over the grid's kind and the spec fields that shape children (REVISION_FIELDS),
+    sorted-key JSON.
+
+    It names "what the grid renders now" for people (status, ``kubectl get``) and names the grid's
+    ControllerRevision of it (hooks.grids.history; the kind keeps a DeploymentGrid's and a StatefulSetGrid's
+    of one name apart). Whether a unit is on it is decided per unit by the child's own stamp
+    (hooks.grids.revision), which also covers grid labels and annotations and the unit's own overrides.
     """
-    shaping = {name: spec.get(name) for name in REVISION_FIELDS if spec.get(name) is not None}
+    shaping = {"kind": kind, **revision_input(spec)}
     return hashlib.sha256(orjson.dumps(shaping, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]

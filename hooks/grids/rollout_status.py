@@ -92,17 +92,30 @@ def rollout_condition(s: Standing) -> dict:
             f"every step is done on revision {s.revision}, but {_failed(s)}, within spec.rollout.maxFailedUnits "
             f"({s.budget}); they keep their new child" + (f"; {_deferred(s)} left" if s.deferred else ""),
         )
+    if s.state == ROLLED_BACK:
+        why = f" ({s.note})" if s.note else ""
+        return condition(
+            CONDITION,
+            False,
+            ROLLED_BACK,
+            f"revision {s.revision} failed{why} and was rolled back: the units that had moved to it are rendered "
+            f"from revision {s.rolled_back_to}, the last that completed, and new sites get it too; the other units "
+            "keep their child. The grid's spec is unchanged: a spec change (a new revision) starts a new rollout",
+        )
     where = _where(s)
     if s.state == HALTED:
         names = named([f.unit for f in _by_unit(s.failed)])
+        after = s.note or (
+            "nothing is rolled back; it resumes when they are healthy, and a spec change (e.g. the template edited "
+            "back) is a new revision"
+        )
         return condition(
             CONDITION,
             False,
             HALTED,
             f"{names} not healthy within {s.spec.deadline_seconds}s of being updated ({len(s.failed)} failed, more "
-            f"than spec.rollout.maxFailedUnits {s.budget}): no further unit moves and nothing is rolled back; "
-            f"{where}. It resumes when they are healthy; a spec change (e.g. the template edited back) is a new "
-            "revision",
+            f"than spec.rollout.maxFailedUnits {s.budget}): no further unit moves; {where}. {after[0].upper()}"
+            f"{after[1:]}",
         )
     if s.state == PAUSED:
         return condition(CONDITION, False, PAUSED, f"spec.rollout.paused: no unit moves; {where}")

@@ -12,7 +12,7 @@ from hooks.grids.revision import observed_revision
 from hooks.grids.rollout_spec import parse_max_updating
 from hooks.grids.workload import is_ready
 from tests.support.builders import deployment_spec, grid, observed, site_nodes
-from tests.support.rollout_builders import steady, sync
+from tests.support.rollout_builders import steady, stored, sync
 
 UNITS = [f"u{i}" for i in range(7)]
 IMAGES = ["nginx:1.27", "nginx:1.28", "nginx:1.29"]
@@ -80,6 +80,9 @@ def apply(response: dict, before: dict, outcomes: dict) -> dict:
     after = {}
     for child in response["children"]:
         key = f"shop/{child['metadata']['name']}"
+        if child["kind"] == "ControllerRevision":
+            after[key] = stored(child)
+            continue
         unit = child["metadata"]["labels"]["site"]
         outcome = outcomes.get(unit, "ready")
         old = before.get(key)

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
+from hooks.grids.grid_kinds import GRID_KINDS
 from hooks.server.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,6 +122,24 @@ def test_composite_controllers_generate_selector_and_update_children(ctl):
     assert (spec["parentResource"]["apiVersion"], spec["parentResource"]["resource"]) in crd_resources
     for child in spec.get("childResources", []):
         assert child["updateStrategy"]["method"] in ("InPlace", "Recreate", "RollingInPlace", "RollingRecreate")
+
+
+PLURAL_KIND = {
+    "deployments": "Deployment",
+    "statefulsets": "StatefulSet",
+    "controllerrevisions": "ControllerRevision",
+    "services": "Service",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(GRID_KINDS))
+def test_grid_controllers_declare_every_child_type_the_hooks_answer(kind):
+    """A child of a type its controller does not declare is created by Metacontroller but never observed (it has
+    no informer for it), so it would be created again on every sync and never updated or deleted; a workload
+    grid's revision history (ControllerRevisions) is one of the types."""
+    ctl = next(c for c in CONTROLLERS if c["spec"].get("parentResource", {}).get("resource") == f"{kind.lower()}s")
+    declared = {f"{PLURAL_KIND[c['resource']]}.{c['apiVersion']}" for c in ctl["spec"]["childResources"]}
+    assert declared == set(GRID_KINDS[kind].child_types)
 
 
 def test_hook_server_service_matches_deployment():

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from bench.fleet import steady_state_request
 from hooks.grids.grace import MISSING_SINCE
+from hooks.grids.history import CR_TYPE
 from hooks.grids.rollout import SINCE_ANNOTATION
 from hooks.grids.workload import DEPLOYMENT, STATEFULSET
 from hooks.kube.errors import RequestError
@@ -126,7 +127,13 @@ def sync_requests(draw):
         steps = [{"units": ["b"]}, {"nodeSelector": {"matchLabels": {"kubernetes.io/os": "linux"}}, "maxUpdating": 1}]
         spec["rollout"] = {"steps": steps, "progressDeadlineSeconds": 30, "maxUpdating": "50%"}
     parent = grid(kind_name, **spec)
-    rendered = hook_table()[route](sync_request(parent, nodes, child_type=child_type), NOW)["children"]
+    declared = kind_name != "ServiceGrid" and draw(st.booleans())  # a controller keeping the revision history
+    first = sync_request(parent, nodes, child_type=child_type)
+    if declared:
+        first["children"][CR_TYPE] = {}
+    answered = hook_table()[route](first, NOW)["children"]
+    rendered = [c for c in answered if c["kind"] != "ControllerRevision"]
+    records = {f"shop/{c['metadata']['name']}": c for c in answered if c["kind"] == "ControllerRevision"}
     if rollout and draw(st.booleans()):
         parent["spec"]["template"] = deployment_spec(image="nginx:1.28")  # a new revision: units move in steps
     lives = [live(c, ready=draw(st.booleans())) for c in rendered if draw(st.booleans())]
@@ -140,6 +147,10 @@ def sync_requests(draw):
     if draw(st.booleans()):
         parent["spec"]["gridUniqKey"] = draw(st.sampled_from(["bad key", ""]))  # invalid: every child kept
     req = sync_request(parent, nodes, kids, child_type=child_type)
+    if declared:
+        req["children"][CR_TYPE] = {
+            k: {**r, "revision": draw(st.sampled_from([1, 2, BIG]))} for k, r in records.items()
+        }
     extra = draw(st.sampled_from(["none", "no-nodes", "other-related", "other-children", "bad-map", "top-key"]))
     fits = fits and not odd_children and extra in ("none", "no-nodes")
     if extra == "top-key":
@@ -159,8 +170,9 @@ def sync_requests(draw):
 def reduced_objects(request):
     """Whether the decoded request's Nodes and children are reduced (None when it has neither)."""
     objects = [*request["related"].get("Node.v1", {}).values()]
-    for group in request["children"].values():
-        objects.extend(group.values())
+    for key, group in request["children"].items():
+        if key != CR_TYPE:  # declared ANY: decoded whole
+            objects.extend(group.values())
     return all(isinstance(o, Partial) for o in objects) if objects else None
 
 
