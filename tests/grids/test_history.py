@@ -9,6 +9,7 @@ from hooks.grids.rollout_spec import spec_revision
 from hooks.grids.workload import DEPLOYMENT
 from hooks.grids.workload_grid import sync as workload_sync
 from tests.support.builders import deployment_spec, grid, site_nodes, sync_request
+from tests.support.metacontroller_apply import apply_update, as_created, needs_update, with_generated_selector
 from tests.support.rollout_builders import applied, images, records, sync
 
 T0, T1, T2 = (f"2026-01-01T00:0{m}:00Z" for m in (0, 1, 2))
@@ -107,3 +108,21 @@ def test_an_invalid_spec_keeps_the_history_too() -> None:
     kept = workload_sync(request, DEPLOYMENT, T2)
     assert {c["kind"] for c in kept["children"]} == {"Deployment", "ControllerRevision"}
     assert records(kept["children"]) == records(response["children"])
+
+
+def test_metacontroller_updates_a_record_only_for_its_labels_and_number_never_its_data() -> None:
+    """Kubernetes refuses a changed ``data``: Metacontroller's would-be update of a record, created as it creates
+    children, leaves ``data`` exactly as stored, and is sent only when the state label or number changes."""
+    parent, nodes = grid(), site_nodes(a=1)
+    first = sync(parent, nodes, {}, T0)
+    [desired] = records(first["children"]).values()
+    created = as_created(desired, parent)
+    key = f"shop/{desired['metadata']['name']}"
+    children = {**applied(first, {}), key: created}
+    for _ in range(2):
+        answer = records(sync(parent, nodes, children, T1)["children"])[desired["metadata"]["name"]]
+        update = apply_update(children[key], with_generated_selector(answer, "uid-1"))
+        assert update["data"] == created["data"] and update["revision"] == 1
+        children = {**applied(sync(parent, nodes, children, T1), children), key: update}
+    assert update["metadata"]["labels"][STATE_LABEL] == "Completed"
+    assert not needs_update(update, answer, "uid-1")

@@ -338,6 +338,10 @@ ODD_HEALTH = [
 def nodegroup_requests(draw):
     units = {u: draw(st.integers(0, 3)) for u in draw(st.lists(st.sampled_from("abcd"), unique=True, max_size=4))}
     nodes = fleet(down=tuple(draw(st.lists(st.sampled_from(["a-node-0", "b-node-1", "c-node-0"])))), **units)
+    for one in nodes.values():  # the Ready condition's transition time feeds the NodeUnits' readiness
+        since = draw(st.sampled_from([None, "2025-12-31T22:00:00Z", "2025-12-31T23:30:00Z", "garbled"]))
+        if since is not None:
+            one["status"]["conditions"][1]["lastTransitionTime"] = since
     for i, odd in enumerate(draw(st.lists(st.sampled_from(ODD_HEALTH), max_size=2))):
         nodes[f"odd-{i}"] = odd
     grids = [ng_workload_grid("shop", "web", {u: draw(st.booleans()) for u in units})]

@@ -22,12 +22,19 @@ def sync(
     ``children`` holds Deployments and ControllerRevisions alike (``namespace/name`` keys); the request carries
     the ControllerRevision type, as a controller declaring it sends it, unless ``history`` is False.
     """
+    return workload_sync(rollout_request(parent, nodes, children, nodeunits, history), DEPLOYMENT, now)
+
+
+def rollout_request(
+    parent: dict, nodes: dict, children: dict, nodeunits: dict | None = None, history: bool = True
+) -> dict:
+    """The v2 request of :func:`sync`: Deployments and ControllerRevisions each under their own type."""
     request = sync_request(parent, nodes, {}) if nodeunits is None else nu_request(parent, nodeunits, {})
     request["children"] = {DEPLOYMENT.child_type: {}, **({CR_TYPE: {}} if history else {})}
     for key, child in children.items():
         group = CR_TYPE if child.get("kind") == "ControllerRevision" else DEPLOYMENT.child_type
         request["children"].setdefault(group, {})[key] = copy.deepcopy(child)
-    return workload_sync(request, DEPLOYMENT, now)
+    return request
 
 
 def stored(child: dict) -> dict:
@@ -96,4 +103,16 @@ def steady(parent: dict, nodes: dict, now: str) -> dict:
     return applied(sync(parent, nodes, {}, now), {})
 
 
-__all__ = ["applied", "children_map", "condition_of", "image", "images", "records", "sites", "steady", "stored", "sync"]
+__all__ = [
+    "applied",
+    "children_map",
+    "condition_of",
+    "image",
+    "images",
+    "records",
+    "rollout_request",
+    "sites",
+    "steady",
+    "stored",
+    "sync",
+]
