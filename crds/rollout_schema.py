@@ -121,6 +121,7 @@ ROLLOUT_STATUS = {
             "type": "string",
             "description": "The completed revision rolled-back units are rendered from.",
         },
+        "rolledBackUnits": {"type": "integer", "description": "Units rendered from rolledBackTo (moved, or new)."},
         "steps": {
             "type": "array",
             "items": {

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from hooks.grids.grid_status import named
 from hooks.grids.grid_sync import UnitRender, UnitSet
 from hooks.grids.revision import observed_revision
-from hooks.grids.rollback import Rollback, roll_back, rolled_back_standing
+from hooks.grids.rollback import Rollback, roll_back, rolled_back_from, rolled_back_standing
 from hooks.grids.rollout_facts import (
     COMPLETE,
     DEGRADED,
@@ -74,6 +74,9 @@ class Decision:
     updated: frozenset[str] = field(default=frozenset())
     """Units whose observed child is on what is rendered for them now (departing ones included)."""
     standing: Standing | None = None
+    offline: frozenset[str] = field(default_factory=frozenset)
+    failed: frozenset[str] = field(default_factory=frozenset)
+    rolled_back: frozenset[str] = field(default_factory=frozenset)
     rollback_due: str | None = None
     """Halted with onFailure Rollback and something to go back to: the reason to record on the current
     revision's ControllerRevision (hooks.grids.rollback, first sync)."""
@@ -119,6 +122,9 @@ def decide(
         tuple(f.unit for f in standing.failed) if standing.state == HALTED else (),
         frozenset(f.unit for f in facts if f.updated),
         standing,
+        frozenset(f.unit for f in facts if f.offline),
+        frozenset(f.unit for f in standing.failed),
+        frozenset(standing.rolled_back),
         due,
     )
 
@@ -328,9 +334,12 @@ def roll(
         )
         for r in renders
     }
+    if rollback is not None and rollback.ready:
+        back = {r.unit for r in renders if rolled_back_from(r.seen) == revision}
+        facts = {u: replace(f, rolled_back=True) if u in back else f for u, f in facts.items()}
     decision = decide(spec, revision, facts.values(), now, rollback)
     if rollback is not None and rollback.ready:
-        return roll_back(renders, facts, rollback), decision
+        return roll_back(renders, facts, rollback, revision), decision
     return apply(renders, facts, decision, now), decision
 
 
@@ -350,9 +359,16 @@ def unit_node_labels(sites: SiteSpec, found: Sites, with_labels: bool) -> dict[s
 
 
 def with_rollout(response: dict, decision: Decision) -> dict:
-    """The grid's answer with the rollout's status, each unit's ``updated`` and the deadline resync."""
+    """The grid's answer with the rollout's status, each unit's ``updated`` (and, only where true, ``offline``,
+    ``failed`` and ``rolledBack``, so that every such unit can be listed however many there are) and the
+    deadline resync."""
     for unit, state in response["status"]["states"].items():
         state["updated"] = unit in decision.updated
+        for flag, units in (("offline", decision.offline), ("failed", decision.failed)):
+            if unit in units:
+                state[flag] = True
+        if unit in decision.rolled_back:
+            state["rolledBack"] = True
     response["status"]["rollout"] = decision.status
     if decision.resync_after is not None:
         response["resyncAfterSeconds"] = decision.resync_after

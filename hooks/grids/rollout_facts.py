@@ -42,6 +42,8 @@ class UnitFacts:
     """Since when the unit has had a Ready node (None: not known)."""
     offline_at: str | None = None
     """When a dark unit becomes offline."""
+    rolled_back: bool = False
+    """Its observed child was rolled back from the current revision (hooks.grids.rollback)."""
 
     @property
     def healthy(self) -> bool:
@@ -81,6 +83,8 @@ class Standing:
     blocked: list[str] = field(default_factory=list)
     """Units of the current step that cannot be rendered."""
     rolled_back_to: str | None = None
+    rolled_back: list[str] = field(default_factory=list)
+    """Units rendered from the last completed revision (RolledBack only)."""
     note: str | None = None
     """One more sentence for the condition: what a halt leads to with onFailure Rollback, or why a revision
     was rolled back."""

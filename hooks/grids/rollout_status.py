@@ -63,6 +63,7 @@ def rollout_status(s: Standing) -> dict:
         out["halted"] = failed_entries(s)
     if s.rolled_back_to is not None:
         out["rolledBackTo"] = s.rolled_back_to
+        out["rolledBackUnits"] = len(s.rolled_back)
     return out
 
 
@@ -98,9 +99,10 @@ def rollout_condition(s: Standing) -> dict:
             CONDITION,
             False,
             ROLLED_BACK,
-            f"revision {s.revision} failed{why} and was rolled back: the units that had moved to it are rendered "
-            f"from revision {s.rolled_back_to}, the last that completed, and new sites get it too; the other units "
-            "keep their child. The grid's spec is unchanged: a spec change (a new revision) starts a new rollout",
+            f"revision {s.revision} failed{why} and was rolled back: the {len(s.rolled_back)} unit(s) that had "
+            f"moved to it ({named(s.rolled_back)}) are rendered from revision {s.rolled_back_to}, the last that "
+            "completed, and new sites get it too; the other units keep their child. The grid's spec is unchanged: "
+            "a spec change (a new revision) starts a new rollout",
         )
     where = _where(s)
     if s.state == HALTED:

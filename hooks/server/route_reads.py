@@ -10,6 +10,7 @@ from hooks.grids.grace import GRACE_FIELDS
 from hooks.grids.grid_kinds import sync_route
 from hooks.grids.history import CR_TYPE
 from hooks.grids.revision import REVISION_FIELDS
+from hooks.grids.rollback import ROLLED_BACK_FIELDS
 from hooks.grids.rollout import SINCE_FIELDS
 from hooks.grids.service_grid import SERVICE_TYPE
 from hooks.grids.workload import DEPLOYMENT, OBSERVED_FIELDS, STATEFULSET, WorkloadKind
@@ -23,9 +24,10 @@ def workload_sync_reads(kind: WorkloadKind) -> RequestReads:
     """What workload_grid.sync reads: Node names, labels and Ready condition (a rollout defers offline
     sites, hooks.sites.readiness), or whole NodeUnits, which are small; and of each observed child its
     status figures (hooks.grids.workload), its unit label and grace mark (hooks.grids.grace), its revision
-    stamp (hooks.grids.revision) and when it started moving to it (hooks.grids.rollout). The grid's
+    stamp (hooks.grids.revision), when it started moving to it (hooks.grids.rollout) and whether it was
+    rolled back (hooks.grids.rollback). The grid's
     ControllerRevisions (hooks.grids.history) are few and small: whole."""
-    observed = merge_shapes(OBSERVED_FIELDS, GRACE_FIELDS, REVISION_FIELDS, SINCE_FIELDS)
+    observed = merge_shapes(OBSERVED_FIELDS, GRACE_FIELDS, REVISION_FIELDS, SINCE_FIELDS, ROLLED_BACK_FIELDS)
     related = {NODES: NODE_HEALTH_FIELDS, NODEUNIT_TYPE: ANY}
     return RequestReads(children={kind.child_type: observed, CR_TYPE: ANY}, related=related)
 

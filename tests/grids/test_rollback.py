@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hooks.grids.history import ROLLBACK_REASON, STATE_LABEL
+from hooks.grids.rollback import ROLLED_BACK_FROM
 from hooks.grids.rollout_spec import spec_revision
 from tests.support.builders import deployment_spec, grid, node, site_nodes
 from tests.support.rollout_builders import applied, condition_of, images, records, sync
@@ -50,6 +51,10 @@ def test_a_halt_first_records_the_rollback_then_the_moved_units_go_back_and_stay
     back = sync(new, nodes, children, T11)
     assert images(back["children"]) == {"web-a": OLD, "web-b": OLD, "web-c": OLD}
     assert state_of(back) == "RolledBack" and back["status"]["rollout"]["rolledBackTo"] == old_revision
+    assert back["status"]["rollout"]["rolledBackUnits"] == 1 and back["status"]["states"]["a"]["rolledBack"] is True
+    canary = {c["metadata"]["name"]: c for c in back["children"]}["web-a"]
+    assert canary["metadata"]["annotations"][ROLLED_BACK_FROM] == spec_revision(new["spec"], "DeploymentGrid")
+    assert "rolledBack" not in back["status"]["states"]["b"]
     condition = condition_of(back)
     assert (
         condition["reason"] == "RolledBack"
@@ -58,6 +63,7 @@ def test_a_halt_first_records_the_rollback_then_the_moved_units_go_back_and_stay
     children = applied(back, children)
     again = sync(new, nodes, children, T20)  # the canary is healthy on the old revision: nothing starts over
     assert images(again["children"]) == {"web-a": OLD, "web-b": OLD, "web-c": OLD} and state_of(again) == "RolledBack"
+    assert again["status"]["rollout"]["rolledBackUnits"] == 1  # told apart from b and c by its mark
     assert applied(again, children) == children  # nothing to write: every child and record is as observed
 
 

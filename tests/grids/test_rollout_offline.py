@@ -27,6 +27,7 @@ def test_an_offline_canary_is_deferred_and_the_next_step_moves() -> None:
     assert images(response["children"]) == {"web-a": OLD, "web-b": NEW, "web-c": OLD}
     rollout = response["status"]["rollout"]
     assert rollout["step"] == "remaining" and rollout["deferredUnits"] == 1 and rollout["deferred"] == ["a"]
+    assert response["status"]["states"]["a"]["offline"] is True and "offline" not in response["status"]["states"]["b"]
     assert rollout["state"] == "Progressing" and "1 offline unit(s) (a) deferred" in condition_of(response)["message"]
 
 
@@ -100,6 +101,7 @@ def test_failures_within_the_budget_let_the_rollout_go_on_and_beyond_it_halt() -
     status = response["status"]["rollout"]
     assert status["state"] == "Progressing" and status["step"] == "remaining"
     assert status["failedUnits"] == 1 and status["failed"][0]["unit"] == "a" and "halted" not in status
+    assert response["status"]["states"]["a"]["failed"] is True and "failed" not in response["status"]["states"]["b"]
     assert "1 unit(s) failed (a) (within spec.rollout.maxFailedUnits 1)" in condition_of(response)["message"]
     observed = applied(response, observed, ready={"web-b": False})  # b fails too: beyond the budget
     response = sync(new, nodes, observed, T20)
