@@ -35,7 +35,7 @@ from typing import TypedDict
 import msgspec
 
 from hooks.protocol import codec
-from hooks.protocol.partial import ANY, TEXT, TEXT_MAP, Partial, RequestReads, Shape
+from hooks.protocol.partial import ANY, TEXT, TEXT_MAP, Only, Partial, RequestReads, Shape
 
 log = logging.getLogger("hooks.fast_decode")
 
@@ -106,6 +106,7 @@ class _Reduced:
         self.whole = shape == ANY
         reduced = _msgspec_type(shape)
         self.any_paths = [] if self.whole else _any_paths(shape)
+        self.only_paths = [] if self.whole else [(path, _Items(only)) for path, only in _only_paths(shape)]
         self.decoder = msgspec.json.Decoder(reduced)
         self.map_type = msgspec.Raw if self.whole else dict[str, reduced]
         self.raw_map_type = msgspec.Raw if self.whole else dict[str, msgspec.Raw]
@@ -121,16 +122,39 @@ class _Reduced:
         return {name: self.finish(self.decoder.decode(r), lambda r=r: _load(r)) for name, r in objects.items()}
 
     def finish(self, obj: dict, load_whole: Callable[[], object] | None = None) -> Partial:
-        """Decode the ``ANY`` leaves with the reference decoder and mark the object as reduced."""
+        """Decode the ``ANY`` leaves with the reference decoder, keep the matching items of ``Only`` arrays,
+        and mark the object as reduced."""
         for *parents, leaf in self.any_paths:
-            holder = obj
-            for name in parents:
-                holder = holder.get(name)
-                if holder is None:
-                    break
+            holder = _holder(obj, parents)
             if holder is not None and leaf in holder:
                 holder[leaf] = _load(holder[leaf])
+        for (*parents, leaf), items in self.only_paths:
+            holder = _holder(obj, parents)
+            if holder is not None and leaf in holder:
+                holder[leaf] = items.keep(holder[leaf])
         return Partial(obj, load_whole)
+
+
+def _holder(obj: dict, parents: list[str]) -> dict | None:
+    for name in parents:
+        obj = obj.get(name)
+        if obj is None:
+            return None
+    return obj
+
+
+class _Items:
+    """The items of an :class:`Only` array: each item's key is read first, the item itself only when it
+    matches. Anything but an object with a string key raises (-> full decode)."""
+
+    def __init__(self, only: Only) -> None:
+        self.value = only.value
+        self.key = msgspec.json.Decoder(TypedDict(f"Key{next(_type_names)}", {only.key: str}, total=False))
+        self.item = msgspec.json.Decoder(_msgspec_type(only.shape))
+        self.name = only.key
+
+    def keep(self, raws: list[msgspec.Raw]) -> list[dict]:
+        return [self.item.decode(raw) for raw in raws if self.key.decode(raw).get(self.name) == self.value]
 
 
 def _keyed_struct(name: str, fields: Mapping[str, object]) -> type:
@@ -154,13 +178,15 @@ def _load(raw: msgspec.Raw) -> object:
     return codec.loads(memoryview(raw))
 
 
-def _msgspec_type(shape: Shape | list | str) -> object:
+def _msgspec_type(shape: Shape | list | str | Only) -> object:
     if isinstance(shape, str):
         return _LEAF_TYPES[shape]
+    if isinstance(shape, Only):
+        return list[msgspec.Raw]
     if isinstance(shape, list):
         (item,) = shape
-        if _any_paths(item) or item == ANY:
-            raise ValueError("ANY is not supported inside a list shape; declare the list itself ANY")
+        if item == ANY or isinstance(item, Only) or _any_paths(item) or _only_paths(item):
+            raise ValueError("ANY and Only are not supported inside a list shape; declare the list itself ANY")
         return list[_msgspec_type(item)]
     fields = {name: _msgspec_type(sub) for name, sub in shape.items()}
     return TypedDict(f"Reduced{next(_type_names)}", fields, total=False)
@@ -173,6 +199,16 @@ def _any_paths(shape: Shape) -> list[tuple[str, ...]]:
             paths.append((name,))
         elif isinstance(sub, Mapping):
             paths.extend((name, *path) for path in _any_paths(sub))
+    return paths
+
+
+def _only_paths(shape: Shape) -> list[tuple[tuple[str, ...], Only]]:
+    paths = []
+    for name, sub in shape.items():
+        if isinstance(sub, Only):
+            paths.append(((name,), sub))
+        elif isinstance(sub, Mapping):
+            paths.extend(((name, *path), only) for path, only in _only_paths(sub))
     return paths
 
 

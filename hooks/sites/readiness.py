@@ -27,14 +27,17 @@ from datetime import UTC, datetime
 
 from hooks.kube.objects import mapping
 from hooks.kube.times import TIME_FORMAT, parse_time
-from hooks.protocol.partial import TEXT
+from hooks.protocol.partial import TEXT, Only
 
 READY_SINCE = "readySince"
 NOT_READY_SINCE = "notReadySince"
 """The NodeUnit ``spec`` fields the NodeGroup writes (hooks.sites.nodeunit)."""
 
-NODE_READY_FIELDS = {"status": {"conditions": [{"type": TEXT, "status": TEXT, "lastTransitionTime": TEXT}]}}
-"""What :func:`unit_readiness` reads of a Node (hooks.protocol.partial)."""
+NODE_READY_FIELDS = {
+    "status": {"conditions": Only("type", "Ready", {"type": TEXT, "status": TEXT, "lastTransitionTime": TEXT})}
+}
+"""What :func:`unit_readiness` (and the NodeGroup's ready count) reads of a Node: its ``Ready`` condition only
+(hooks.protocol.partial)."""
 
 
 @dataclass(frozen=True)
@@ -67,11 +70,16 @@ UNKNOWN = Readiness()
 
 
 def ready_condition(node: Mapping) -> Mapping | None:
-    """The node's ``Ready`` condition, or None."""
-    conditions = mapping(node, "status").get("conditions")
+    """The node's ``Ready`` condition, or None. (Plain ``dict`` checks: this runs for every Node of a rollout,
+    and JSON gives dicts.)"""
+    status = node.get("status") if isinstance(node, dict) else None
+    conditions = status.get("conditions") if isinstance(status, dict) else None
     if not isinstance(conditions, list):
         return None
-    return next((c for c in conditions if isinstance(c, Mapping) and c.get("type") == "Ready"), None)
+    for cond in conditions:
+        if isinstance(cond, dict) and cond.get("type") == "Ready":
+            return cond
+    return None
 
 
 def unit_readiness(nodes: Iterable[Mapping]) -> Readiness:
@@ -90,10 +98,11 @@ def unit_readiness(nodes: Iterable[Mapping]) -> Readiness:
             unknown = True
         else:
             not_ready.append(readable)
+    # Readable times are all in TIME_FORMAT, whose strings sort as the times they name.
     if ready:
-        return Readiness(ready_since=min(ready, key=parse_time))
+        return Readiness(ready_since=min(ready))
     if not_ready and not unknown:
-        return Readiness(not_ready_since=max(not_ready, key=parse_time))
+        return Readiness(not_ready_since=max(not_ready))
     return UNKNOWN
 
 

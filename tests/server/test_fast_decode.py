@@ -22,7 +22,7 @@ from hooks.grids.rollout import SINCE_ANNOTATION
 from hooks.grids.workload import DEPLOYMENT, STATEFULSET
 from hooks.kube.errors import RequestError
 from hooks.protocol import codec
-from hooks.protocol.partial import ANY, TEXT, Partial, RequestReads, whole
+from hooks.protocol.partial import ANY, TEXT, Only, Partial, RequestReads, whole
 from hooks.server.app import READ_CHUNK, create_app, hook_table, read_exactly
 from hooks.server.fast_decode import decoder_for
 from hooks.server.route_reads import route_reads
@@ -215,7 +215,8 @@ def test_realistic_request_takes_the_reduced_path_and_matches():
     some_child = next(iter(request["children"]["Deployment.apps/v1"].values()))
     assert isinstance(some_node, Partial) and set(some_node) == {"metadata", "status"}
     assert set(some_node["metadata"]) == {"name", "labels"}
-    assert all(set(c) == {"type", "status", "lastTransitionTime"} for c in some_node["status"]["conditions"])
+    [ready] = some_node["status"]["conditions"]  # of its five conditions, only Ready is decoded
+    assert ready["type"] == "Ready" and set(ready) == {"type", "status", "lastTransitionTime"}
     assert isinstance(some_child, Partial) and set(some_child) == {"metadata", "spec", "status"}
     assert (
         whole(some_child)
@@ -229,7 +230,11 @@ def test_kept_children_are_sent_whole_when_the_spec_breaks():
     body["parent"]["spec"]["gridUniqKey"] = "not a key"
     status, answer = assert_same_answer("/deploymentgrid/sync", orjson.dumps(body))
     kept = orjson.loads(answer)["children"]
-    assert status == "200" and len(kept) == 2 and all(c["spec"]["template"]["spec"]["containers"] for c in kept)
+    workloads = [c for c in kept if c["kind"] == "Deployment"]
+    assert (
+        status == "200" and len(workloads) == 2 and all(c["spec"]["template"]["spec"]["containers"] for c in workloads)
+    )
+    assert [c["kind"] for c in kept].count("ControllerRevision") == 1  # the revision history is kept too
 
 
 def test_odd_requests_fall_back_to_the_full_decode_and_say_why(caplog):
@@ -270,6 +275,18 @@ def test_shapes_reduce_only_declared_fields():
     assert child == {"metadata": {"name": "y"}, "status": {"n": 2}} and isinstance(child, Partial)
     assert child.whole() == orjson.loads(body)["children"]["T"]["x/y"]
     assert request["related"] == orjson.loads(body)["related"]
+
+
+def test_only_shapes_keep_the_matching_items_and_odd_items_take_the_full_decode():
+    shape = {"status": {"conditions": Only("type", "Ready", {"type": TEXT, "status": TEXT})}}
+    reads = RequestReads(related={"N": shape})
+    body = b"""{"related": {"N": {"n": {"status": {"conditions": [{"type": "Disk", "status": "False", "x": 1},
+        {"type": "Ready", "status": "True", "lastHeartbeatTime": "t"}, {"status": "True"}]}}}}}"""
+    node = decoder_for(reads)(body)["related"]["N"]["n"]
+    assert node == {"status": {"conditions": [{"type": "Ready", "status": "True"}]}} and isinstance(node, Partial)
+    for odd in (b'[{"type": 5}]', b"[7]", b'[{"type": "Ready", "status": true}]', b'{"type": "Ready"}'):
+        request = body.replace(body[body.index(b"[") : body.rindex(b"]") + 1], odd)
+        assert decoder_for(reads)(request) == orjson.loads(request)  # not the declared shape: decoded in full
 
 
 def test_list_shapes_reduce_each_item():
