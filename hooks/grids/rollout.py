@@ -227,12 +227,9 @@ def _state(spec: RolloutSpec, current: int | None, halted: bool, failed: list, d
 
 def _resync(s: Standing, now: str) -> int | None:
     """Seconds to the earliest moment the decision can change without an event: a deadline of a unit on its
-    way (or moving now), or a dark unit becoming offline."""
-    if s.current is None:
-        return None
+    way (or moving now), or a dark unit becoming offline (a grid reading NodeUnits hears of nothing else)."""
     starts = [f.started for f in s.on_way if f.updated] + ([now] if s.moving else [])
-    reached = [f for m in s.members[: s.current + 1] for f in m]
-    dark = [f.offline_at for f in reached if f.dark]
+    dark = [f.offline_at for f in s.everyone if f.dark]
     found = [
         t
         for t in (
