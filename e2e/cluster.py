@@ -35,6 +35,18 @@ LOOPBACK = "127.0.0.1"
 SERVICE_CIDR = "10.96.0.0/16"
 POD_CIDR = "10.244.0.0/16"
 METACONTROLLER_USER = "metacontroller"
+SERVE_OTHER_CODE = """
+import sys
+# The installed (editable) package is found by an import hook that would win over sys.path: drop it, so that
+# `hooks` is imported from the folder given, in this process and in the gunicorn workers it forks.
+sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in getattr(f, "__module__", "")]
+sys.path_importer_cache.clear()
+sys.path.insert(0, sys.argv[1])
+from gunicorn.app.wsgiapp import run
+sys.argv = ["gunicorn", "--config", "python:hooks.server.gunicorn_conf", "hooks.app:app"]
+run()
+"""
+"""Runs another version's hook server (``Cluster.start_hooks(code=...)``) the way its ``servicegroup serve`` does."""
 UNMANAGED_LABEL = "e2e.servicegroup.io/unmanaged"
 """A node carrying this label is managed by no kwok: its heartbeats and lease renewals stop, and the node
 lifecycle controller marks it not Ready after the grace period (a site going offline)."""
@@ -165,14 +177,21 @@ class Cluster:
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
 
-    def start_hooks(self) -> None:
-        """Start (or restart, on the same port) the hook server under gunicorn and wait for /healthz."""
+    def start_hooks(self, code: Path | None = None) -> None:
+        """Start (or restart, on the same port) the hook server under gunicorn and wait for /healthz.
+
+        ``code``: a folder holding another version's ``hooks`` package (an earlier release, extracted with
+        ``git archive``) to serve instead of the installed one.
+        """
         port = self.ports.setdefault("hooks", free_port())
         argv = [
             servicegroup_command(), "serve", "--bind", f"{LOOPBACK}:{port}",
             "--workers", str(self.options.hook_workers), "--log-level", "info",
         ]  # fmt: skip
         env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+        if code is not None:
+            argv = [sys.executable, "-c", SERVE_OTHER_CODE, str(code)]
+            env.update(HOOKS_BIND=f"{LOOPBACK}:{port}", HOOKS_WORKERS=str(self.options.hook_workers))
         proc = self._spawn("hooks", argv, env=env, log=self.hook_log)
         poll("the hook server's /healthz", lambda: proc.check_alive() and self._http_ok(f"{self.hook_url}/healthz"), 60)
 
@@ -401,15 +420,17 @@ class Cluster:
         proc = self._spawn("kwok", argv, env=env)
         poll("kwok /healthz", lambda: proc.check_alive() and self._http_ok(f"http://{LOOPBACK}:{port}/healthz"), 60)
 
-    def install(self) -> None:
+    def install(self, root: Path | None = None) -> None:
         """Apply crds/ and the controllers of metacontroller/ (hooks pointed here), wait for the CRDs (again after
-        an uninstall: the lifecycle test reinstalls with it)."""
+        an uninstall: the lifecycle test reinstalls with it). ``root``: another version's tree (an earlier
+        release) to install from, instead of this repository's."""
         kube = self.kube()
-        kube.kubectl("apply", "--server-side", "-k", str(CONTROLLERS.parent / "crds"))
+        root = root or CONTROLLERS.parent
+        kube.kubectl("apply", "--server-side", "-k", str(root / "crds"))
         if self.metacontroller_crds:
             kube.kubectl("apply", "--server-side", "-f", str(self.metacontroller_crds))
         kube.kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
-        docs = load_docs(kube.kubectl("kustomize", str(CONTROLLERS)).stdout)
+        docs = load_docs(kube.kubectl("kustomize", str(root / "metacontroller")).stdout)
         wanted = []
         for doc in docs:
             if doc["kind"] == "CustomResourceDefinition" or is_hook_server_object(doc):
