@@ -1,4 +1,4 @@
-"""Rollouts for a fleet that is never all online (issue 20), on a real cluster with Metacontroller.
+"""Rollouts for a fleet that is never all online, on a real cluster with Metacontroller.
 
 A site goes offline the way an edge site does: its node's heartbeats and lease renewals stop (no kwok
 manages it any more), and the node lifecycle controller marks it not Ready after the grace period. A new
