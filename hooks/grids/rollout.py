@@ -256,13 +256,13 @@ def unit_facts(
     """The facts of one rendered unit (its fresh child, if any, against the observed one); ``online`` is what
     its nodes say (hooks.sites.readiness), judged against ``spec.offlineAfterSeconds`` at ``now``."""
     after = spec.offline_after if spec is not None else 0
-    offline = online.offline(after, now)
+    offline = online.dark and online.offline(after, now)
     where = {
         "departing": departing,
         "offline": offline,
         "dark": online.dark and not offline,
         "online_since": online.ready_since,
-        "offline_at": online.offline_at(after),
+        "offline_at": online.offline_at(after) if online.dark else None,
     }
     if r.error is not None or r.child is None:
         return UnitFacts(r.unit, step, r.seen is not None, False, False, broken=True, **where)

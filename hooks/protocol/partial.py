@@ -36,8 +36,9 @@ ANY = "any"
 class Only:
     """An array of objects of which only the items whose ``key`` is ``value`` are kept, each reduced to
     ``shape``: a hook that reads one entry of a list (the ``Ready`` condition of a Node) declares this, and
-    must then ignore every other item, which the full decode keeps. The other items are skipped without
-    building Python objects for them (a Node has five conditions; 5,000 Nodes' would add some 10 MB)."""
+    must then ignore every other item, which the full decode keeps. Each array is decoded by itself and its
+    other items dropped at once, so they never add up (a Node has five conditions; 5,000 Nodes' kept would
+    add some 10 MB)."""
 
     key: str
     value: str

@@ -144,17 +144,22 @@ def _holder(obj: dict, parents: list[str]) -> dict | None:
 
 
 class _Items:
-    """The items of an :class:`Only` array: each item's key is read first, the item itself only when it
-    matches. Anything but an object with a string key raises (-> full decode)."""
+    """The items of an :class:`Only` array, decoded in one call each array (the others are dropped at once, so
+    they never add up). Anything but an array of objects of the shape's types raises (-> full decode)."""
 
     def __init__(self, only: Only) -> None:
         self.value = only.value
-        self.key = msgspec.json.Decoder(TypedDict(f"Key{next(_type_names)}", {only.key: str}, total=False))
-        self.item = msgspec.json.Decoder(_msgspec_type(only.shape))
         self.name = only.key
+        fields = {only.key: str, **{k: _msgspec_type(v) for k, v in only.shape.items() if k != only.key}}
+        self.items = msgspec.json.Decoder(list[TypedDict(f"Items{next(_type_names)}", fields, total=False)])
+        self.declared = set(only.shape)
 
-    def keep(self, raws: list[msgspec.Raw]) -> list[dict]:
-        return [self.item.decode(raw) for raw in raws if self.key.decode(raw).get(self.name) == self.value]
+    def keep(self, raw: msgspec.Raw) -> list[dict]:
+        kept = [item for item in self.items.decode(raw) if item.get(self.name) == self.value]
+        if self.name not in self.declared:
+            for item in kept:
+                del item[self.name]
+        return kept
 
 
 def _keyed_struct(name: str, fields: Mapping[str, object]) -> type:
@@ -182,7 +187,7 @@ def _msgspec_type(shape: Shape | list | str | Only) -> object:
     if isinstance(shape, str):
         return _LEAF_TYPES[shape]
     if isinstance(shape, Only):
-        return list[msgspec.Raw]
+        return msgspec.Raw
     if isinstance(shape, list):
         (item,) = shape
         if item == ANY or isinstance(item, Only) or _any_paths(item) or _only_paths(item):

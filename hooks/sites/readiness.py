@@ -89,12 +89,15 @@ def unit_readiness(nodes: Iterable[Mapping]) -> Readiness:
     unknown = False
     for node in nodes:
         cond = ready_condition(node)
-        since = cond.get("lastTransitionTime") if cond is not None else None
+        if cond is None:
+            unknown = True
+            continue
+        since = cond.get("lastTransitionTime")
         readable = since if parse_time(since) is not None else None
-        if cond is not None and cond.get("status") == "True":
+        if cond.get("status") == "True":
             if readable is not None:
                 ready.append(readable)
-        elif cond is None or readable is None:
+        elif readable is None:
             unknown = True
         else:
             not_ready.append(readable)
