@@ -5,7 +5,9 @@
 Starts ``servicegroup serve`` (gunicorn, as in the container), keeps ``--clients`` connections posting the
 benchmark's steady-state sync request (bench/fleet.py, the request bench/run.py measures) back to back, and
 meanwhile sends ``GET /healthz`` every ``--period`` seconds with the probes' timeout, as the kubelet does.
-Prints the probe latencies and how many probes would have failed. Not a test: it asserts nothing.
+Prints the probe latencies, how many probes would have failed, and each worker's peak memory (``VmHWM``): with
+more clients than workers, requests wait for their worker's body budget and computation, not in memory.
+Not a test: it asserts nothing.
 """
 
 from __future__ import annotations
@@ -74,6 +76,16 @@ def probe(port: int, timeout: float) -> float | None:
     return time.monotonic() - started if ok else None
 
 
+def worker_peaks_mb(master: int) -> list[float]:
+    """``VmHWM`` of each of the master's children, in MB."""
+    peaks = []
+    for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]) * 1024 / 1e6)
+    return peaks
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=5000)
@@ -118,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         stop.set()
         for client in clients:
             client.join()
+        peaks = worker_peaks_mb(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -133,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         if ok
         else f"probes: {len(results)}, all failed"
     )
+    print("worker peak memory: " + ", ".join(f"{peak:.0f} MB" for peak in peaks))
     return 0
 
 

@@ -20,8 +20,9 @@ if str(ROOT) not in sys.path:  # run as a script (sys.path[0] is crds/): use thi
 
 from crds.label_selector import label_selector  # noqa: E402
 from crds.rollout_schema import ROLLOUT_COLUMNS, ROLLOUT_SPEC, ROLLOUT_STATUS  # noqa: E402
-from crds.structural import DEPLOYMENT_SPEC, SERVICE_SPEC, STATEFULSET_SPEC, structural  # noqa: E402
+from crds.structural import DEPLOYMENT_SPEC, HPA_SPEC, SERVICE_SPEC, STATEFULSET_SPEC, structural  # noqa: E402
 from hooks import GROUP  # noqa: E402
+from hooks.grids.autoscaling_spec import MODES  # noqa: E402
 from hooks.grids.history import DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT  # noqa: E402
 from hooks.grids.limits import (  # noqa: E402
     MAX_OVERRIDES,
@@ -84,6 +85,18 @@ GRID_STATUS = {
             "additionalProperties": PRESERVE,
         },
         "conditions": CONDITIONS,
+        "applying": {
+            "type": "object",
+            "description": "Unit (or '(the shared Service)') -> revision stamp of the child the last sync sent "
+            "and did not observe yet; absent when every child is observed as rendered.",
+            "additionalProperties": {"type": "string"},
+        },
+        "notAppliedSince": {
+            "type": "object",
+            "description": "Unit (or '(the shared Service)') -> since when its child is known not to have "
+            "appeared although Metacontroller applied it; named in Synced (ChildrenNotApplied) 30 s later.",
+            "additionalProperties": {"type": "string"},
+        },
         "unmatchedOverrideUnits": {
             "type": "array",
             "description": "Unit values named by spec.overrides that no current unit has (sites come and go).",
@@ -94,6 +107,28 @@ GRID_STATUS = {
 
 # A label value: at most 63 characters, alphanumeric at both ends, [-A-Za-z0-9_.] inside.
 LABEL_VALUE_PATTERN = r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$"
+
+
+def autoscaling_schema(description: str) -> dict:
+    """The HorizontalPodAutoscaler spec (Kubernetes' schema) without scaleTargetRef, plus ``mode``."""
+    hpa = structural(HPA_SPEC)
+    properties = {name: value for name, value in hpa["properties"].items() if name != "scaleTargetRef"}
+    properties["minReplicas"] = {**properties["minReplicas"], "minimum": 1}
+    properties["maxReplicas"] = {**properties["maxReplicas"], "minimum": 1}
+    properties["mode"] = {
+        "type": "string",
+        "enum": list(MODES),
+        "description": "Who owns the units' replicas: HPA (default: one HorizontalPodAutoscaler per unit), "
+        "External (something else, e.g. KEDA: no HPA, replicas never changed by the grid) or Disabled (the grid, "
+        "from the template and overrides).",
+    }
+    return {"type": "object", "description": description, "properties": properties}
+
+
+AUTOSCALING = autoscaling_schema(
+    "Per-unit autoscaling: the autoscaling/v2 HorizontalPodAutoscaler spec without scaleTargetRef; {{unit}} in "
+    "metrics becomes the unit value. An autoscaled unit's replicas are never changed by the grid."
+)
 
 PATCH_OPERATION = {
     "type": "object",
@@ -137,6 +172,10 @@ OVERRIDES = {
                 f"{MAX_PATCH_OPERATIONS:,} per grid, {MAX_UNIT_PATCH_OPERATIONS} applying to one unit).",
                 "items": PATCH_OPERATION,
             },
+            "autoscaling": autoscaling_schema(
+                "Laid over spec.autoscaling for these units: each field given replaces the grid's; "
+                "mode: Disabled opts the units out."
+            ),
         },
     },
 }
@@ -190,6 +229,15 @@ NODE_UNIT_STATE = {
             "description": "namespace/Kind/name of grids not ready in this unit (at most 10 listed).",
         },
         "ready": {"type": "boolean", "description": "A Ready node and every expected workload ready."},
+        "unableToScaleWorkloads": {
+            "type": "integer",
+            "description": "Workload grids whose autoscaler in this unit reports it cannot scale (absent: none).",
+        },
+        "unableToScale": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "namespace/Kind/name of those grids (at most 10 listed).",
+        },
     },
 }
 
@@ -198,6 +246,10 @@ NODEGROUP_STATUS = {
     "properties": {
         "units": {"type": "integer", "description": "Number of NodeUnits (sites) of the key."},
         "readyUnits": {"type": "integer", "description": "Units with a Ready node and no not-ready workload."},
+        "unitsUnableToScale": {
+            "type": "integer",
+            "description": "Units where some grid's autoscaler reports it cannot scale (absent: none).",
+        },
         "observedGeneration": {"type": "integer"},
         "nodeUnits": {
             "type": "object",
@@ -288,6 +340,7 @@ def workload_spec(what: str) -> dict:
             "overrides": OVERRIDES,
             "siteSource": SITE_SOURCE,
             "rollout": ROLLOUT_SPEC,
+            "autoscaling": AUTOSCALING,
             "revisionHistoryLimit": {
                 "type": "integer",
                 "minimum": 0,
@@ -300,9 +353,42 @@ def workload_spec(what: str) -> dict:
     }
 
 
-# Workload grids add the rollout to status and columns (Rollout before Age; Step and Revision with -o wide).
-WORKLOAD_STATUS = {**GRID_STATUS, "properties": {**GRID_STATUS["properties"], "rollout": ROLLOUT_STATUS}}
-WORKLOAD_COLUMNS = [*GRID_COLUMNS[:-1], ROLLOUT_COLUMNS[0], GRID_COLUMNS[-1], *ROLLOUT_COLUMNS[1:]]
+COUNT = {"type": "integer", "minimum": 0}
+AUTOSCALING_STATUS = {
+    "type": "object",
+    "description": "Summary of the units' autoscalers (present when some unit's replicas are not the grid's).",
+    "properties": {
+        "state": {
+            "type": "string",
+            "description": "Active (every HPA can scale), CannotScale (some HPA reports AbleToScale or "
+            "ScalingActive False), Waiting (some HPA has not reported yet) or External (no HPA of the grid).",
+        },
+        "units": {**COUNT, "description": "Units with an HPA of the grid."},
+        "ableToScaleUnits": {**COUNT, "description": "Of those, units whose HPA reports it can scale."},
+        "unableToScaleUnits": COUNT,
+        "unableToScale": {"type": "array", "items": {"type": "string"}, "description": "At most 10, sorted."},
+        "externalUnits": {**COUNT, "description": "Units whose replicas something else owns (mode External)."},
+    },
+}
+AUTOSCALING_COLUMNS = [
+    {"name": "Autoscaling", "type": "string", "jsonPath": ".status.autoscaling.state"},
+    {"name": "Autoscaled", "type": "integer", "jsonPath": ".status.autoscaling.units", "priority": 1},
+    {"name": "Can-Scale", "type": "integer", "jsonPath": ".status.autoscaling.ableToScaleUnits", "priority": 1},
+]
+
+# Workload grids add the rollout and autoscaling to status and columns (before Age; details with -o wide).
+WORKLOAD_STATUS = {
+    **GRID_STATUS,
+    "properties": {**GRID_STATUS["properties"], "rollout": ROLLOUT_STATUS, "autoscaling": AUTOSCALING_STATUS},
+}
+WORKLOAD_COLUMNS = [
+    *GRID_COLUMNS[:-1],
+    ROLLOUT_COLUMNS[0],
+    AUTOSCALING_COLUMNS[0],
+    GRID_COLUMNS[-1],
+    *ROLLOUT_COLUMNS[1:],
+    *AUTOSCALING_COLUMNS[1:],
+]
 
 
 SERVICEGRID_SPEC = {

@@ -119,6 +119,11 @@ def dg_condition(kube: Kube, namespace: str, name: str, ctype: str) -> dict:
     return next((c for c in conditions if c["type"] == ctype), {})
 
 
+def nodeunit_count(kube: Kube, key: str) -> int:
+    """How many NodeUnits (tombstones included) exist for ``key``."""
+    return sum(1 for u in kube.list("NodeUnit") if u["spec"].get("gridUniqKey") == key)
+
+
 def node_ready_status(kube: Kube, name: str) -> str | None:
     """The status of the node's Ready condition ("True", "False", "Unknown"), None without one."""
     conditions = kube.get("Node", None, name).get("status", {}).get("conditions") or []

@@ -25,6 +25,7 @@ from e2e.scenario import (
     deployment_template,
     grid,
     node_group,
+    nodeunit_count,
     owned,
     service_grid,
     site_nodes,
@@ -192,12 +193,8 @@ def test_nodegroup_recreated_under_nodeunits_grids_loses_nothing(
         kube.delete("NodeGroup", None, key)
 
 
-def _nodeunit_count(kube: Kube, key: str) -> int:
-    return sum(1 for u in kube.list("NodeUnit") if u["spec"].get("gridUniqKey") == key)
-
-
 def _nodeunits_scenario(cluster: Cluster, kube: Kube, namespace: str, key: str, group: dict) -> None:
-    poll("3 NodeUnits", lambda: _nodeunit_count(kube, key) == 3, 60)
+    poll("3 NodeUnits", lambda: nodeunit_count(kube, key) == 3, 60)
     sts = deployment_template("db")
     sts["serviceName"] = "db"
     apply(
@@ -217,10 +214,10 @@ def _nodeunits_scenario(cluster: Cluster, kube: Kube, namespace: str, key: str, 
     audit = audit_mark(cluster)
 
     kube.delete("NodeGroup", None, key)
-    poll("every NodeUnit of the key gone", lambda: _nodeunit_count(kube, key) == 0, 60)
+    poll("every NodeUnit of the key gone", lambda: nodeunit_count(kube, key) == 0, 60)
     poll("the NodeGroup gone", lambda: kube.get_or_none("NodeGroup", None, key) is None, 60)
     apply(kube, group)
-    poll("3 NodeUnits again", lambda: _nodeunit_count(kube, key) == 3, 60)
+    poll("3 NodeUnits again", lambda: nodeunit_count(kube, key) == 3, 60)
     wait_ready(kube, "DeploymentGrid", namespace, "web", units=3)
     wait_ready(kube, "StatefulSetGrid", namespace, "db", units=3)
     wait_ready(kube, "ServiceGrid", namespace, "web", units=3)
@@ -239,7 +236,7 @@ def test_a_site_that_goes_away_under_nodeunits_grids_is_removed_through_its_tomb
     group = node_group(key, unitTombstoneSeconds=60)
     apply(kube, group)
     try:
-        poll("3 NodeUnits", lambda: _nodeunit_count(kube, key) == 3, 60)
+        poll("3 NodeUnits", lambda: nodeunit_count(kube, key) == 3, 60)
         apply(kube, grid("DeploymentGrid", "web", namespace, key, deployment_template("web"), siteSource="NodeUnits"))
         wait_ready(kube, "DeploymentGrid", namespace, "web", units=3)
         before = uids(owned(kube, "Deployment", namespace, "web"))
@@ -341,7 +338,7 @@ def test_heartbeats_wake_no_nodeunits_grid(
     group = node_group(key)
     apply(kube, group)
     try:
-        poll("2 NodeUnits", lambda: _nodeunit_count(kube, key) == 2, 60)
+        poll("2 NodeUnits", lambda: nodeunit_count(kube, key) == 2, 60)
         apply(
             kube,
             grid("DeploymentGrid", "by-nodes", namespace, key, deployment_template("a")),

@@ -26,8 +26,9 @@ from hooks.grids.history import CR_KIND
 from hooks.kube.documents import Sourced
 from hooks.kube.errors import RequestError, SpecError
 from hooks.kube.names import label_key_error, label_safe
+from hooks.kube.objects import mapping, string_map
 from hooks.sites.discovery import NO_NODEUNITS
-from hooks.sites.nodeunit import NODEUNIT_TYPE, nodeunit_children, nodeunit_names
+from hooks.sites.nodeunit import NODEUNIT_TYPE, UNIT_KEY_LABEL, nodeunit_children, nodeunit_names, unit_key_value
 from hooks.sites.units import NODES, discover_units
 
 # Status is not printed, so without observed children the clock is irrelevant (except for the time a
@@ -53,18 +54,37 @@ class Rendered:
     plan: list[str] | None = None
 
 
-def node_map(nodes: Iterable[Sourced]) -> dict[str, dict]:
-    """The ``Node.v1`` map of a v2 request: node name -> Node. Anything else in the node inputs is an error."""
-    found: dict[str, dict] = {}
-    for item in nodes:
-        if item.obj.get("kind") != "Node":
-            raise RenderError(f"{item.where}: expected a Node, found {_kind_of(item.obj)}")
+@dataclass(frozen=True)
+class Sites:
+    """The site inputs: Nodes by name and, when any were given, NodeUnits by name (else None)."""
+
+    nodes: dict[str, dict]
+    nodeunits: dict[str, dict] | None = None
+
+
+def site_objects(items: Iterable[Sourced]) -> Sites:
+    """Nodes and NodeUnits from the ``--nodes`` inputs (``kubectl get nodes,nodeunits -o yaml``).
+
+    Given NodeUnits stand for the cluster's own: NodeUnits-mode grids then get those (tombstones and
+    NodeGroups with a nodeSelector included) rather than the ones a NodeGroup would keep for the Nodes.
+    Anything else is an error.
+    """
+    found: dict[str, dict[str, dict]] = {"Node": {}, "NodeUnit": {}}
+    for item in items:
+        kind = item.obj.get("kind")
+        if kind not in found:
+            raise RenderError(f"{item.where}: expected a Node or a NodeUnit, found {_kind_of(item.obj)}")
         meta = item.obj.get("metadata")
         name = meta.get("name") if isinstance(meta, dict) else None
         if not isinstance(name, str) or not name:
-            raise RenderError(f"{item.where}: Node without metadata.name")
-        found[name] = item.obj
-    return found
+            raise RenderError(f"{item.where}: {kind} without metadata.name")
+        found[kind][name] = item.obj
+    return Sites(found["Node"], found["NodeUnit"] or None)
+
+
+def node_map(nodes: Iterable[Sourced]) -> dict[str, dict]:
+    """The ``Node.v1`` map of a v2 request: node name -> Node (NodeUnits are set aside)."""
+    return site_objects(nodes).nodes
 
 
 @dataclass
@@ -83,6 +103,7 @@ def render_all(
     default_namespace: str,
     observed: Iterable[Mapping] = (),
     now: str = RENDER_TIME,
+    nodeunits: Mapping[str, dict] | None = None,
 ) -> Outcome:
     """Render every grid; one grid's error does not hide the others' (all are reported).
 
@@ -100,7 +121,7 @@ def render_all(
             label = f"{item.where}: {item.obj['kind']} {describe(with_namespace(item.obj, default_namespace))}"
             outcome.notes += [f"{label}: {warning}" for warning in field_warnings(item.obj)]
         try:
-            rendered = render_grid(item, nodes, default_namespace, live, now)
+            rendered = render_grid(item, nodes, default_namespace, live, now, nodeunits)
         except RenderError as err:
             outcome.errors.append(str(err))
             continue
@@ -123,8 +144,59 @@ def render_grid(
     default_namespace: str,
     observed: Iterable[Mapping] = (),
     now: str = RENDER_TIME,
+    nodeunits: Mapping[str, dict] | None = None,
 ) -> Rendered:
     """The children of one grid, each with its namespace set; RenderError for anything the server would refuse."""
+    synced = sync_offline(item, nodes, default_namespace, observed, now, nodeunits)
+    parent, label, response = synced.parent, f"{item.where}: {synced.label}", synced.response
+    if synced_reason(response) == NO_NODEUNITS:
+        return Rendered([], f"{label}: no children: {no_offline_nodeunits(parent, nodeunits)}")
+    failed = not_synced(response)
+    if failed:
+        raise RenderError(f"{label}: {failed}")
+    children = synced.children()
+    note = None if children else f"{label}: no children: {_ready_message(response)}"
+    plan = rollout_plan(synced.label, parent, response, synced.request["children"], synced.request["related"])
+    warnings = tuple(f"{label}: {warning}" for warning in override_warnings(response))
+    return Rendered(children, note, warnings, plan)
+
+
+@dataclass(frozen=True)
+class Synced:
+    """One grid's offline sync: the request its sync hook got (``parent`` is its parent) and the answer."""
+
+    label: str
+    request: dict
+    response: dict
+
+    @property
+    def parent(self) -> dict:
+        return self.request["parent"]
+
+    def children(self) -> list[dict]:
+        """The answer's children, each in the grid's namespace (Metacontroller puts them there).
+
+        The grid's ControllerRevisions are its controller's own record of what it rendered, not something to
+        apply or compare: they are left out (given with ``--observed``, they still feed ``--plan``).
+        """
+        namespace = self.parent["metadata"]["namespace"]
+        answered = [c for c in self.response.get("children") or [] if c.get("kind") != CR_KIND]
+        return [_in_namespace(child, namespace) for child in answered]
+
+
+def sync_offline(
+    item: Sourced,
+    nodes: Mapping[str, dict],
+    default_namespace: str,
+    observed: Iterable[Mapping] = (),
+    now: str = RENDER_TIME,
+    nodeunits: Mapping[str, dict] | None = None,
+) -> Synced:
+    """Call the grid kind's sync hook on the request Metacontroller would send; RenderError when it cannot run.
+
+    ``nodeunits`` are the cluster's NodeUnits (``kubectl get nodeunits``); without them a NodeUnits-mode
+    grid gets those a NodeGroup of its key would keep for ``nodes``.
+    """
     obj = item.obj
     kind = _grid_kind(item)
     parent = with_namespace(dict(as_stored(obj)), default_namespace)
@@ -133,31 +205,19 @@ def render_grid(
     if pasted:
         raise RenderError(f"{item.where}: {label}: InvalidSpec: {pasted}")
     children_of = {child_type: owned_children(parent, child_type, observed) for child_type in kind.child_types}
+    units = offline_nodeunits(parent, nodes) if nodeunits is None else live_nodeunits(parent, nodeunits)
     request = {
         "controller": {},
         "parent": parent,
         "children": children_of,
-        "related": {NODES: dict(nodes), **offline_nodeunits(parent, nodes)},
+        "related": {NODES: dict(nodes), **units},
         "finalizing": False,
     }
     try:
         response = kind.sync(request, now)
     except (RequestError, SpecError) as err:
         raise RenderError(f"{item.where}: {label}: {err}") from None
-    if synced_reason(response) == NO_NODEUNITS:
-        return Rendered([], f"{item.where}: {label}: no children: {no_offline_nodeunits(parent)}")
-    failed = not_synced(response)
-    if failed:
-        raise RenderError(f"{item.where}: {label}: {failed}")
-    namespace = parent["metadata"]["namespace"]
-    # The grid's ControllerRevisions are its controller's own record of what it rendered, not something to
-    # apply or diff: only the workloads and Services are printed (--observed ones still feed --plan).
-    answered = [c for c in response.get("children") or [] if c.get("kind") != CR_KIND]
-    children = [_in_namespace(child, namespace) for child in answered]
-    note = None if children else f"{item.where}: {label}: no children: {_ready_message(response)}"
-    plan = rollout_plan(label, parent, response, children_of, request["related"])
-    warnings = tuple(f"{item.where}: {label}: {warning}" for warning in override_warnings(response))
-    return Rendered(children, note, warnings, plan)
+    return Synced(label, request, response)
 
 
 def owned_children(parent: Mapping, child_type: str, observed: Iterable[Mapping]) -> dict[str, Mapping]:
@@ -191,9 +251,28 @@ def offline_nodeunits(parent: Mapping, nodes: Mapping[str, dict]) -> dict:
     return {NODEUNIT_TYPE: {c["metadata"]["name"]: c for c in children}}
 
 
-def no_offline_nodeunits(parent: Mapping) -> str:
-    """Why a NodeUnits grid has no units offline: no given Node carries its key (it has no NodeGroup to miss)."""
+def live_nodeunits(parent: Mapping, nodeunits: Mapping[str, dict]) -> dict:
+    """``{NodeUnit type: map}`` of the given NodeUnits that Metacontroller would send the grid: those labelled
+    with its key (the customize hook's selector); the sync hook checks ``spec.gridUniqKey`` itself."""
+    spec = parent.get("spec")
+    key = spec.get("gridUniqKey") if isinstance(spec, Mapping) else None
+    if not isinstance(key, str) or label_key_error(key):
+        return {}
+    wanted = unit_key_value(key)
+    labelled = {
+        n: u for n, u in nodeunits.items() if string_map(mapping(u, "metadata"), "labels").get(UNIT_KEY_LABEL) == wanted
+    }
+    return {NODEUNIT_TYPE: labelled}
+
+
+def no_offline_nodeunits(parent: Mapping, nodeunits: Mapping[str, dict] | None = None) -> str:
+    """Why a NodeUnits grid has no units offline: no given NodeUnit, or no given Node, carries its key."""
     key = parent["spec"]["gridUniqKey"]  # valid: the sync hook checked the spec before looking for NodeUnits
+    if nodeunits is not None:
+        return (
+            f"no given NodeUnit is of the key {key!r} "
+            "(in a cluster this grid would keep its existing children and report Synced=False, NoNodeUnits)"
+        )
     return (
         f"no given Node carries the label {key!r}, so a NodeGroup of that key would keep no NodeUnit "
         "(in a cluster this grid would keep its existing children and report Synced=False, NoNodeUnits)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from hooks.grids.autoscaling_spec import Autoscaling, parse_autoscaling
 from hooks.grids.history import DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT
 from hooks.grids.limits import measured
 from hooks.grids.overrides import Override, parse_overrides
@@ -28,6 +29,8 @@ class WorkloadSpec:
     overrides: tuple[Override, ...] = ()
     rollout: RolloutSpec | None = None
     """None: every unit gets what is rendered now at once (SuperEdge's behaviour)."""
+    autoscaling: Autoscaling | None = None
+    """``spec.autoscaling``; overrides may change it per unit (hooks.grids.autoscaling)."""
     history_limit: int = DEFAULT_HISTORY_LIMIT
     """``spec.revisionHistoryLimit``: older revisions kept as ControllerRevisions (hooks.grids.history)."""
 
@@ -50,8 +53,9 @@ def parse_workload_spec(spec: object, kind: str = "Deployment or StatefulSet") -
         raise SpecError("spec.defaultTemplateName must be a string")
     overrides = parse_overrides(spec.get("overrides"))
     rollout = parse_rollout(spec.get("rollout"), sites)
+    autoscaling = parse_autoscaling(spec.get("autoscaling"), "spec.autoscaling")
     limit = _history_limit(spec.get("revisionHistoryLimit"))
-    return WorkloadSpec(sites, template, pool, templates, default, overrides, rollout, limit)
+    return WorkloadSpec(sites, template, pool, templates, default, overrides, rollout, autoscaling, limit)
 
 
 def _history_limit(value: object) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from hooks.grids.applied import GRACE_SECONDS
 from hooks.kube.conditions import condition, with_transition_times
 
 
@@ -23,16 +24,17 @@ def ready_condition(
 
 MAX_ERROR_GROUPS = 5
 MAX_UNITS_NAMED = 3
-MAX_UNLANDED_NAMED = 10
+MAX_NAMED = 10
 UNLISTED_UNITS = "UnitsWithoutNodeUnit"
 
 
 def synced_condition(
-    unit_errors: Mapping[str, str], units: int, unlanded: Sequence[str] = (), unlisted: Sequence[str] = ()
+    unit_errors: Mapping[str, str], units: int, not_applied: Sequence[str] = (), unlisted: Sequence[str] = ()
 ) -> dict:
     """``Synced``: True, or False naming each distinct error once with the units it hit, or the units whose
-    observed child does not carry what was rendered for it (hooks.grids.revision), or the units kept because
-    no NodeUnit lists them (``unlisted``, hooks.grids.unlisted), in that order of precedence.
+    child did not appear as rendered although Metacontroller applied it (``not_applied``,
+    hooks.grids.applied), or the units kept because no NodeUnit lists them (``unlisted``,
+    hooks.grids.unlisted), in that order of precedence.
 
     An error every unit shares (a bad image in the template, a patch path no child has) is one line however
     many sites there are: ``all 1,000 units: <cause>``. Distinct causes are listed up to MAX_ERROR_GROUPS,
@@ -41,24 +43,25 @@ def synced_condition(
     """
     if unit_errors:
         return condition("Synced", False, "UnitErrors", unit_errors_message(unit_errors, units))
-    if unlanded:
-        return condition("Synced", False, "ChildrenNotApplied", unlanded_message(sorted(unlanded)))
+    if not_applied:
+        return condition("Synced", False, "ChildrenNotApplied", not_applied_message(sorted(not_applied)))
     if unlisted:
         return condition("Synced", False, UNLISTED_UNITS, unlisted_message(sorted(unlisted)))
     return condition("Synced", True, "Synced", "every unit's child was rendered")
 
 
-def named(units: Sequence[str], limit: int = MAX_UNLANDED_NAMED) -> str:
+def named(units: Sequence[str], limit: int = MAX_NAMED) -> str:
     """``a, b, c and 7 more``: at most ``limit`` names, so messages stay short on 1,000 sites."""
     rest = len(units) - limit
     return ", ".join(units[:limit]) + (f" and {rest:,} more" if rest > 0 else "")
 
 
-def unlanded_message(unlanded: Sequence[str]) -> str:
+def not_applied_message(not_applied: Sequence[str]) -> str:
     return (
-        f"{len(unlanded):,} unit(s) do not carry their rendered child yet: {named(unlanded)}. Right after a "
-        "change this clears on the next sync; if it stays, the API server refuses the child: kubectl describe "
-        "the grid for SyncError events"
+        f"{len(not_applied):,} unit(s) lack the child rendered for them {GRACE_SECONDS}s after Metacontroller "
+        f"applied it: {named(not_applied)} (since when: status.notAppliedSince). The API server refuses the "
+        "child (a ResourceQuota, an admission webhook, a LimitRange, an invalid or oversized field); a unit "
+        "that had a child keeps running it. kubectl describe the grid for Metacontroller's SyncError events"
     )
 
 
@@ -102,8 +105,17 @@ def units_phrase(failed: Sequence[str], units: int) -> str:
     return f"unit{'s' if len(failed) > 1 else ''} {named(failed, MAX_UNITS_NAMED)}"
 
 
-def grid_status(states: dict[str, dict], synced: dict, previous: object, now: str, extra: Sequence[dict] = ()) -> dict:
-    """``units``, ``readyUnits``, ``states`` and the conditions: ``Ready``, ``Synced``, then any kind-specific ones."""
+def grid_status(
+    states: dict[str, dict],
+    synced: dict,
+    previous: object,
+    now: str,
+    extra: Sequence[dict] = (),
+    created: object = None,
+) -> dict:
+    """``units``, ``readyUnits``, ``states`` and the conditions: ``Ready``, ``Synced``, then any kind-specific ones.
+
+    ``created`` is the grid's ``creationTimestamp`` (the conditions' time in its first status)."""
     units = len(states)
     ready = sum(1 for s in states.values() if s.get("ready"))
     conditions = [ready_condition(units, ready), synced, *extra]
@@ -111,14 +123,14 @@ def grid_status(states: dict[str, dict], synced: dict, previous: object, now: st
         "units": units,
         "readyUnits": ready,
         "states": states,
-        "conditions": with_transition_times(conditions, previous, now),
+        "conditions": with_transition_times(conditions, previous, now, created),
     }
 
 
-def invalid_spec_status(previous: object, reason: str, message: str, now: str) -> dict:
+def invalid_spec_status(previous: object, reason: str, message: str, now: str, created: object = None) -> dict:
     """Keep the last status, replacing only ``Synced``: a broken spec must not erase what is known."""
     kept = dict(previous) if isinstance(previous, Mapping) else {}
     old = [c for c in kept.get("conditions") or [] if isinstance(c, Mapping) and c.get("type") != "Synced"]
     synced = condition("Synced", False, reason, message)
-    kept["conditions"] = [*old, *with_transition_times([synced], previous, now)]
+    kept["conditions"] = [*old, *with_transition_times([synced], previous, now, created)]
     return kept

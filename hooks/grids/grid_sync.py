@@ -9,17 +9,18 @@ here once, so every kind keeps observed children in exactly the same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 import orjson
 
+from hooks.grids.applied import Pending
 from hooks.grids.children import kept_child, kept_children, observed_units
 from hooks.grids.grace import departing_units, with_departures
 from hooks.grids.grid_status import invalid_spec_status
 from hooks.grids.limits import LimitExceeded, check_child_size
-from hooks.grids.revision import landed, stamped
+from hooks.grids.revision import landed, observed_revision, revision_of_stamped, stamped
 from hooks.grids.unlisted import unlisted_units
 from hooks.kube.errors import SpecError, brief
 from hooks.kube.names import NameOf
@@ -81,16 +82,15 @@ def sync(
     now: str,
     naming: Naming,
     allowed: AllowedKeys = ANY_KEY,
-    other_types: tuple[str, ...] = (),
+    kept_types: tuple[str, ...] = (),
 ) -> dict:
     """Discover the units and hand them to ``render``; keep every observed child when that is impossible.
 
     A grid whose key ``allowed`` refuses is such a case: ``Synced=False`` (``UniqKeyNotAllowed``), nothing new.
 
     ``naming`` gives the kind's name for each unit's child, built once here from the observed children
-    (the grace period, unlisted units and the render all use that one rule). ``other_types`` are the kind's
-    other child types (a workload grid's ControllerRevisions): ``render`` reads them from the request itself;
-    here they are only kept, with the rest, when nothing can be rendered.
+    (the grace period, unlisted units and the render all use that one rule). ``kept_types`` are the kind's
+    other child types (an HPA per unit): kept as they are with the rest.
 
     A unit's child leaves only when the request vouches that the unit is gone (Nodes, or a tombstone
     NodeUnit) and then after the grace period; a unit the request is silent about keeps its child
@@ -103,8 +103,8 @@ def sync(
         allowed.check(spec.sites.key)
         sites = sites_from_request(spec.sites, related)
     except SpecError as err:  # an invalid spec or key, or no way to tell which units exist (hooks.sites.discovery)
-        others = {f"{t}/{i}": obj for t in other_types for i, obj in enumerate(named(objects_of(children, t)))}
-        return keep_everything(parent, {**observed, **others}, err.reason, str(err), now)
+        others = [obj for t in kept_types for obj in named(objects_of(children, t))]
+        return keep_everything(parent, observed, err.reason, str(err), now, others)
     key = spec.sites.key
     name_of = naming(parent["metadata"]["name"], observed_units(observed.values(), key))
     unlisted = unlisted_units(observed.values(), key, sites, name_of)
@@ -129,8 +129,9 @@ class Rendered:
     desired: list[dict]
     states: dict[str, dict]
     errors: dict[str, str]
-    unlanded: list[str] = field(default_factory=list)
-    """Units whose observed child does not carry what was rendered for it (hooks.grids.revision)."""
+    pending: dict[str, Pending] = field(default_factory=dict)
+    """Unit -> the stamp of the fresh child sent for it, which its observed child (if any) does not carry
+    (hooks.grids.revision), and the observed one's: what hooks.grids.applied tracks until it appears."""
     unlisted: list[str] = field(default_factory=list)
     """Units whose observed child was kept as it is because the request does not list them (hooks.grids.unlisted)."""
     reasons: dict[str, str] = field(default_factory=dict)
@@ -168,8 +169,8 @@ def render_per_unit(
 
     ``reserved`` maps names already taken by other children of the grid to a
     description of their owner, so no unit can ever claim one of them. A rendered
-    child is stamped; a unit whose observed child lacks that stamp is not ready. A unit in
-    ``unlisted`` is not rendered: its observed child is sent back as it is.
+    child is stamped; a unit whose observed child lacks that stamp (or that has none) is ``pending``.
+    A unit in ``unlisted`` is not rendered: its observed child is sent back as it is.
     """
     return assemble(render_each(units, observed, kind, reserved, unlisted), kind)
 
@@ -219,7 +220,12 @@ def fresh_child(kind: UnitChildren, unit: str) -> dict:
 
 
 def assemble(renders: list[UnitRender], kind: UnitChildren) -> Rendered:
-    """Children and states: a failed or held unit keeps its observed child; a fresh one is compared with it."""
+    """Children and states: a failed or held unit keeps its observed child; a fresh one is compared with it.
+
+    The comparison never touches readiness (``states[unit].ready`` judges the workload that runs): a
+    child sent a moment ago is normally not observed yet, and one the API server refuses leaves the old
+    child running. It only feeds ``pending``, which hooks.grids.applied turns into ``Synced``.
+    """
     out = Rendered([], {}, {})
     for r in renders:
         fresh = r.error is None and not r.held
@@ -234,16 +240,20 @@ def assemble(renders: list[UnitRender], kind: UnitChildren) -> Rendered:
             state["error"] = r.error
             if r.reason is not None:
                 out.reasons[r.unit] = r.reason
-        elif fresh and r.seen is not None and not landed(child, r.seen):
-            out.unlanded.append(r.unit)
-            state["ready"] = False
+        elif fresh and not landed(child, r.seen):
+            out.pending[r.unit] = Pending(revision_of_stamped(child), observed_revision(r.seen))
         out.states[r.unit] = state
     return out
 
 
-def keep_everything(parent: Mapping, observed: Mapping, reason: str, message: str, now: str) -> dict:
-    kept = kept_children(observed.values())
-    return {"status": invalid_spec_status(parent.get("status"), reason, brief(message), now), "children": kept}
+def keep_everything(
+    parent: Mapping, observed: Mapping, reason: str, message: str, now: str, others: Sequence[Mapping] = ()
+) -> dict:
+    """The answer that changes nothing: every observed child (``observed`` by name, and ``others``) as it is."""
+    kept = kept_children([*observed.values(), *others])
+    created = parent["metadata"].get("creationTimestamp")
+    status = invalid_spec_status(parent.get("status"), reason, brief(message), now, created)
+    return {"status": status, "children": kept}
 
 
 def named(objects: list[dict]) -> list[dict]:

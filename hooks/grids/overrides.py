@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from hooks.grids.autoscaling_spec import Autoscaling, parse_autoscaling
 from hooks.grids.json_patch import (
     OPS,
     UNIT_PLACEHOLDER,
@@ -53,7 +54,7 @@ from hooks.kube.objects import holds_null
 from hooks.kube.sizes import json_size
 from hooks.sites.site_spec import MAX_SPEC_DEPTH
 
-ENTRY_FIELDS = ("units", "replicas", "images", "patch")
+ENTRY_FIELDS = ("units", "replicas", "images", "patch", "autoscaling")
 CONTAINER_LISTS = ("containers", "initContainers")
 
 
@@ -66,6 +67,8 @@ class Override:
     replicas: int | None = None
     images: dict[str, str] = field(default_factory=dict)
     patch: tuple[Operation, ...] = ()
+    autoscaling: Autoscaling | None = None
+    """Laid over ``spec.autoscaling`` for the entry's units (hooks.grids.autoscaling); not applied to the child."""
 
     def applies_to(self, unit: str) -> bool:
         return self.units is None or unit in self.units
@@ -101,6 +104,7 @@ def _parse_entry(index: int, entry: object) -> Override:
         replicas=_parse_replicas(entry.get("replicas"), f"{where}.replicas"),
         images=_parse_images(entry.get("images"), f"{where}.images"),
         patch=_parse_patch(entry.get("patch"), f"{where}.patch"),
+        autoscaling=parse_autoscaling(entry.get("autoscaling"), f"{where}.autoscaling"),
     )
 
 

@@ -5,7 +5,7 @@ next sync request still carries the old child. The hook, being stateless, cannot
 for, but the child can: each rendered child carries ``superedge.io/revision``, a hash of the child as
 rendered (without the stamp). On the next sync an observed child whose stamp differs from what would be
 rendered now has not (yet) been taken by the API server. Right after a change that is normal for one
-sync; if it stays, the API server refuses the child, and the grid says so instead of claiming success.
+sync; hooks.grids.applied tells that from a refusal and names refused children in the grid's status.
 """
 
 from __future__ import annotations
@@ -44,6 +44,11 @@ def observed_revision(observed: Mapping | None) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def revision_of_stamped(child: Mapping) -> str:
+    """The stamp a rendered child carries (it must have been :func:`stamped`)."""
+    return child["metadata"]["annotations"][REVISION_ANNOTATION]
+
+
 def landed(child: Mapping, observed: Mapping | None) -> bool:
     """Whether the observed child carries the stamp of ``child`` (a stamped, rendered child)."""
-    return observed_revision(observed) == child["metadata"]["annotations"][REVISION_ANNOTATION]
+    return observed_revision(observed) == revision_of_stamped(child)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hooks.grids import grid_sync
+from hooks.grids.applied import Pending, track, with_applied, with_resync
 from hooks.grids.children import child_order
 from hooks.grids.grid_status import grid_status, synced_condition
 from hooks.grids.limits import LimitExceeded, check_child_size, with_limit_reason
-from hooks.grids.revision import landed, stamped
+from hooks.grids.revision import landed, observed_revision, revision_of_stamped, stamped
 from hooks.grids.service import (
     SERVICE_TYPE,
     ServiceGridSpec,
@@ -22,7 +23,8 @@ from hooks.grids.service import (
 from hooks.sites.site_spec import ANY_KEY, AllowedKeys
 
 SHARED_ENTRY = "(the shared Service)"
-"""How the shared Service is named among units in ``Synced`` when it does not carry what was rendered."""
+"""How the shared Service is named among units in ``Synced`` and in ``status.applying`` /
+``status.notAppliedSince`` (no unit value can look like this: a label value has no spaces or brackets)."""
 
 
 def customize(request: object, allowed: AllowedKeys = ANY_KEY) -> dict:
@@ -42,8 +44,9 @@ def render_services(
     observed: Mapping,
     now: str,
 ) -> dict:
-    """Every unit is ready once the Services it relies on exist as rendered: the shared one and, if rendered,
-    its own. An unlisted unit keeps its observed Service as it is (see :mod:`hooks.grids.unlisted`)."""
+    """Every unit is ready once the Services it relies on exist: the shared one and, if rendered, its own.
+    An unlisted unit keeps its observed Service as it is (see :mod:`hooks.grids.unlisted`); a Service sent
+    and not observed (the shared one as SHARED_ENTRY) is tracked by hooks.grids.applied."""
     meta = parent["metadata"]
     shared = shared_service(meta, spec)
     try:
@@ -52,7 +55,7 @@ def render_services(
         return grid_sync.keep_everything(parent, observed, err.reason, str(err), now)
     shared = stamped(shared)
     shared_observed = observed.get(shared["metadata"]["name"])
-    shared_seen = shared_observed is not None and landed(shared, shared_observed)
+    shared_seen = shared_observed is not None
     per_unit = per_unit_condition(spec)
     if per_unit["status"] == "True":
         rendered = grid_sync.render_per_unit(
@@ -69,8 +72,11 @@ def render_services(
     else:
         rendered = grid_sync.Rendered([], {unit: {"ready": shared_seen} for unit in units.all}, {})
     desired = sorted([shared, *rendered.desired], key=child_order)
-    unlanded = rendered.unlanded + ([SHARED_ENTRY] if shared_observed is not None and not shared_seen else [])
-    synced = synced_condition(rendered.errors, len(rendered.states), unlanded, rendered.unlisted)
+    pending = dict(rendered.pending)
+    if not landed(shared, shared_observed):
+        pending[SHARED_ENTRY] = Pending(revision_of_stamped(shared), observed_revision(shared_observed))
+    applied = track(pending, parent.get("status"), now)
+    synced = synced_condition(rendered.errors, len(rendered.states), applied.overdue, rendered.unlisted)
     synced = with_limit_reason(synced, rendered.reasons)
-    status = grid_status(rendered.states, synced, parent.get("status"), now, extra=[per_unit])
-    return {"status": status, "children": desired}
+    status = grid_status(rendered.states, synced, parent.get("status"), now, [per_unit], meta.get("creationTimestamp"))
+    return with_resync({"status": with_applied(status, applied), "children": desired}, applied.resync_after)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from hooks.grids import grid_sync
+from hooks.grids import autoscaling, grid_sync
+from hooks.grids.applied import track, with_applied, with_resync
 from hooks.grids.children import child_order
 from hooks.grids.grid_spec import WorkloadSpec, parse_workload_spec, template_for
 from hooks.grids.grid_status import grid_status, synced_condition
@@ -31,22 +32,23 @@ def customize(request: object, kind: WorkloadKind, allowed: AllowedKeys = ANY_KE
 
 
 def sync(request: object, kind: WorkloadKind, now: str, allowed: AllowedKeys = ANY_KEY) -> dict:
-    """One child per unit, each pinned to its unit, and the grid's revision history; observed children kept on
-    any spec error.
+    """One child per unit, each pinned to its unit (and, autoscaled, its HPA), and the grid's revision history;
+    observed children kept on any spec error.
 
     ``allowed``: the keys this installation allows as ``gridUniqKey`` (hooks.sites.site_spec.AllowedKeys).
     """
+    hpas = autoscaling.observed_autoscalers(request)
     return grid_sync.sync(
         request,
         kind.child_type,
         lambda spec: parse_workload_spec(spec, kind.kind),
         lambda parent, spec, units, observed, at: render_units(
-            parent, spec, kind, units, observed, at, observed_records(request)
+            parent, spec, kind, units, observed, at, hpas, observed_records(request)
         ),
         now,
         lambda grid_name, observed: unit_child_names(kind, grid_name, observed),
         allowed,
-        (CR_TYPE,),
+        kept_types=(autoscaling.HPA_TYPE, CR_TYPE),
     )
 
 
@@ -63,12 +65,15 @@ def render_units(
     units: grid_sync.UnitSet,
     observed: Mapping,
     now: str,
+    hpas: Mapping | None = None,
     records: Mapping | None = None,
 ) -> dict:
     """Render every unit; a unit that fails, or is unlisted, keeps its observed child and is named in status.
 
     With ``spec.rollout``, hooks.grids.rollout decides which units get their fresh child and which keep the
-    observed one. ``records`` are the observed ControllerRevisions (None: the controller keeps no history).
+    observed one. A child sent and not observed is tracked by hooks.grids.applied. Autoscaled units
+    (hooks.grids.autoscaling) keep their observed replicas and get an HPA (``hpas``: the observed ones by name).
+    ``records`` are the observed ControllerRevisions (None: the controller keeps no history).
     """
     meta = parent["metadata"]
     checked = CheckedContainers()  # one per sync: units share the template's container lists
@@ -88,19 +93,28 @@ def render_units(
     if spec.rollout is not None:
         rollback = rollback_of(parent, spec, kind, history, name_of)
         renders, decision = roll(renders, spec.rollout, revision, spec.sites, units, is_ready, now, rollback)
+    scaling = autoscaling.plan(spec, units.all, hpas or {})
+    renders = autoscaling.with_replicas(renders, scaling)
     rendered = grid_sync.assemble(renders, unit_children)
-    desired = rendered.desired
+    target = {"apiVersion": kind.api_version, "kind": kind.kind}
+    scaled = autoscaling.finish(renders, scaling, target, parent["metadata"], spec.sites.key, rendered.states)
+    records_now = []
     if history is not None:
-        desired += history_children(updated_history(history, decision, rendered, units), meta, kind.grid_kind)
-    synced = synced_condition(rendered.errors, len(rendered.states), rendered.unlanded, rendered.unlisted)
+        records_now = history_children(updated_history(history, decision, rendered, units), meta, kind.grid_kind)
+    desired = sorted([*rendered.desired, *scaled.children, *records_now], key=child_order)
+    applied = track(rendered.pending, parent.get("status"), now)
+    synced = synced_condition(rendered.errors, len(rendered.states), applied.overdue, rendered.unlisted)
     synced = with_limit_reason(synced, rendered.reasons)
-    extra = [decision.condition] if decision is not None else []
-    status = grid_status(rendered.states, synced, parent.get("status"), now, extra)
+    extra = [*([decision.condition] if decision is not None else []), *scaled.conditions]
+    created = parent["metadata"].get("creationTimestamp")
+    status = grid_status(rendered.states, synced, parent.get("status"), now, extra, created)
+    status = scaled.into(with_applied(status, applied))
     unmatched = unmatched_units(spec.overrides, units.all)
     if unmatched:
         status["unmatchedOverrideUnits"] = unmatched
-    response = {"status": status, "children": sorted(desired, key=child_order)}
-    return with_rollout(response, decision) if decision is not None else response
+    response = {"status": status, "children": desired}
+    response = with_rollout(response, decision) if decision is not None else response
+    return with_resync(response, applied.resync_after)
 
 
 def updated_history(
@@ -113,7 +127,7 @@ def updated_history(
             return history.with_current(ROLLED_BACK, decision.rollback_due)
         return history.with_current(COMPLETED if decision.completed else None)
     live = [rendered.states[u] for u in units.live if u in rendered.states]
-    clean = not rendered.errors and not rendered.unlanded and not rendered.unlisted
+    clean = not rendered.errors and not rendered.pending and not rendered.unlisted
     done = clean and bool(live) and all(s["ready"] for s in live)  # a revision deployed nowhere never completed
     return history.with_current(COMPLETED if done else None)
 
@@ -158,6 +172,11 @@ def render_unit(
     child = apply_overrides(child, spec.overrides, unit)
     child = pin_to_unit(kind, child, meta, spec.sites.key, unit, name)
     check_workload(child, checked)
+    scaling = autoscaling.unit_scaling(spec.autoscaling, spec.overrides, unit)
+    if scaling is not None:
+        child = autoscaling.without_replicas(child)  # the autoscaler's value goes in after the stamp
+        autoscaling.check_storable(scaling, {"apiVersion": kind.api_version, "kind": kind.kind, "name": name}, meta,
+                                   spec.sites.key, unit)  # fmt: skip
     return with_stored_claim_templates(in_stored_form(child), seen)
 
 

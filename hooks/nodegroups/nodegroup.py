@@ -68,16 +68,17 @@ def sync(request: object, now: str, allowed: AllowedKeys = ANY_KEY) -> dict:
     """
     parent, children, related = sync_parts(request)
     previous = parent.get("status")
+    created = parent["metadata"].get("creationTimestamp")
     observed = objects_of(children, NODEUNIT_TYPE)
     try:
         sites = parse_sites(parent.get("spec"))
         allowed.check(sites.key)
         lifetime = tombstone_seconds(parent["spec"])
     except SpecError as err:
-        return _keep_all(previous, observed, err.reason, str(err), now)
+        return _keep_all(previous, observed, err.reason, str(err), now, created)
     missing = _missing_related(related)
     if missing is not None:
-        return _keep_all(previous, observed, *missing, now)
+        return _keep_all(previous, observed, *missing, now, created)
     units = group_by_unit(objects_of(related, NODES), sites.key, sites.node_selector)
     grids = grids_of_key(related, sites.key)
     workloads = workloads_by_unit(grids, units)
@@ -97,7 +98,7 @@ def sync(request: object, now: str, allowed: AllowedKeys = ANY_KEY) -> dict:
             taken.add(stone["metadata"]["name"])
             children.append(stone)
     children.sort(key=lambda c: c["metadata"]["name"])
-    response = {"status": nodegroup_status(entries, previous, now, name_errors), "children": children}
+    response = {"status": nodegroup_status(entries, previous, now, name_errors, created), "children": children}
     if gone.resync_after is not None:
         response["resyncAfterSeconds"] = gone.resync_after
     return response
@@ -132,5 +133,8 @@ def _missing_related(related: Mapping) -> tuple[str, str] | None:
     return None
 
 
-def _keep_all(previous: object, observed: list[dict], reason: str, message: str, now: str) -> dict:
-    return {"status": invalid_spec_status(previous, reason, message, now), "children": kept_children(observed)}
+def _keep_all(
+    previous: object, observed: list[dict], reason: str, message: str, now: str, created: object = None
+) -> dict:
+    status = invalid_spec_status(previous, reason, message, now, created)
+    return {"status": status, "children": kept_children(observed)}

@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import IO
+from functools import partial
 
 from flask import Flask, Response, request
 
@@ -20,17 +21,18 @@ from hooks.kube.times import TIME_FORMAT
 from hooks.nodegroups import nodegroup
 from hooks.protocol import codec
 from hooks.server import logs, metrics, observe
+from hooks.server.body import Refusal, received
+from hooks.server.capacity import COMPUTATION, BodyBudget, stop_reading
 from hooks.server.fast_decode import Decoder, decoder_for
 from hooks.server.route_reads import route_reads
-from hooks.server.settings import allowed_uniq_keys, max_request_bytes
+from hooks.server.settings import allowed_uniq_keys, max_request_bytes, read_timeout
 from hooks.sites import node_zone
 from hooks.sites.site_spec import ANY_KEY, AllowedKeys
 
 log = logging.getLogger("hooks")
 
-READ_CHUNK = 1024 * 1024
-
 Hook = Callable[[object, str], dict]
+Receive = Callable[[], AbstractContextManager[bytes | bytearray]]
 
 
 def hook_table(allowed: AllowedKeys = ANY_KEY) -> dict[str, Hook]:
@@ -68,51 +70,22 @@ def error_response(status: int, message: str) -> Response:
     return json_response({"error": message}, status)
 
 
-def read_body(limit: int) -> bytes | bytearray:
-    """The raw body, refusing oversized ones before reading them (Content-Length is checked first)."""
-    length = request.content_length
-    if length is not None and length > limit:
-        raise OversizeError(length)
-    if length is not None:
-        return read_exactly(request.stream, length)
-    body = request.stream.read(limit + 1)
-    if len(body) > limit:
-        raise OversizeError(len(body))
-    return body
-
-
-def read_exactly(stream: IO[bytes], length: int) -> bytearray:
-    """``length`` bytes into one buffer allocated once (fewer if the client went away early).
-
-    Reading the whole body in one call makes gunicorn grow a buffer step by step, and the allocator
-    keeps the freed steps: up to ~25 MB more at the worker's peak for a 39 MB body, varying from
-    request to request (docs/performance.md).
-    """
-    body = bytearray(length)
-    view = memoryview(body)
-    done = 0
-    while done < length:
-        chunk = stream.read(min(READ_CHUNK, length - done))
-        if not chunk:
-            break
-        view[done : done + len(chunk)] = chunk
-        done += len(chunk)
-    view.release()
-    del body[done:]
-    return body
-
-
-class OversizeError(Exception):
-    pass
-
-
-def handle(hook: Hook, decode: Decoder, clock: Callable[[], str], limit: int) -> Response:
+def handle(hook: Hook, decode: Decoder, clock: Callable[[], str], receive: Receive) -> Response:
+    """One hook call: the body is received outside the computation lock (a slow client holds a thread and
+    its share of the body budget, nothing else), then decoded, computed and encoded under it."""
     if request.mimetype != "application/json":
+        stop_reading(request.environ.get("gunicorn.socket"))  # the body will not be read: close after the answer
         return error_response(415, "Content-Type must be application/json")
     try:
-        payload = decode(read_body(limit))
-    except OversizeError as err:
-        return error_response(413, f"request body of {err.args[0]} bytes exceeds the limit of {limit} bytes")
+        with receive() as body, COMPUTATION.running():
+            return compute(hook, decode, clock, body)
+    except Refusal as err:
+        return error_response(err.status, err.message)
+
+
+def compute(hook: Hook, decode: Decoder, clock: Callable[[], str], body: bytes | bytearray) -> Response:
+    try:
+        payload = decode(body)
     except RequestError as err:
         return error_response(400, str(err))
     try:
@@ -136,20 +109,24 @@ def create_app(
     """Build the app; ``clock``, ``max_bytes`` and ``allowed`` are injectable so tests control them.
 
     Left out, ``max_bytes`` and ``allowed`` come from the environment (hooks.server.settings).
+    ``max_bytes`` (HOOKS_MAX_REQUEST_BYTES) is the largest body and also this process's budget of bodies held
+    at once: with one hook computation at a time, a worker's memory is bounded by its idle size, that budget
+    and one computation's working set (docs/performance.md, Memory).
     """
     app = Flask("hooks")
     logs.configure()
     limit = max_bytes if max_bytes is not None else max_request_bytes(os.environ)
+    budget = BodyBudget(limit)
+    timeout = read_timeout(os.environ)
+
+    def receive() -> AbstractContextManager[bytes | bytearray]:
+        return received(limit, budget, timeout)
+
     hooks = hook_table(allowed if allowed is not None else allowed_uniq_keys(os.environ))
     reads = route_reads()
     for path, hook in hooks.items():
-        decode = decoder_for(reads.get(path))
-        app.add_url_rule(
-            path,
-            endpoint=path,
-            view_func=observe.observed_view(path, hook, lambda hook, decode=decode: handle(hook, decode, clock, limit)),
-            methods=["POST"],
-        )
+        serve = partial(handle, decode=decoder_for(reads.get(path)), clock=clock, receive=receive)
+        app.add_url_rule(path, endpoint=path, view_func=observe.observed_view(path, hook, serve), methods=["POST"])
     metrics.declare(observe.hook_name(path) for path in hooks)
     app.add_url_rule("/healthz", endpoint="healthz", view_func=lambda: json_response({"ok": True}))
     app.add_url_rule("/metrics", endpoint="metrics", view_func=metrics_response)

@@ -13,11 +13,18 @@ same hook), so:
 - everything outside the declared fields that a hook may see (``parent``, the other top-level keys,
   ``ANY`` leaves, whole children) is decoded by ``codec.loads`` itself, never by a second JSON
   implementation (msgspec and orjson differ, e.g. on integers beyond 64 bits);
-- a body that is not valid UTF-8 (msgspec does not check the bytes it skips), and any request that
-  does not fit the plan -- malformed JSON, a top-level key other than those of a v2 sync request, a
-  type the route did not declare, a Node that is not an object, a label that is not a string, ... --
-  is decoded by the reference path: odd and malformed requests get exactly the reference answer or
-  4xx error, only more slowly. Each such fallback is logged at INFO with its reason.
+- a request that has the shape of a sync request but does not fit the plan -- malformed JSON, a type the
+  route did not declare, a Node that is not an object, a label that is not a string, ... -- is decoded by
+  the reference path: odd and malformed requests get exactly the reference answer or 4xx error, only more
+  slowly. Each such fallback is logged at INFO with its reason.
+
+What the reference path would refuse anyway is refused (400, :class:`BodyRefused`) without a full decode,
+which for JSON made of small objects costs tens of times the body in memory: a body that is not a JSON
+object, or not valid UTF-8; a sync request whose ``parent`` is not an object, or whose ``children`` or
+``related`` (or the map of one of the route's types in them) are not objects, as the plan itself finds.
+Top-level keys other than those of a sync request are skipped: no hook reads them. A full decode is done
+only for bodies of at most :data:`FULL_DECODE_MAX_BYTES`, and a ``parent`` or ``controller`` larger than
+that is refused: Kubernetes objects are far smaller.
 
 Known difference: a number outside the double range (``1e400``) inside a part no hook reads is
 rejected (400) by the reference path and ignored here. Kubernetes never sends one (Go's encoding/json
@@ -29,11 +36,13 @@ from __future__ import annotations
 import codecs
 import itertools
 import logging
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import TypedDict
 
 import msgspec
 
+from hooks.kube.errors import RequestError
 from hooks.protocol import codec
 from hooks.protocol.partial import ANY, TEXT, TEXT_MAP, Only, Partial, RequestReads, Shape
 
@@ -44,30 +53,69 @@ Decoder = Callable[[bytes | bytearray], object]
 SYNC_REQUEST_KEYS = ("controller", "parent", "children", "related", "finalizing")
 """Top-level keys of Metacontroller's v2 sync and finalize requests (docs/metacontroller.md, hook calls)."""
 
+FULL_DECODE_MAX_BYTES = 4 * 1024 * 1024
+"""The largest body decoded in full (routes that declare no reads; requests that do not fit a route's plan) and
+the largest ``parent``. A full decode peaks at about 6 times the body for Kubernetes JSON and about 30 times
+for JSON of empty objects (hooks/server/memory.py); Kubernetes stores objects of at most 1.5 MiB (etcd's
+default request limit), and customize and decorator requests carry one or two of them."""
+
+_LEADING_SPACE = re.compile(rb"[ \t\r\n]*")
+
 _UTF8_CHUNK = 1 << 20
 _type_names = itertools.count()
 _LEAF_TYPES = {TEXT: str, TEXT_MAP: dict[str, str], ANY: msgspec.Raw}
 
 
+class BodyRefused(RequestError):
+    """A request refused on its shape or size before any full decode (HTTP 400).
+
+    For a shape, the reference path would refuse it too, possibly with another message.
+    """
+
+
 def decoder_for(reads: RequestReads | None) -> Decoder:
-    """A ``bytes -> request`` function for a route: ``codec.loads`` when the route declared nothing."""
+    """A ``bytes -> request`` function for a route: :func:`full_decode` when the route declared nothing."""
     if reads is None or not (reads.children or reads.related):
-        return codec.loads
+        return full_decode
     plan = _Plan(reads)
 
     def decode(body: bytes | bytearray) -> object:
+        require_object(body)
         if not _is_utf8(body):
-            log.info("request decoded in full: not valid UTF-8")
-            return codec.loads(body)
+            raise BodyRefused("request body is not valid UTF-8")
         try:
             return plan.decode(body)
+        except BodyRefused:
+            raise
+        except msgspec.ValidationError as err:
+            if _NOT_OBJECTS_OF_OBJECTS.match(str(err)):
+                raise BodyRefused(f"request does not have the shape of a sync request: {err}") from None
+            log.info("request decoded in full: %s", err)
         except (msgspec.MsgspecError, ValueError, RecursionError) as err:
             log.info("request decoded in full: %s", err)
         except Exception:  # a bug here must cost speed, never the answer
             log.exception("reduced decode failed; request decoded in full")
-        return codec.loads(body)
+        return full_decode(body)
 
     return decode
+
+
+def full_decode(body: bytes | bytearray) -> object:
+    """The reference decode (``codec.loads``), for bodies that are JSON objects of at most FULL_DECODE_MAX_BYTES."""
+    require_object(body)
+    if len(body) > FULL_DECODE_MAX_BYTES:
+        raise BodyRefused(
+            f"request body of {len(body)} bytes would need a full decode, done only up to {FULL_DECODE_MAX_BYTES} "
+            "bytes (for routes without a reduced decode and requests that do not fit it)"
+        )
+    return codec.loads(body)
+
+
+def require_object(body: bytes | bytearray | memoryview, what: str = "request body") -> None:
+    """Refuse a body whose first byte after white space does not open a JSON object."""
+    start = _LEADING_SPACE.match(body).end()
+    if body[start : start + 1] != b"{":
+        raise BodyRefused(f"{what} must be a JSON object")
 
 
 class _Plan:
@@ -80,8 +128,8 @@ class _Plan:
             "children": _keyed_struct("Children", {key: r.raw_map_type for key, r in self.children.items()}),
             "related": _keyed_struct("Related", {key: r.map_type for key, r in self.related.items()}),
         }
-        request = _keyed_struct("Request", {key: maps.get(key, msgspec.Raw) for key in SYNC_REQUEST_KEYS})
-        self.decoder = msgspec.json.Decoder(request)
+        fields = {key: maps.get(key, msgspec.Raw) for key in SYNC_REQUEST_KEYS}
+        self.decoder = msgspec.json.Decoder(_keyed_struct("Request", fields, other_keys=True))
 
     def decode(self, body: bytes | bytearray) -> dict:
         request = {}
@@ -91,8 +139,19 @@ class _Plan:
             elif key == "related":
                 request[key] = {kind: self.related[kind].related(objs) for kind, objs in _present(value)}
             else:
+                _require_kubernetes_sized(key, value)
                 request[key] = _load(value)
         return request
+
+
+def _require_kubernetes_sized(key: str, raw: msgspec.Raw) -> None:
+    """``parent`` and ``controller`` are one Kubernetes object each (``finalizing`` a boolean), decoded in full:
+    refused when larger than any object Kubernetes stores, and the parent unless it is an object."""
+    view = memoryview(raw)
+    if key == "parent":
+        require_object(view, "request.parent")
+    if len(view) > FULL_DECODE_MAX_BYTES:
+        raise BodyRefused(f"request.{key} of {len(view)} bytes is larger than any object Kubernetes stores")
 
 
 class _Reduced:
@@ -162,13 +221,21 @@ class _Items:
         return kept
 
 
-def _keyed_struct(name: str, fields: Mapping[str, object]) -> type:
-    """A Struct with one optional field per JSON key; any other key fails decoding (-> full decode)."""
+def _keyed_struct(name: str, fields: Mapping[str, object], other_keys: bool = False) -> type:
+    """A Struct with one optional field per JSON key; any other key is skipped if ``other_keys``, else it fails
+    decoding (-> full decode)."""
     spec = [
         (f"f{i}", kind | msgspec.UnsetType, msgspec.field(default=msgspec.UNSET, name=key))
         for i, (key, kind) in enumerate(fields.items())
     ]
-    return msgspec.defstruct(name, spec, forbid_unknown_fields=True)
+    return msgspec.defstruct(name, spec, forbid_unknown_fields=not other_keys)
+
+
+_NOT_OBJECTS_OF_OBJECTS = re.compile(r"Expected `object`, got `[^`]+` - at `\$\.(children|related)(\.[^`\[]+)?`$")
+"""msgspec's error when the plan met ``children`` or ``related``, or the map of one of the route's types in them,
+that is not an object: the reference path refuses those too. Errors deeper in (a Node that is not an object, a
+label that is not a string) are odd content the hooks skip, and go to the full decode; so do types the route
+did not declare (``Object contains unknown field``)."""
 
 
 def _present(struct: msgspec.Struct) -> Iterator[tuple[str, object]]:

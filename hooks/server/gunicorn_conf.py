@@ -1,10 +1,12 @@
 """gunicorn settings for the hook server; bind address and workers come from the environment.
 
-HOOKS_BIND (default 0.0.0.0:8080), HOOKS_WORKERS (default 2), HOOKS_TIMEOUT
-(seconds a request may take before its worker is restarted, default 30: above
-Metacontroller's 10 s hook timeout so a slow answer is not cut short twice),
-HOOKS_GRACEFUL_TIMEOUT (seconds in-flight requests get on SIGTERM, default 20),
-HOOKS_TLS_CERT / HOOKS_TLS_KEY (serve HTTPS when both are set).
+HOOKS_BIND (default 0.0.0.0:8080), HOOKS_WORKERS (default 2), HOOKS_THREADS (threads per worker, default 64),
+HOOKS_READ_TIMEOUT (seconds a request may take to arrive, default 10: Metacontroller's hook timeout),
+HOOKS_TIMEOUT (seconds a hook computation may take before its worker is restarted, default 30: above
+Metacontroller's 10 s hook timeout so a slow answer is not cut short twice), HOOKS_GRACEFUL_TIMEOUT (seconds
+in-flight requests get on SIGTERM, default 20), HOOKS_MAX_REQUEST_BYTES (larger bodies get 413; also the
+bytes of request bodies a worker holds at once), HOOKS_TLS_CERT / HOOKS_TLS_KEY (serve HTTPS when both are
+set). Workers are gunicorn's threaded workers with a deadline for requests to arrive (hooks/server/worker.py).
 
 On SIGTERM gunicorn stops accepting connections and lets in-flight hook calls finish within
 graceful_timeout; the pod's terminationGracePeriodSeconds must exceed it. Metacontroller retries any call
@@ -15,7 +17,8 @@ which /metrics merges (prometheus_client multiprocess mode). Set it to a
 writable directory that only this server uses (in the cluster: an emptyDir);
 unset, a fresh private directory is made under HOOKS_WORKER_TMP_DIR, else /dev/shm
 (or the temp dir), and removed on exit. Either way it is emptied when the server starts, because
-files from an earlier run would be counted again.
+files from an earlier run would be counted again, and a dead worker's files are folded into one archive file
+per metric type (hooks/server/metric_files.py).
 """
 
 import os
@@ -33,7 +36,8 @@ except SettingsError as _err:  # one line and exit 2 before anything is bound or
 
 bind = _settings.bind
 workers = _settings.workers
-worker_class = "sync"
+worker_class = "hooks.server.worker.HookWorker"
+threads = _settings.threads
 timeout = _settings.timeout
 graceful_timeout = _settings.graceful_timeout
 accesslog = None
@@ -65,7 +69,8 @@ def _metrics_dir() -> str:
 
 
 def when_ready(server):
-    """Choose the metrics directory and start from zero (a restarted container keeps its emptyDir).
+    """Choose the metrics directory and start from zero (a restarted container keeps its emptyDir); warn when
+    the container's memory limit is below what the settings may need.
 
     Done in this hook, not at import, so a config that fails its checks leaves nothing behind; and once the listening
     socket is bound, so a server that cannot start (port taken) leaves no directory behind. Workers are
@@ -73,16 +78,25 @@ def when_ready(server):
     """
     metrics = _metrics_dir()
     os.makedirs(metrics, exist_ok=True)
-    for name in os.listdir(metrics):
-        if name.endswith(".db"):
-            os.remove(os.path.join(metrics, name))
+    # Imported here, once the directory is in the environment: prometheus_client chooses its multiprocess mode
+    # when first imported, and workers forked from this process inherit that choice.
+    from hooks.server import memory, metric_files
+
+    metric_files.clear(metrics)
+    warning = memory.shortfall(_settings.workers, _settings.max_request_bytes, memory.container_limit())
+    if warning:
+        server.log.warning(warning)
 
 
 def child_exit(server, worker):
-    """Tell prometheus_client a worker died, so its live-only series stop being reported."""
+    """A worker died (the master runs this after reaping it): fold its metrics files into the archives, and
+    those of any earlier worker whose fold could not be done then."""
     from prometheus_client import multiprocess
 
+    from hooks.server import metric_files
+
     multiprocess.mark_process_dead(worker.pid)
+    metric_files.fold_dead_workers(os.environ[_METRICS_ENV], live=set(server.WORKERS))
 
 
 def on_exit(server):

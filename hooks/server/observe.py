@@ -29,6 +29,7 @@ OUTCOME_LEVELS = {
     "ok": logging.INFO,
     "not_synced": logging.WARNING,
     "client_error": logging.WARNING,
+    "busy": logging.WARNING,
     "server_error": logging.ERROR,
 }
 
@@ -92,6 +93,8 @@ def observed_view(path: str, hook: Hook, serve: Callable[[Hook], Response]) -> C
 
 
 def outcome_of(status: int, facts: Mapping[str, object]) -> str:
+    if status == 503:
+        return "busy"
     if status >= 500:
         return "server_error"
     if status >= 400:

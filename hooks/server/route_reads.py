@@ -6,6 +6,8 @@ fields; tests/server/test_fast_decode.py compares its answers with those of a fu
 
 from __future__ import annotations
 
+from hooks.grids.autoscaling import HPA_FIELDS, HPA_TYPE
+from hooks.grids.children import RECORD_FIELDS
 from hooks.grids.grace import GRACE_FIELDS
 from hooks.grids.grid_kinds import sync_route
 from hooks.grids.history import CR_TYPE
@@ -24,12 +26,15 @@ def workload_sync_reads(kind: WorkloadKind) -> RequestReads:
     """What workload_grid.sync reads: Node names, labels and Ready condition (a rollout defers offline
     sites, hooks.sites.readiness), or whole NodeUnits, which are small; and of each observed child its
     status figures (hooks.grids.workload), its unit label and grace mark (hooks.grids.grace), its revision
-    stamp (hooks.grids.revision), when it started moving to it (hooks.grids.rollout) and whether it was
-    rolled back (hooks.grids.rollback). The grid's
+    stamp (hooks.grids.revision), when it started moving to it (hooks.grids.rollout), whether it was rolled
+    back (hooks.grids.rollback) and Metacontroller's record of it (hooks.grids.children: does it hold
+    ``replicas``?); of each observed HPA its name and status (hooks.grids.autoscaling). The grid's
     ControllerRevisions (hooks.grids.history) are few and small: whole."""
-    observed = merge_shapes(OBSERVED_FIELDS, GRACE_FIELDS, REVISION_FIELDS, SINCE_FIELDS, ROLLED_BACK_FIELDS)
-    related = {NODES: NODE_HEALTH_FIELDS, NODEUNIT_TYPE: ANY}
-    return RequestReads(children={kind.child_type: observed, CR_TYPE: ANY}, related=related)
+    observed = merge_shapes(
+        OBSERVED_FIELDS, GRACE_FIELDS, REVISION_FIELDS, SINCE_FIELDS, ROLLED_BACK_FIELDS, RECORD_FIELDS
+    )
+    children = {kind.child_type: observed, HPA_TYPE: HPA_FIELDS, CR_TYPE: ANY}
+    return RequestReads(children=children, related={NODES: NODE_HEALTH_FIELDS, NODEUNIT_TYPE: ANY})
 
 
 def service_sync_reads() -> RequestReads:

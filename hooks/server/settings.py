@@ -18,7 +18,11 @@ from hooks.sites.site_spec import ANY_KEY, AllowedKeys
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 EXIT_USAGE = 2
-DEFAULT_MAX_REQUEST_BYTES = 256 * 1024 * 1024
+DEFAULT_MAX_REQUEST_BYTES = 128 * 1024 * 1024
+"""Room for a 10,000-node fleet (about 80 MB at 6.6 KB per Node and 5.6 KB per child, docs/performance.md) with
+headroom; the shipped memory limit is sized from it (docs/performance.md, Memory)."""
+DEFAULT_READ_TIMEOUT = 10
+"""Metacontroller's hook timeout: a request still arriving after it belongs to a call already abandoned."""
 
 
 class SettingsError(ValueError):
@@ -35,6 +39,10 @@ class Settings:
     certfile: str | None
     keyfile: str | None
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    threads: int = 64
+    """Threads per worker: requests whose headers or body are still arriving each hold one."""
+    read_timeout: int = DEFAULT_READ_TIMEOUT
+    """Seconds from a request's first byte to its last: the headers and the whole body."""
     worker_tmp_dir: str | None = None
     """Where workers keep heartbeat files (and the metrics folder goes): HOOKS_WORKER_TMP_DIR, else /dev/shm
     when writable, else gunicorn's default (the temp dir)."""
@@ -55,6 +63,8 @@ def from_environ(env: Mapping[str, str]) -> Settings:
         certfile=cert,
         keyfile=key,
         max_request_bytes=max_request_bytes(env),
+        threads=_whole(env, "HOOKS_THREADS", "64", minimum=2),
+        read_timeout=read_timeout(env),
         worker_tmp_dir=_worker_tmp_dir(env.get("HOOKS_WORKER_TMP_DIR")),
         allowed_uniq_keys=allowed_uniq_keys(env),
     )
@@ -83,6 +93,12 @@ def max_request_bytes(env: Mapping[str, str]) -> int:
     if not raw.isdigit() or int(raw) == 0:
         raise SettingsError(f"HOOKS_MAX_REQUEST_BYTES={raw!r}: must be a positive number of bytes")
     return int(raw)
+
+
+def read_timeout(env: Mapping[str, str]) -> int:
+    """HOOKS_READ_TIMEOUT: seconds a request may take to arrive (headers and body), else 408 and the connection
+    is closed."""
+    return _whole(env, "HOOKS_READ_TIMEOUT", str(DEFAULT_READ_TIMEOUT), minimum=1)
 
 
 def _worker_tmp_dir(raw: str | None) -> str | None:

@@ -156,6 +156,8 @@ def serve(args: list[str], env: dict[str, str], tmp_path: Path, timeout: float =
         ([], {"HOOKS_TIMEOUT": "soon"}, "HOOKS_TIMEOUT='soon'"),
         ([], {"HOOKS_MAX_REQUEST_BYTES": "lots"}, "HOOKS_MAX_REQUEST_BYTES='lots'"),
         ([], {"HOOKS_WORKER_TMP_DIR": "/nonexistent/tmp"}, "HOOKS_WORKER_TMP_DIR='/nonexistent/tmp'"),
+        ([], {"HOOKS_THREADS": "1"}, "HOOKS_THREADS='1': must be a whole number of at least 2"),
+        ([], {"HOOKS_READ_TIMEOUT": "0.5"}, "HOOKS_READ_TIMEOUT='0.5'"),
         ([], {"HOOKS_ALLOWED_UNIQ_KEYS": "site,bad key"}, "HOOKS_ALLOWED_UNIQ_KEYS='site,bad key'"),
     ],
 )

@@ -257,11 +257,13 @@ class TestStatus:
         parent = sg()
         first = sync(service_sync_request(parent, site_nodes(a=1)), now="2026-01-01T00:00:00Z")
         parent["status"] = first["status"]
-        second = sync(service_sync_request(parent, site_nodes(a=1, b=1)), now="2026-01-02T00:00:00Z")
+        landed = children_map([observed_service(c) for c in first["children"]])
+        second = sync(service_sync_request(parent, site_nodes(a=1, b=1), landed), now="2026-01-02T00:00:00Z")
         assert {c["lastTransitionTime"] for c in second["status"]["conditions"]} == {"2026-01-01T00:00:00Z"}
         parent["status"] = second["status"]
         parent["spec"]["perUnitServices"] = False
-        third = sync(service_sync_request(parent, site_nodes(a=1, b=1)), now="2026-01-03T00:00:00Z")
+        landed = children_map([observed_service(c) for c in second["children"]])
+        third = sync(service_sync_request(parent, site_nodes(a=1, b=1), landed), now="2026-01-03T00:00:00Z")
         assert conditions(third)["PerUnitServices"]["lastTransitionTime"] == "2026-01-03T00:00:00Z"
         assert conditions(third)["Synced"]["lastTransitionTime"] == "2026-01-01T00:00:00Z"
 

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from hooks.server import memory
+from tests.install.test_hardening import quantity
 from tests.install.test_manifests import CRDS, INSTALLED, ROOT
 
 CHART = ROOT / "charts" / "servicegroup"
@@ -84,7 +86,14 @@ def test_chart_values_offer_what_operators_set():
     values = yaml.safe_load((CHART / "values.yaml").read_text())
     assert {"repository", "tag", "pullPolicy"} <= set(values["image"])
     assert {"replicas", "resources", "namespace", "metacontroller"} <= set(values)
+    assert {"workers", "threads", "readTimeoutSeconds", "maxRequestBytes"} <= set(values)
     assert values["namespace"]["name"] and values["metacontroller"]["namespace"] == "metacontroller"
+
+
+def test_chart_memory_limit_covers_its_default_settings():
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    limit = quantity(values["resources"]["limits"]["memory"])
+    assert memory.needed(values["workers"], values["maxRequestBytes"]) <= limit
 
 
 @needs_helm
@@ -102,7 +111,7 @@ def test_helm_template_without_an_image_fails_with_a_clear_message():
 @needs_helm
 def test_helm_template_installs_what_kustomize_installs():
     """Same objects, same content, once Helm's own labels are set aside and the image is the same."""
-    rendered = {key(o): o for o in template(f"image.repository={IMAGE}", "image.tag=0.1.0")}
+    rendered = {key(o): o for o in template(f"image.repository={IMAGE}", "image.tag=0.2.0")}
     crds = {k: o for k, o in rendered.items() if k[0] == "CustomResourceDefinition"}
     assert {k[2]: o for k, o in crds.items()} == {d["metadata"]["name"]: d for d in CRDS}
     kustomized = {key(o): o for o in INSTALLED}
@@ -111,7 +120,7 @@ def test_helm_template_installs_what_kustomize_installs():
     for k, obj in kustomized.items():
         expected = copy.deepcopy(obj)
         if k == ("Deployment", "servicegroup-system", "servicegroup-hooks"):
-            expected["spec"]["template"]["spec"]["containers"][0]["image"] = f"{IMAGE}:0.1.0"
+            expected["spec"]["template"]["spec"]["containers"][0]["image"] = f"{IMAGE}:0.2.0"
         assert substance(rest[k]) == substance(expected), k
 
 
@@ -126,6 +135,10 @@ def test_chart_values_reach_the_objects():
         "metacontroller.namespace=mc",
         "nodeZone.unitLabelKey=example.com/site",
         "resources.limits.memory=1Gi",
+        "workers=3",
+        "threads=16",
+        "readTimeoutSeconds=5",
+        "maxRequestBytes=268435456",
     )
     by_key = {key(o): o for o in objs}
     assert "Namespace" not in {k[0] for k in by_key}
@@ -133,6 +146,13 @@ def test_chart_values_reach_the_objects():
     container = server["spec"]["template"]["spec"]["containers"][0]
     assert server["spec"]["replicas"] == 3 and container["image"] == f"{IMAGE}:1.2.3"
     assert container["resources"]["limits"]["memory"] == "1Gi"
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert {k: env[k] for k in ("HOOKS_WORKERS", "HOOKS_THREADS", "HOOKS_READ_TIMEOUT", "HOOKS_MAX_REQUEST_BYTES")} == {
+        "HOOKS_WORKERS": "3",
+        "HOOKS_THREADS": "16",
+        "HOOKS_READ_TIMEOUT": "5",
+        "HOOKS_MAX_REQUEST_BYTES": "268435456",
+    }
     policy = by_key[("NetworkPolicy", "hooks", "servicegroup-hooks")]
     assert policy["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"] == {
         "kubernetes.io/metadata.name": "mc"

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from hooks.server import memory
+from hooks.server.settings import DEFAULT_MAX_REQUEST_BYTES, from_environ
 from tests.install.test_manifests import INSTALLED
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,3 +75,27 @@ def test_dockerfile_ends_as_non_root_user():
     users = [ln for ln in lines if ln.startswith("USER ")]
     assert users and users[-1].split()[1].split(":")[0] not in ("root", "0")
     assert lines.index(users[-1]) > max(i for i, ln in enumerate(lines) if ln.startswith(("RUN ", "COPY ")))
+
+
+QUANTITY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
+
+
+def quantity(text: str) -> int:
+    """A Kubernetes memory quantity in binary units (what the manifests use) as bytes."""
+    return int(text[:-2]) * QUANTITY[text[-2:]]
+
+
+def server_settings(container: dict) -> dict[str, str]:
+    """The container's HOOKS_* variables, over the server's defaults."""
+    env = {e["name"]: e["value"] for e in container["env"] if e["name"].startswith("HOOKS_")}
+    return vars(from_environ(env))
+
+
+def test_memory_limit_covers_the_workers_bodies_and_computations():
+    """docs/performance.md (Memory): workers x (idle + body budget + one working set) + master, a fifth spare."""
+    (container,) = only("Deployment")["spec"]["template"]["spec"]["containers"]
+    settings = server_settings(container)
+    limit = quantity(container["resources"]["limits"]["memory"])
+    assert memory.needed(settings["workers"], settings["max_request_bytes"]) <= limit
+    assert settings["max_request_bytes"] == DEFAULT_MAX_REQUEST_BYTES and settings["read_timeout"] == 10
+    assert settings["threads"] > 50  # 50 half-sent requests on one worker leave a thread for the probes

@@ -6,6 +6,7 @@ fields, broken last-applied annotations) and malformed bytes -- both paths must 
 response bytes, or the same 4xx error.
 """
 
+import contextlib
 import io
 import json
 import random
@@ -16,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.fleet import steady_state_request
+from hooks.grids.autoscaling import HPA_TYPE
 from hooks.grids.grace import MISSING_SINCE
 from hooks.grids.history import CR_TYPE
 from hooks.grids.rollout import SINCE_ANNOTATION
@@ -23,9 +25,12 @@ from hooks.grids.workload import DEPLOYMENT, STATEFULSET
 from hooks.kube.errors import RequestError
 from hooks.protocol import codec
 from hooks.protocol.partial import ANY, TEXT, Only, Partial, RequestReads, whole
-from hooks.server.app import READ_CHUNK, create_app, hook_table, read_exactly
-from hooks.server.fast_decode import decoder_for
+from hooks.server.app import create_app, hook_table
+from hooks.server.body import READ_CHUNK, Deadline, read_exactly
+from hooks.server.fast_decode import BodyRefused, decoder_for, full_decode
 from hooks.server.route_reads import route_reads
+from tests.conftest import schema_check_paused
+from tests.support.autoscaling_builders import autoscaling, live_hpa
 from tests.support.builders import NOW, children_map, deployment_spec, grid, node, observed, sync_request
 from tests.support.nodegroup_builders import fleet, ng_request, node_group
 from tests.support.nodegroup_builders import workload_grid as ng_workload_grid
@@ -51,10 +56,15 @@ ODD_NODES = [
 ODD_CHILDREN = ["x", None, {"metadata": {}}, {"metadata": {"name": 3}}, {"metadata": {"name": "web-zz"}}]
 
 
+REFUSED = None  # the message of a request refused before a full decode: not compared with the reference's
+
+
 def outcome(decode, route, body):
     """What the server would answer: ("200", bytes), ("4xx", message) or ("5xx", the exception and its text)."""
     try:
         return ("200", codec.dumps(hook_table()[route](decode(body), NOW)))
+    except BodyRefused:
+        return ("4xx", REFUSED)
     except RequestError as err:
         return ("4xx", str(err))
     except Exception as err:
@@ -62,11 +72,16 @@ def outcome(decode, route, body):
 
 
 def assert_same_answer(route, body):
-    """Both paths give the same answer, and it is an answer: a bug (500) on both is no agreement."""
+    """Both paths give the same answer, and it is an answer: a bug (500) on both is no agreement. A request the
+    reduced decoder refuses before any full decode (its shape, its bytes) must be refused by the reference path
+    too, with whatever message."""
     fast = outcome(decoder_for(route_reads()[route]), route, body)
     full = outcome(codec.loads, route, body)
     assert "5xx" not in (fast[0], full[0]), f"server error: reduced decode {fast}, full decode {full}"
-    assert fast == full
+    if fast == ("4xx", REFUSED):
+        assert full[0] == "4xx", full
+    else:
+        assert fast == full
     return fast
 
 
@@ -126,14 +141,18 @@ def sync_requests(draw):
     if rollout:  # steps by name and by node labels; a 30 s deadline, so a "since" mark below is overdue
         steps = [{"units": ["b"]}, {"nodeSelector": {"matchLabels": {"kubernetes.io/os": "linux"}}, "maxUpdating": 1}]
         spec["rollout"] = {"steps": steps, "progressDeadlineSeconds": 30, "maxUpdating": "50%"}
+    if kind_name != "ServiceGrid" and draw(st.booleans()):  # autoscaled units: HPAs, replicas left to them
+        spec["autoscaling"] = autoscaling()
+        spec["overrides"] = [{"units": ["b"], "autoscaling": {"mode": draw(st.sampled_from(["External", "Disabled"]))}}]
     parent = grid(kind_name, **spec)
     declared = kind_name != "ServiceGrid" and draw(st.booleans())  # a controller keeping the revision history
     first = sync_request(parent, nodes, child_type=child_type)
     if declared:
         first["children"][CR_TYPE] = {}
-    answered = hook_table()[route](first, NOW)["children"]
-    rendered = [c for c in answered if c["kind"] != "ControllerRevision"]
-    records = {f"shop/{c['metadata']['name']}": c for c in answered if c["kind"] == "ControllerRevision"}
+    rendered = hook_table()[route](first, NOW)["children"]
+    records = {f"shop/{c['metadata']['name']}": c for c in rendered if c["kind"] == "ControllerRevision"}
+    hpas = [c for c in rendered if c["kind"] == "HorizontalPodAutoscaler"]
+    rendered = [c for c in rendered if c["kind"] not in ("HorizontalPodAutoscaler", "ControllerRevision")]
     if rollout and draw(st.booleans()):
         parent["spec"]["template"] = deployment_spec(image="nginx:1.28")  # a new revision: units move in steps
     lives = [live(c, ready=draw(st.booleans())) for c in rendered if draw(st.booleans())]
@@ -151,6 +170,12 @@ def sync_requests(draw):
         req["children"][CR_TYPE] = {
             k: {**r, "revision": draw(st.sampled_from([1, 2, BIG]))} for k, r in records.items()
         }
+    if kind_name != "ServiceGrid":
+        statuses = st.sampled_from([("True", "True"), ("True", "False"), ("False", "True")])
+        seen = [live_hpa(h, 2, 3, *draw(statuses)) for h in hpas if draw(st.booleans())]
+        if seen and draw(st.booleans()):
+            seen[0]["status"] = draw(st.sampled_from([None, "x", {"conditions": "x"}, {"conditions": [None, {}]}]))
+        req["children"][HPA_TYPE] = children_map(seen)
     extra = draw(st.sampled_from(["none", "no-nodes", "other-related", "other-children", "bad-map", "top-key"]))
     fits = fits and not odd_children and extra in ("none", "no-nodes")
     if extra == "top-key":
@@ -180,7 +205,8 @@ def reduced_objects(request):
 @given(sync_requests())
 def test_reduced_decode_answers_like_a_full_decode(case):
     route, body, fits = case
-    assert_same_answer(route, body)
+    with contextlib.nullcontext() if fits else schema_check_paused():  # an odd child may go back odd
+        assert_same_answer(route, body)
     if fits:  # a request that fits the declared shapes must not fall back to the full decode
         assert reduced_objects(decoder_for(route_reads()[route])(body)) in (True, None)
 
@@ -217,7 +243,7 @@ def test_realistic_request_takes_the_reduced_path_and_matches():
     assert set(some_node["metadata"]) == {"name", "labels"}
     [ready] = some_node["status"]["conditions"]  # of its five conditions, only Ready is decoded
     assert ready["type"] == "Ready" and set(ready) == {"type", "status", "lastTransitionTime"}
-    assert isinstance(some_child, Partial) and set(some_child) == {"metadata", "spec", "status"}
+    assert isinstance(some_child, Partial) and set(some_child) == {"apiVersion", "kind", "metadata", "spec", "status"}
     assert (
         whole(some_child)
         == orjson.loads(body)["children"]["Deployment.apps/v1"][f"retail/{some_child['metadata']['name']}"]
@@ -258,8 +284,10 @@ def test_a_failing_reduced_decode_falls_back_to_the_full_decode(monkeypatch, cap
 
 
 def test_routes_without_declared_reads_decode_in_full():
-    assert decoder_for(None) is codec.loads
-    assert decoder_for(RequestReads()) is codec.loads
+    assert decoder_for(None) is full_decode
+    assert decoder_for(RequestReads()) is full_decode
+    body = b' {"a": [1, {"b": 12345678901234567890123}]}'
+    assert full_decode(body) == codec.loads(body)
 
 
 def test_declared_routes_exist():
@@ -336,8 +364,9 @@ def test_large_body_is_read_in_chunks_into_one_buffer():
 
 
 def test_short_body_is_returned_short():
-    assert read_exactly(io.BytesIO(b"abc"), 5) == b"abc"
-    assert read_exactly(io.BytesIO(b"abcdef"), 5) == b"abcde"
+    later = Deadline(float("inf"), None)
+    assert read_exactly(io.BytesIO(b"abc"), 5, later) == b"abc"
+    assert read_exactly(io.BytesIO(b"abcdef"), 5, later) == b"abcde"
 
 
 ODD_HEALTH = [

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -39,22 +42,26 @@ class Server:
                 stdout=subprocess.DEVNULL,
                 stderr=log,
             )
-        self.wait_until(lambda: len(self.workers()) == 2 and self.healthy())
+        try:
+            self.wait_until(lambda: len(self.workers()) == 2 and self.healthy())
+        except BaseException:  # never leave a server running behind a failed start
+            self.stop()
+            raise
 
     def healthy(self) -> bool:
         try:
             return requests.get(self.base + "/healthz", timeout=1).ok
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or its worker still loading the app
             return False
 
-    def wait_until(self, ready, what: str = "gunicorn to serve with 2 workers") -> None:
+    def wait_until(self, ready, what: str | Callable[[], str] = "gunicorn to serve with 2 workers") -> None:
         for _ in range(150):
             if self.proc.poll() is not None:
                 pytest.fail(f"server exited: {self.log.read_text()}")
             if ready():
                 return
             time.sleep(0.1)
-        pytest.fail(f"timed out waiting for {what}: {self.log.read_text()}")
+        pytest.fail(f"timed out waiting for {what if isinstance(what, str) else what()}: {self.log.read_text()}")
 
     def workers(self) -> set[int]:
         """Pids of the gunicorn master's children (`serve` execs gunicorn, so the master is our process)."""
@@ -133,3 +140,43 @@ def test_a_restart_starts_from_zero_and_keeps_a_given_directory(tmp_path):
         assert value(second.scrape(), "servicegroup_hook_requests_total", **OK) == 0
     finally:
         second.stop()
+
+
+def files_of(directory: Path) -> set[str]:
+    return {path.name for path in directory.glob("*.db")}
+
+
+def test_dead_workers_files_are_folded_and_totals_never_drop(tmp_path):
+    """Workers killed one after another while a scraper reads /metrics back to back: no scrape ever shows a
+    smaller total than the one before, and the directory keeps the archive and the live workers' files only."""
+    directory = tmp_path / "metrics"
+    srv = Server(tmp_path, directory)
+    seen: list[float] = []
+    stop = threading.Event()
+
+    def scrape_forever() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(requests.RequestException):  # the worker answering was the one killed
+                seen.append(value(srv.scrape(), "servicegroup_hook_requests_total", **OK))
+
+    scraper = threading.Thread(target=scrape_forever)
+    scraper.start()
+    try:
+        for round_ in range(1, 7):
+            srv.sync(2)
+            srv.wait_until(lambda: {f"counter_{pid}.db" for pid in srv.workers()} <= files_of(directory), "files")
+            victim = min(srv.workers())
+            os.kill(victim, signal.SIGKILL)
+            srv.wait_until(lambda v=victim: len(srv.workers()) == 2 and v not in srv.workers(), "a new worker")
+            owners = [*srv.workers(), "archive"]
+            expected = {f"{kind}_{who}.db" for kind in ("counter", "histogram") for who in owners}
+            srv.wait_until(
+                lambda e=expected: files_of(directory) == e,
+                lambda e=expected: f"the files {sorted(e)} (found {sorted(files_of(directory))})",
+            )
+            assert value(srv.scrape(), "servicegroup_hook_requests_total", **OK) == 2 * round_
+    finally:
+        stop.set()
+        scraper.join(timeout=30)
+        srv.stop()
+    assert len(seen) > 10 and seen == sorted(seen) and seen[-1] == 12

@@ -64,6 +64,8 @@ def _workload_requests(table: dict) -> list[tuple[str, dict]]:
     broken = grid(templates={u: f"missing-{i % 3}" for i, u in enumerate(UNITS[::2])})
     plain = table["/deploymentgrid/sync"](sync_request(grid(), nodes), NOW)["children"]
     moved = grid(template=deployment_spec(image="nginx:1.29"))  # no rollout: every unit's child is behind
+    # ... and has been, long enough to be named (hooks.grids.applied); the records listed in reverse order
+    moved["status"] = {"notAppliedSince": {u: "2025-12-31T00:00:00Z" for u in reversed(UNITS)}}
     return [
         ("/deploymentgrid/sync", sync_request(parent, nodes)),
         ("/deploymentgrid/sync", sync_request(changed, gone, lives)),
