@@ -255,22 +255,37 @@ def unit_facts(
 ) -> UnitFacts:
     """The facts of one rendered unit (its fresh child, if any, against the observed one); ``online`` is what
     its nodes say (hooks.sites.readiness), judged against ``spec.offlineAfterSeconds`` at ``now``."""
-    after = spec.offline_after if spec is not None else 0
-    offline = online.dark and online.offline(after, now)
-    where = {
-        "departing": departing,
-        "offline": offline,
-        "dark": online.dark and not offline,
-        "online_since": online.ready_since,
-        "offline_at": online.offline_at(after) if online.dark else None,
-    }
-    if r.error is not None or r.child is None:
-        return UnitFacts(r.unit, step, r.seen is not None, False, False, broken=True, **where)
     seen = r.seen
-    fresh = r.child["metadata"]["annotations"]["superedge.io/revision"]
-    updated = seen is not None and observed_revision(seen) == fresh
-    since = observed_since(seen) if updated else None
-    return UnitFacts(r.unit, step, seen is not None, updated, updated and ready(seen), since, **where)
+    broken = r.error is not None or r.child is None
+    fresh = None if broken else r.child["metadata"]["annotations"]["superedge.io/revision"]
+    updated = seen is not None and fresh is not None and observed_revision(seen) == fresh
+    if not online.dark:  # the common case, kept cheap: this runs for every unit of every sync
+        return UnitFacts(
+            r.unit,
+            step,
+            seen is not None,
+            updated,
+            updated and ready(seen),
+            observed_since(seen) if updated else None,
+            broken,
+            departing,
+            online_since=online.ready_since,
+        )
+    after = spec.offline_after if spec is not None else 0
+    offline = online.offline(after, now)
+    return UnitFacts(
+        r.unit,
+        step,
+        seen is not None,
+        updated,
+        updated and ready(seen),
+        observed_since(seen) if updated else None,
+        broken,
+        departing,
+        offline=offline,
+        dark=not offline,
+        offline_at=online.offline_at(after),
+    )
 
 
 def observed_since(seen: Mapping | None) -> str | None:
