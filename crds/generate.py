@@ -23,6 +23,7 @@ from crds.rollout_schema import ROLLOUT_COLUMNS, ROLLOUT_SPEC, ROLLOUT_STATUS  #
 from crds.structural import DEPLOYMENT_SPEC, HPA_SPEC, SERVICE_SPEC, STATEFULSET_SPEC, structural  # noqa: E402
 from hooks import GROUP  # noqa: E402
 from hooks.grids.autoscaling_spec import MODES  # noqa: E402
+from hooks.grids.history import DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT  # noqa: E402
 from hooks.grids.limits import (  # noqa: E402
     MAX_OVERRIDES,
     MAX_PATCH_OPERATIONS,
@@ -268,7 +269,8 @@ SITE_SOURCE = {
     "gridUniqKey.",
 }
 
-# A NodeUnit holds membership only (no heartbeat-derived data), so it changes only when a site gains or loses nodes.
+# A NodeUnit holds membership and the site's readiness transitions (no heartbeat-derived data), so it changes only
+# when a site gains or loses nodes, goes dark or comes back.
 NODEUNIT_SPEC = {
     "type": "object",
     "required": ["gridUniqKey", "unit", "nodes"],
@@ -286,6 +288,17 @@ NODEUNIT_SPEC = {
             "description": "Names of the unit's nodes, sorted. Empty: a tombstone, the site is gone.",
         },
         "nodeCount": {"type": "integer", "description": "len(nodes), for kubectl's columns (0: a tombstone)."},
+        "readySince": {
+            "type": "string",
+            "format": "date-time",
+            "description": "The site has had a Ready node since then (kept while it stays online).",
+        },
+        "notReadySince": {
+            "type": "string",
+            "format": "date-time",
+            "description": "No node of the site has been Ready since then (a rollout defers the site once this is "
+            "spec.rollout.offlineAfterSeconds old).",
+        },
     },
 }
 
@@ -295,6 +308,7 @@ NODEUNIT_COLUMNS = [
     {"name": "Nodes", "type": "integer", "jsonPath": ".spec.nodeCount"},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
     {"name": "Node-Names", "type": "string", "jsonPath": ".spec.nodes", "priority": 1},
+    {"name": "Not-Ready-Since", "type": "string", "jsonPath": ".spec.notReadySince", "priority": 1},
 ]
 
 
@@ -327,6 +341,14 @@ def workload_spec(what: str) -> dict:
             "siteSource": SITE_SOURCE,
             "rollout": ROLLOUT_SPEC,
             "autoscaling": AUTOSCALING,
+            "revisionHistoryLimit": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": MAX_HISTORY_LIMIT,
+                "description": "Old revisions kept as ControllerRevisions (labelled superedge.io/grid-selector: "
+                "<grid>) besides the current one, and the last completed one while a rollout is in progress "
+                f"(default {DEFAULT_HISTORY_LIMIT}). A rollback (spec.rollout.onFailure) reads them.",
+            },
         },
     }
 

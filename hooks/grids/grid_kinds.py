@@ -12,6 +12,7 @@ from typing import Protocol
 from hooks import GROUP
 from hooks.grids import service_grid, workload_grid
 from hooks.grids.autoscaling import HPA_TYPE
+from hooks.grids.history import CR_TYPE
 from hooks.grids.workload import DEPLOYMENT, STATEFULSET
 from hooks.sites.site_spec import ANY_KEY, AllowedKeys
 
@@ -42,12 +43,12 @@ GRID_KINDS: dict[str, GridKind] = {
     "DeploymentGrid": GridKind(
         lambda req, now, allowed=ANY_KEY: workload_grid.sync(req, DEPLOYMENT, now, allowed),
         lambda req, allowed=ANY_KEY: workload_grid.customize(req, DEPLOYMENT, allowed),
-        (DEPLOYMENT.child_type, HPA_TYPE),
+        (DEPLOYMENT.child_type, HPA_TYPE, CR_TYPE),
     ),
     "StatefulSetGrid": GridKind(
         lambda req, now, allowed=ANY_KEY: workload_grid.sync(req, STATEFULSET, now, allowed),
         lambda req, allowed=ANY_KEY: workload_grid.customize(req, STATEFULSET, allowed),
-        (STATEFULSET.child_type, HPA_TYPE),
+        (STATEFULSET.child_type, HPA_TYPE, CR_TYPE),
     ),
     "ServiceGrid": GridKind(
         lambda req, now, allowed=ANY_KEY: service_grid.sync(req, now, allowed),

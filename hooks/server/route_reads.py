@@ -10,7 +10,9 @@ from hooks.grids.autoscaling import HPA_FIELDS, HPA_TYPE
 from hooks.grids.children import RECORD_FIELDS
 from hooks.grids.grace import GRACE_FIELDS
 from hooks.grids.grid_kinds import sync_route
+from hooks.grids.history import CR_TYPE
 from hooks.grids.revision import REVISION_FIELDS
+from hooks.grids.rollback import ROLLED_BACK_FIELDS
 from hooks.grids.rollout import SINCE_FIELDS
 from hooks.grids.service_grid import SERVICE_TYPE
 from hooks.grids.workload import DEPLOYMENT, OBSERVED_FIELDS, STATEFULSET, WorkloadKind
@@ -21,15 +23,18 @@ from hooks.sites.units import NODE_FIELDS, NODE_HEALTH_FIELDS, NODES
 
 
 def workload_sync_reads(kind: WorkloadKind) -> RequestReads:
-    """What workload_grid.sync reads: Node names and labels (or whole NodeUnits, which are small), and of
-    each observed child its status figures (hooks.grids.workload), its unit label and grace mark
-    (hooks.grids.grace), its revision stamp (hooks.grids.revision) and when it started moving to it
-    (hooks.grids.rollout), Metacontroller's record of it (hooks.grids.children: does it hold ``replicas``?);
-    of each observed HPA its name and status (hooks.grids.autoscaling)."""
-    observed = merge_shapes(OBSERVED_FIELDS, GRACE_FIELDS, REVISION_FIELDS, SINCE_FIELDS, RECORD_FIELDS)
-    return RequestReads(
-        children={kind.child_type: observed, HPA_TYPE: HPA_FIELDS}, related={NODES: NODE_FIELDS, NODEUNIT_TYPE: ANY}
+    """What workload_grid.sync reads: Node names, labels and Ready condition (a rollout defers offline
+    sites, hooks.sites.readiness), or whole NodeUnits, which are small; and of each observed child its
+    status figures (hooks.grids.workload), its unit label and grace mark (hooks.grids.grace), its revision
+    stamp (hooks.grids.revision), when it started moving to it (hooks.grids.rollout), whether it was rolled
+    back (hooks.grids.rollback) and Metacontroller's record of it (hooks.grids.children: does it hold
+    ``replicas``?); of each observed HPA its name and status (hooks.grids.autoscaling). The grid's
+    ControllerRevisions (hooks.grids.history) are few and small: whole."""
+    observed = merge_shapes(
+        OBSERVED_FIELDS, GRACE_FIELDS, REVISION_FIELDS, SINCE_FIELDS, ROLLED_BACK_FIELDS, RECORD_FIELDS
     )
+    children = {kind.child_type: observed, HPA_TYPE: HPA_FIELDS, CR_TYPE: ANY}
+    return RequestReads(children=children, related={NODES: NODE_HEALTH_FIELDS, NODEUNIT_TYPE: ANY})
 
 
 def service_sync_reads() -> RequestReads:
@@ -40,7 +45,8 @@ def service_sync_reads() -> RequestReads:
 
 
 def nodegroup_sync_reads() -> RequestReads:
-    """What nodegroup.sync reads: Node names, labels and Ready condition; grids and NodeUnits whole (few)."""
+    """What nodegroup.sync reads: Node names, labels and Ready condition (with its transition time, for the
+    NodeUnits' readiness); grids and NodeUnits whole (few)."""
     grids = {grid_type_key(kind): ANY for kind in WORKLOAD_GRID_KINDS}
     return RequestReads(children={NODEUNIT_TYPE: ANY}, related={NODES: NODE_HEALTH_FIELDS, **grids})
 
