@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 
 from hooks.grids.grid_status import named
 from hooks.grids.grid_sync import UnitRender, UnitSet
-from hooks.grids.revision import observed_revision
+from hooks.grids.revision import REVISION_ANNOTATION, observed_revision
 from hooks.grids.rollback import Rollback, roll_back, rolled_back_from, rolled_back_standing
 from hooks.grids.rollout_facts import (
     COMPLETE,
@@ -257,35 +257,15 @@ def unit_facts(
     its nodes say (hooks.sites.readiness), judged against ``spec.offlineAfterSeconds`` at ``now``."""
     seen = r.seen
     broken = r.error is not None or r.child is None
-    fresh = None if broken else r.child["metadata"]["annotations"]["superedge.io/revision"]
+    fresh = None if broken else r.child["metadata"]["annotations"][REVISION_ANNOTATION]
     updated = seen is not None and fresh is not None and observed_revision(seen) == fresh
+    since = observed_since(seen) if updated else None
+    common = (r.unit, step, seen is not None, updated, updated and ready(seen), since, broken, departing)
     if not online.dark:  # the common case, kept cheap: this runs for every unit of every sync
-        return UnitFacts(
-            r.unit,
-            step,
-            seen is not None,
-            updated,
-            updated and ready(seen),
-            observed_since(seen) if updated else None,
-            broken,
-            departing,
-            online_since=online.ready_since,
-        )
+        return UnitFacts(*common, online_since=online.ready_since)
     after = spec.offline_after if spec is not None else 0
     offline = online.offline(after, now)
-    return UnitFacts(
-        r.unit,
-        step,
-        seen is not None,
-        updated,
-        updated and ready(seen),
-        observed_since(seen) if updated else None,
-        broken,
-        departing,
-        offline=offline,
-        dark=not offline,
-        offline_at=online.offline_at(after),
-    )
+    return UnitFacts(*common, offline=offline, dark=not offline, offline_at=online.offline_at(after))
 
 
 def observed_since(seen: Mapping | None) -> str | None:
