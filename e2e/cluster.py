@@ -36,9 +36,13 @@ LOOPBACK = "127.0.0.1"
 SERVICE_CIDR = "10.96.0.0/16"
 POD_CIDR = "10.244.0.0/16"
 METACONTROLLER_USER = "metacontroller"
-UNMANAGED_LABEL = "e2e.servicegroup.io/unmanaged"
-"""A node carrying this label is managed by no kwok: its heartbeats and lease renewals stop, and the node
-lifecycle controller marks it not Ready after the grace period (a site going offline)."""
+KWOK_GROUP_LABEL = "e2e.servicegroup.io/kwok"
+"""Nodes carrying this label are managed by the kwok process of their group (``Cluster.start_kwok_group``), not
+by the layer's kwok: stopping that process lets their heartbeats and leases lapse, and the node lifecycle
+controller marks them not Ready after its grace period (a site going offline); starting it again brings them
+back. (Relabelling a node out of a running kwok's selection is not enough: kwok v0.8.0 never hears that the
+node left, and may renew its lease and make it Ready again.)"""
+GROUP_POD_CIDR = "10.246.0.0/16"
 START_TIMEOUT = 90.0
 HPA_SYNC_SECONDS = 3
 
@@ -453,16 +457,25 @@ class Cluster:
         path.write_text(yaml.safe_dump_all(docs))
         return path
 
-    def _start_kwok(self) -> None:
-        port = self.ports["kwok"] = free_port()
+    def _start_kwok(self, name: str = "kwok", selector: str = f"!{KWOK_GROUP_LABEL}", cidr: str = POD_CIDR) -> None:
+        port = self.ports[name] = free_port()
         argv = [
             str(self.bin / "kwok"), f"--kubeconfig={self._kubeconfig_for('kwok')}",
-            f"--config={self._write_kwok_stages()}", f"--manage-nodes-with-label-selector=!{UNMANAGED_LABEL}",
-            f"--cidr={POD_CIDR}", f"--server-address={LOOPBACK}:{port}",
+            f"--config={self._write_kwok_stages()}", f"--manage-nodes-with-label-selector={selector}",
+            f"--cidr={cidr}", f"--server-address={LOOPBACK}:{port}",
         ]  # fmt: skip
         env = {**os.environ, "HOME": str(self.dir)}  # no ~/.kwok/kwok.yaml of the user's is read
-        proc = self._spawn("kwok", argv, env=env)
-        poll("kwok /healthz", lambda: proc.check_alive() and self._http_ok(f"http://{LOOPBACK}:{port}/healthz"), 60)
+        proc = self._spawn(name, argv, env=env)
+        poll(f"{name} /healthz", lambda: proc.check_alive() and self._http_ok(f"http://{LOOPBACK}:{port}/healthz"), 60)
+
+    def start_kwok_group(self, group: str) -> None:
+        """A kwok of its own for the nodes labelled ``KWOK_GROUP_LABEL: group`` (started again after a stop)."""
+        self._start_kwok(f"kwok-{group}", f"{KWOK_GROUP_LABEL}={group}", GROUP_POD_CIDR)
+
+    def stop_kwok_group(self, group: str) -> None:
+        """Stop the group's kwok (if it runs): its nodes' heartbeats and lease renewals stop."""
+        if f"kwok-{group}" in self.procs:
+            self.procs[f"kwok-{group}"].stop()
 
     def install(self) -> None:
         """Apply crds/ and the controllers of metacontroller/ (hooks pointed here), wait for the CRDs (again after

@@ -6,7 +6,7 @@ import json
 import secrets
 from typing import Any
 
-from e2e.cluster import UNMANAGED_LABEL
+from e2e.cluster import KWOK_GROUP_LABEL, Cluster
 from e2e.conftest import NodeFactory
 from e2e.kube import Kube
 from e2e.procs import poll
@@ -130,19 +130,32 @@ def node_ready_status(kube: Kube, name: str) -> str | None:
     return next((c["status"] for c in conditions if c["type"] == "Ready"), None)
 
 
-def take_offline(kube: Kube, names: list[str], timeout: float = 90) -> None:
-    """Let the nodes' heartbeats and leases lapse (no kwok manages them any more) until the node lifecycle
-    controller marks them not Ready: their site goes offline as an edge site does when its link drops."""
-    for name in names:
-        kube.merge_patch("Node", None, name, {"metadata": {"labels": {UNMANAGED_LABEL: "true"}}})
+def group_nodes(
+    cluster: Cluster, make_node: NodeFactory, key: str, sites: dict[str, int], group: str
+) -> dict[str, list[str]]:
+    """Like :func:`site_nodes`, but managed by a kwok of their own (``group``), so that their sites can be taken
+    offline (:func:`take_offline`) and brought back (:func:`bring_online`)."""
+    cluster.start_kwok_group(group)
+    made: dict[str, list[str]] = {}
+    for site, count in sites.items():
+        for i in range(count):
+            name = unique(f"{key}-{site}-{i}")
+            make_node(name, {key: site, KWOK_GROUP_LABEL: group})
+            made.setdefault(site, []).append(name)
+    return made
+
+
+def take_offline(cluster: Cluster, kube: Kube, group: str, names: list[str], timeout: float = 90) -> None:
+    """Stop the kwok of ``group``: its nodes' heartbeats and leases lapse until the node lifecycle controller marks
+    them not Ready, as when an edge site's link drops."""
+    cluster.stop_kwok_group(group)
     for name in names:
         poll(f"node {name} not Ready", lambda n=name: node_ready_status(kube, n) in ("Unknown", "False"), timeout)
 
 
-def bring_online(kube: Kube, names: list[str], timeout: float = 60) -> None:
-    """kwok manages the nodes again: they are Ready once more (their site is back)."""
-    for name in names:
-        kube.merge_patch("Node", None, name, {"metadata": {"labels": {UNMANAGED_LABEL: None}}})
+def bring_online(cluster: Cluster, kube: Kube, group: str, names: list[str], timeout: float = 60) -> None:
+    """Start the kwok of ``group`` again: its nodes are Ready once more (their sites are back)."""
+    cluster.start_kwok_group(group)
     for name in names:
         poll(f"node {name} Ready again", lambda n=name: node_ready_status(kube, n) == "True", timeout)
 

@@ -23,6 +23,7 @@ from e2e.scenario import (
     deployment_template,
     dg_condition,
     grid,
+    group_nodes,
     owned,
     rollout_of,
     site_nodes,
@@ -79,7 +80,26 @@ def test_offline_sites_are_deferred_then_catch_up_under_max_updating(
     maxUpdating), never both on their way at once."""
     key = unique("e2e-offline")
     sites = [f"s{i:02d}" for i in range(1, 13)]
-    nodes = site_nodes(make_node, key, dict.fromkeys(sites, 1))
+    offline = ["s04", "s09"]  # one in the wave, one in the last step
+    group = unique("offline")
+    site_nodes(make_node, key, dict.fromkeys([s for s in sites if s not in offline], 1))
+    try:
+        nodes = group_nodes(metacontroller, make_node, key, dict.fromkeys(offline, 1), group)
+        _defer_then_catch_up(metacontroller, kube, namespace, key, sites, offline, group, nodes)
+    finally:
+        metacontroller.stop_kwok_group(group)
+
+
+def _defer_then_catch_up(
+    cluster: Cluster,
+    kube: Kube,
+    namespace: str,
+    key: str,
+    sites: list[str],
+    offline: list[str],
+    group: str,
+    nodes: dict[str, list[str]],
+) -> None:
     rollout = {
         "progressDeadlineSeconds": 90,
         "offlineAfterSeconds": 10,
@@ -89,8 +109,7 @@ def test_offline_sites_are_deferred_then_catch_up_under_max_updating(
     apply(kube, grid("DeploymentGrid", "web", namespace, key, deployment_template("web"), rollout=rollout))
     wait_ready(kube, "DeploymentGrid", namespace, "web", units=12, timeout=180)
 
-    offline = ["s04", "s09"]  # one in the wave, one in the last step
-    take_offline(kube, [n for site in offline for n in nodes[site]])
+    take_offline(cluster, kube, group, [n for site in offline for n in nodes[site]])
     poll(
         "the grid sees s04 and s09 offline",
         lambda: all(
@@ -113,7 +132,7 @@ def test_offline_sites_are_deferred_then_catch_up_under_max_updating(
     )
     assert "WaitingForOffline" in kube.kubectl("-n", namespace, "get", "dg", "web").stdout  # the ROLLOUT column
 
-    bring_online(kube, [n for site in offline for n in nodes[site]])
+    bring_online(cluster, kube, group, [n for site in offline for n in nodes[site]])
     both_moving: list[str] = []
 
     def caught_up() -> bool:

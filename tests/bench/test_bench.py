@@ -37,3 +37,18 @@ def test_the_rollout_variant_is_mid_rollout_and_answers_like_a_full_parse():
     assert rollout["steps"][1]["units"] == 100
     result = run.measure(nodes=10 * NODES_PER_UNIT, repeat=1, min_seconds=0, variant="rollout")
     assert result.variant == "rollout" and "| rollout |" in run.table([result])
+
+
+def test_the_offline_variant_defers_a_tenth_of_the_units_and_carries_the_revision_history():
+    from bench.rollout import mid_rollout_request
+    from hooks.server.app import hook_table
+
+    hook = hook_table()[run.ROUTE]
+    request = mid_rollout_request(200 * NODES_PER_UNIT, hook, offline_every=10)
+    assert len(request["children"]["ControllerRevision.apps/v1"]) == 2  # the old revision and the new one
+    answer = hook(request, run.NOW)
+    offline = [u for u, state in answer["status"]["states"].items() if state.get("offline")]
+    assert len(offline) == 20 and answer["status"]["rollout"]["state"] == "Progressing"
+    assert answer["status"]["rollout"]["deferredUnits"] > 0
+    result = run.measure(nodes=10 * NODES_PER_UNIT, repeat=1, min_seconds=0, variant="rollout-offline")
+    assert "| rollout-offline |" in run.table([result])
