@@ -20,7 +20,13 @@ if str(ROOT) not in sys.path:  # run as a script (sys.path[0] is crds/): use thi
 
 from crds.label_selector import label_selector  # noqa: E402
 from crds.rollout_schema import ROLLOUT_COLUMNS, ROLLOUT_SPEC, ROLLOUT_STATUS  # noqa: E402
-from crds.structural import DEPLOYMENT_SPEC, SERVICE_SPEC, STATEFULSET_SPEC, structural  # noqa: E402
+from crds.structural import (  # noqa: E402
+    DAEMONSET_SPEC,
+    DEPLOYMENT_SPEC,
+    SERVICE_SPEC,
+    STATEFULSET_SPEC,
+    structural,
+)
 from hooks import GROUP  # noqa: E402
 from hooks.grids.limits import (  # noqa: E402
     MAX_OVERRIDES,
@@ -122,35 +128,47 @@ PATCH_OPERATION = {
     },
 }
 
-OVERRIDES = {
+UNITS = {
     "type": "array",
-    "maxItems": MAX_OVERRIDES,
-    "description": "Per-unit differences, applied in order after the template choice; the unit pinning, "
-    "name, namespace, unit labels and selector are enforced afterwards.",
-    "items": {
-        "type": "object",
-        "properties": {
-            "units": {
-                "type": "array",
-                "description": "Unit values this entry applies to; omitted means every unit.",
-                "items": {"type": "string", "maxLength": 63, "pattern": LABEL_VALUE_PATTERN},
-            },
-            "replicas": {"type": "integer", "format": "int32", "minimum": 0},
-            "images": {
-                "type": "object",
-                "description": "Container (or initContainer) name -> image.",
-                "additionalProperties": {"type": "string", "minLength": 1},
-            },
-            "patch": {
-                "type": "array",
-                "maxItems": MAX_PATCH_OPERATIONS_PER_ENTRY,
-                "description": f"RFC 6902 operations (at most {MAX_PATCH_OPERATIONS_PER_ENTRY} per entry, "
-                f"{MAX_PATCH_OPERATIONS:,} per grid, {MAX_UNIT_PATCH_OPERATIONS} applying to one unit).",
-                "items": PATCH_OPERATION,
+    "description": "Unit values this entry applies to; omitted means every unit.",
+    "items": {"type": "string", "maxLength": 63, "pattern": LABEL_VALUE_PATTERN},
+}
+
+PATCH = {
+    "type": "array",
+    "maxItems": MAX_PATCH_OPERATIONS_PER_ENTRY,
+    "description": f"RFC 6902 operations (at most {MAX_PATCH_OPERATIONS_PER_ENTRY} per entry, "
+    f"{MAX_PATCH_OPERATIONS:,} per grid, {MAX_UNIT_PATCH_OPERATIONS} applying to one unit).",
+    "items": PATCH_OPERATION,
+}
+
+REPLICAS = {"replicas": {"type": "integer", "format": "int32", "minimum": 0}}
+
+
+def overrides_schema(fields: dict, description: str = "") -> dict:
+    """``spec.overrides`` of a workload grid whose entries may set ``fields`` (besides units, images, patch)."""
+    return {
+        "type": "array",
+        "maxItems": MAX_OVERRIDES,
+        "description": "Per-unit differences, applied in order after the template choice; the unit pinning, "
+        f"name, namespace, unit labels and selector are enforced afterwards.{description}",
+        "items": {
+            "type": "object",
+            "properties": {
+                "units": UNITS,
+                **fields,
+                "images": {
+                    "type": "object",
+                    "description": "Container (or initContainer) name -> image.",
+                    "additionalProperties": {"type": "string", "minLength": 1},
+                },
+                "patch": PATCH,
             },
         },
-    },
-}
+    }
+
+
+OVERRIDES = overrides_schema(REPLICAS)
 
 GRACE_PERIOD = {
     "type": "integer",
@@ -258,10 +276,10 @@ NODEUNIT_COLUMNS = [
 ]
 
 
-WORKLOAD_TEMPLATES = {"Deployment": DEPLOYMENT_SPEC, "StatefulSet": STATEFULSET_SPEC}
+WORKLOAD_TEMPLATES = {"Deployment": DEPLOYMENT_SPEC, "StatefulSet": STATEFULSET_SPEC, "DaemonSet": DAEMONSET_SPEC}
 
 
-def workload_spec(what: str) -> dict:
+def workload_spec(what: str, overrides: dict = OVERRIDES) -> dict:
     template = structural(WORKLOAD_TEMPLATES[what])
     return {
         "type": "object",
@@ -283,7 +301,7 @@ def workload_spec(what: str) -> dict:
             "autoDeleteUnusedTemplate": {"type": "boolean", "description": "Accepted for compatibility; ignored."},
             "nodeSelector": NODE_SELECTOR,
             "unitRemovalGracePeriodSeconds": GRACE_PERIOD,
-            "overrides": OVERRIDES,
+            "overrides": overrides,
             "siteSource": SITE_SOURCE,
             "rollout": ROLLOUT_SPEC,
         },
@@ -365,6 +383,15 @@ def all_crds() -> dict[str, dict]:
             "statefulsetgrids",
             "ssg",
             workload_spec("StatefulSet"),
+            WORKLOAD_STATUS,
+            WORKLOAD_COLUMNS,
+            "Namespaced",
+        ),
+        "daemonsetgrids.yaml": crd(
+            "DaemonSetGrid",
+            "daemonsetgrids",
+            "dsg",
+            workload_spec("DaemonSet", overrides_schema({}, " A DaemonSet has no replicas.")),
             WORKLOAD_STATUS,
             WORKLOAD_COLUMNS,
             "Namespaced",

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hooks.grids.limits import measured
-from hooks.grids.overrides import Override, parse_overrides
+from hooks.grids.overrides import WORKLOAD_RULES, EntryRules, Override, parse_overrides
 from hooks.grids.rollout_spec import RolloutSpec, parse_rollout
 from hooks.kube.errors import SpecError
 from hooks.kube.objects import pasted_object_error
@@ -17,7 +17,7 @@ DEFAULT_TEMPLATE_NAMES = ("", "default")
 
 @dataclass(frozen=True)
 class WorkloadSpec:
-    """A DeploymentGrid/StatefulSetGrid spec after validation."""
+    """A workload grid's spec after validation."""
 
     sites: SiteSpec
     template: dict
@@ -29,8 +29,11 @@ class WorkloadSpec:
     """None: every unit gets what is rendered now at once (SuperEdge's behaviour)."""
 
 
-def parse_workload_spec(spec: object, kind: str = "Deployment or StatefulSet") -> WorkloadSpec:
-    """``kind`` names the workload in messages (``spec.template must be a Deployment spec, not ...``)."""
+def parse_workload_spec(
+    spec: object, kind: str = "Deployment or StatefulSet", rules: EntryRules = WORKLOAD_RULES
+) -> WorkloadSpec:
+    """``kind`` names the workload in messages (``spec.template must be a Deployment spec, not ...``); ``rules``
+    say what its ``overrides`` entries may set."""
     sites = parse_sites(spec)
     template = spec.get("template")
     if not isinstance(template, dict):
@@ -45,7 +48,7 @@ def parse_workload_spec(spec: object, kind: str = "Deployment or StatefulSet") -
     default = spec.get("defaultTemplateName") or ""
     if not isinstance(default, str):
         raise SpecError("spec.defaultTemplateName must be a string")
-    overrides = parse_overrides(spec.get("overrides"))
+    overrides = parse_overrides(spec.get("overrides"), rules)
     rollout = parse_rollout(spec.get("rollout"), sites)
     return WorkloadSpec(sites, template, pool, templates, default, overrides, rollout)
 

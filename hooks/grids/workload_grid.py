@@ -1,4 +1,5 @@
-"""Sync and customize hooks of DeploymentGrid and StatefulSetGrid (one engine, two kinds)."""
+"""Sync and customize hooks of the workload grids: DeploymentGrid, StatefulSetGrid, DaemonSetGrid and
+CronJobGrid (one engine; the kinds differ only by their :class:`~hooks.grids.workload.WorkloadKind`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from hooks.grids.overrides import apply_overrides, unmatched_units
 from hooks.grids.rollout import roll, with_rollout
 from hooks.grids.rollout_spec import spec_revision
 from hooks.grids.stored_form import in_stored_form, with_stored_claim_templates
-from hooks.grids.workload import WorkloadKind, base_child, is_ready, pin_to_unit, status_figures, unit_child_names
+from hooks.grids.workload import WorkloadKind, base_child, pin_to_unit, status_figures, unit_child_names
 from hooks.grids.workload_checks import CheckedContainers, check_workload
 from hooks.sites.site_spec import ANY_KEY, AllowedKeys
 
@@ -24,7 +25,7 @@ def customize(request: object, kind: WorkloadKind, allowed: AllowedKeys = ANY_KE
 
     Both workload kinds ask the same; ``kind`` keeps the signature alike to :func:`sync`.
     """
-    return grid_sync.customize(request, lambda spec: parse_workload_spec(spec, kind.kind), allowed)
+    return grid_sync.customize(request, lambda spec: parse_spec(spec, kind), allowed)
 
 
 def sync(request: object, kind: WorkloadKind, now: str, allowed: AllowedKeys = ANY_KEY) -> dict:
@@ -35,12 +36,17 @@ def sync(request: object, kind: WorkloadKind, now: str, allowed: AllowedKeys = A
     return grid_sync.sync(
         request,
         kind.child_type,
-        lambda spec: parse_workload_spec(spec, kind.kind),
+        lambda spec: parse_spec(spec, kind),
         lambda parent, spec, units, observed, at: render_units(parent, spec, kind, units, observed, at),
         now,
         lambda grid_name, observed: unit_child_names(kind, grid_name, observed),
         allowed,
     )
+
+
+def parse_spec(spec: object, kind: WorkloadKind) -> WorkloadSpec:
+    """The grid's spec, read with the kind's name in messages and its rules for ``overrides`` entries."""
+    return parse_workload_spec(spec, kind.kind, kind.overrides)
 
 
 def render_units(
@@ -67,7 +73,7 @@ def render_units(
     decision = None
     if spec.rollout is not None:
         revision = spec_revision(parent["spec"])
-        renders, decision = roll(renders, spec.rollout, revision, spec.sites, units, is_ready, now)
+        renders, decision = roll(renders, spec.rollout, revision, spec.sites, units, kind.ready, now)
     rendered = grid_sync.assemble(renders, unit_children)
     desired = sorted(rendered.desired, key=child_order)
     applied = track(rendered.pending, parent.get("status"), now)
@@ -104,11 +110,11 @@ def render_unit(
     child = base_child(kind, meta, template_for(spec, unit), name)
     child = apply_overrides(child, spec.overrides, unit)
     child = pin_to_unit(kind, child, meta, spec.sites.key, unit, name)
-    check_workload(child, checked)
-    return with_stored_claim_templates(in_stored_form(child), seen)
+    check_workload(child, checked, kind)
+    return with_stored_claim_templates(in_stored_form(child, kind.pod_path), seen)
 
 
 def _unit_state(kind: WorkloadKind, seen: Mapping | None) -> dict:
     state = status_figures(kind, seen) if seen is not None else {}
-    state["ready"] = is_ready(seen)
+    state["ready"] = kind.ready(seen)
     return state

@@ -1,8 +1,8 @@
 """Which workload grids are not ready in which unit, read from the grids' own ``status.states``.
 
-A NodeGroup never looks at Deployments or StatefulSets: each grid already
-judges its children (:func:`hooks.grids.workload.is_ready`) and publishes the verdict
-per unit, so reading ``states[unit].ready`` keeps one definition of readiness.
+A NodeGroup never looks at the workloads themselves (Deployments, StatefulSets, DaemonSets, CronJobs): each
+grid already judges its children (its kind's ``ready``, :class:`hooks.grids.workload.WorkloadKind`) and
+publishes the verdict per unit, so reading ``states[unit].ready`` keeps one definition of readiness per kind.
 Only workload grids count: a ServiceGrid's readiness is not per unit.
 """
 
@@ -12,14 +12,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from hooks import API_VERSION
-from hooks.grids.workload import DEPLOYMENT, STATEFULSET, WorkloadKind
+from hooks.grids.grid_kinds import WORKLOAD_KINDS
+from hooks.grids.workload import WorkloadKind
 from hooks.kube.errors import SpecError
 from hooks.kube.selectors import matches, validate_selector
 from hooks.protocol import codec
 from hooks.protocol.request import objects_of
 from hooks.sites.site_spec import NODEUNITS_SOURCE
 
-WORKLOAD_GRID_KINDS: tuple[WorkloadKind, ...] = (DEPLOYMENT, STATEFULSET)
+WORKLOAD_GRID_KINDS: tuple[WorkloadKind, ...] = WORKLOAD_KINDS
 
 
 def grid_type_key(kind: WorkloadKind) -> str:

@@ -7,11 +7,11 @@ fields; tests/server/test_fast_decode.py compares its answers with those of a fu
 from __future__ import annotations
 
 from hooks.grids.grace import GRACE_FIELDS
-from hooks.grids.grid_kinds import sync_route
+from hooks.grids.grid_kinds import WORKLOAD_KINDS, sync_route
 from hooks.grids.revision import REVISION_FIELDS
 from hooks.grids.rollout import SINCE_FIELDS
 from hooks.grids.service_grid import SERVICE_TYPE
-from hooks.grids.workload import DEPLOYMENT, OBSERVED_FIELDS, STATEFULSET, WorkloadKind
+from hooks.grids.workload import OBSERVED_FIELDS, WorkloadKind
 from hooks.nodegroups.workload_readiness import WORKLOAD_GRID_KINDS, grid_type_key
 from hooks.protocol.partial import ANY, TEXT, RequestReads, merge_shapes
 from hooks.sites.nodeunit import NODEUNIT_TYPE
@@ -42,8 +42,7 @@ def nodegroup_sync_reads() -> RequestReads:
 
 def route_reads() -> dict[str, RequestReads]:
     return {
-        sync_route("DeploymentGrid"): workload_sync_reads(DEPLOYMENT),
-        sync_route("StatefulSetGrid"): workload_sync_reads(STATEFULSET),
+        **{sync_route(kind.grid_kind): workload_sync_reads(kind) for kind in WORKLOAD_KINDS},
         sync_route("ServiceGrid"): service_sync_reads(),
         "/nodegroup/sync": nodegroup_sync_reads(),
     }

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from hooks.server.app import create_app, hook_table
 from tests.support.builders import NOW, children_map, grid, observed, site_nodes, sync_request
+from tests.support.kind_builders import daemonset_grid, daemonset_spec, observed_daemonset
 from tests.support.nodegroup_builders import fleet, ng_request, node_group
 from tests.support.nodegroup_builders import workload_grid as ng_workload_grid
 from tests.support.service_builders import observed_service, service_grid, service_sync_request, zone_request
@@ -84,6 +85,12 @@ def workload_request(kind: str, child_type: str) -> dict:
     parent = grid(kind, templatePool={"big": grid()["spec"]["template"]}, templates={"b": "big"})
     req = sync_request(parent, site_nodes(a=2, b=1, c=1), child_type=child_type)
     return first_sync(f"/{kind.lower()}/sync", req, observed)
+
+
+def daemonset_request() -> dict:
+    parent = daemonset_grid(templatePool={"big": daemonset_spec("big")}, templates={"b": "big"})
+    req = sync_request(parent, site_nodes(a=2, b=1, c=1), child_type="DaemonSet.apps/v1")
+    return first_sync("/daemonsetgrid/sync", req, observed_daemonset)
 
 
 def service_request() -> dict:
@@ -157,6 +164,7 @@ SYNC_CASES = {
         "StatefulSet.apps/v1",
         "",
     ),
+    "/daemonsetgrid/sync": (daemonset_request, "DaemonSet.apps/v1", ""),
     "/servicegrid/sync": (service_request, "Service.v1", "-svc"),
     "/nodegroup/sync": (nodegroup_request, None, ""),
     "/nodezone/sync": (lambda: zone_request({"site": "a", "zone": "x"}), None, ""),
@@ -164,6 +172,7 @@ SYNC_CASES = {
 OTHER_CASES = {
     "/deploymentgrid/customize": lambda: {"controller": {}, "parent": grid(nodeSelector={"matchLabels": {"t": "e"}})},
     "/statefulsetgrid/customize": lambda: {"controller": {}, "parent": grid("StatefulSetGrid")},
+    "/daemonsetgrid/customize": lambda: {"controller": {}, "parent": daemonset_grid()},
     "/servicegrid/customize": lambda: {"controller": {}, "parent": service_grid()},
     "/nodegroup/customize": lambda: {"controller": {}, "parent": node_group()},
 }

@@ -1,0 +1,38 @@
+"""The examples of the DaemonSetGrid, CronJobGrid and ConfigMapGrid render what their comments promise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hooks.cli.render import node_map, render_all
+from hooks.kube.documents import parse_objects
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+SITES = ["beijing-02", "guangzhou-03", "shanghai-01"]
+
+
+def objects(name: str) -> list:
+    return parse_objects((EXAMPLES / name).read_text(), name)
+
+
+def render(*files: str) -> dict[tuple[str, str], dict]:
+    grids = [item for name in files for item in objects(name)]
+    outcome = render_all(grids, node_map(objects("nodes.yaml")), "default")
+    assert outcome.errors == []
+    return {(c["kind"], c["metadata"]["name"]): c for c in outcome.children}
+
+
+def test_daemonsetgrid_example_pins_each_sites_agent_and_canaries_one_site():
+    kids = render("daemonsetgrid.yaml")
+    assert sorted(kids) == [("DaemonSet", f"log-shipper-{site}") for site in SITES]
+    for site in SITES:
+        pod = kids[("DaemonSet", f"log-shipper-{site}")]["spec"]["template"]["spec"]
+        (term,) = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+        assert term["matchExpressions"] == [
+            {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
+            {"key": "site", "operator": "In", "values": [site]},
+        ]
+        (shipper,) = pod["containers"]
+        assert shipper["env"] == [{"name": "COLLECTOR", "value": f"collector.{site}.example.com:24224"}]
+        assert shipper["image"].endswith("3.2.0-rc1" if site == "beijing-02" else "3.1.0")

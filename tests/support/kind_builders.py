@@ -1,0 +1,57 @@
+"""Builders for the DaemonSetGrid, CronJobGrid and ConfigMapGrid tests: templates and children as the API
+server shows them."""
+
+from __future__ import annotations
+
+import copy
+
+from tests.support.builders import deployment_spec, grid, observed
+from tests.support.service_builders import observed_service, service_spec
+
+
+def daemonset_spec(app: str = "agent", image: str = "registry.example.com/agent:1.0") -> dict:
+    return {
+        "selector": {"matchLabels": {"app": app}},
+        "template": {
+            "metadata": {"labels": {"app": app}},
+            "spec": {"containers": [{"name": app, "image": image}]},
+        },
+    }
+
+
+def daemonset_grid(name: str = "agent", namespace: str = "shop", **spec) -> dict:
+    spec.setdefault("template", daemonset_spec())
+    return grid("DaemonSetGrid", name, namespace, **spec)
+
+
+def observed_daemonset(child: dict, nodes: int = 1, ready: bool = True, generation: int = 1, **status) -> dict:
+    """A DaemonSet as the API server shows it: ``nodes`` pods desired, all of them current and ready (or none)."""
+    live = copy.deepcopy(child)
+    live["metadata"].update({"uid": "c-" + child["metadata"]["name"], "resourceVersion": "7", "generation": generation})
+    n = nodes if ready else 0
+    live["status"] = {
+        "observedGeneration": generation,
+        "desiredNumberScheduled": nodes,
+        "currentNumberScheduled": nodes,
+        "updatedNumberScheduled": n,
+        "numberReady": n,
+        "numberAvailable": n,
+        "numberMisscheduled": 0,
+        **({"numberUnavailable": nodes - n} if nodes - n else {}),
+        **status,
+    }
+    return live
+
+
+def template_of(kind: str) -> dict:
+    """A valid ``spec.template`` for a grid of ``kind`` (any kind of this release)."""
+    return {"ServiceGrid": service_spec, "DaemonSetGrid": daemonset_spec}.get(kind, deployment_spec)()
+
+
+def live_child(child: dict, ready: bool = True) -> dict:
+    """Any rendered child as the API server shows it (the right status shape for its kind)."""
+    if child["kind"] == "Service":
+        return observed_service(child)
+    if child["kind"] == "DaemonSet":
+        return observed_daemonset(child, ready=ready)
+    return observed(child, ready)
