@@ -21,6 +21,7 @@ if str(ROOT) not in sys.path:  # run as a script (sys.path[0] is crds/): use thi
 from crds.label_selector import label_selector  # noqa: E402
 from crds.rollout_schema import ROLLOUT_COLUMNS, ROLLOUT_SPEC, ROLLOUT_STATUS  # noqa: E402
 from crds.structural import (  # noqa: E402
+    CRONJOB_SPEC,
     DAEMONSET_SPEC,
     DEPLOYMENT_SPEC,
     SERVICE_SPEC,
@@ -276,7 +277,18 @@ NODEUNIT_COLUMNS = [
 ]
 
 
-WORKLOAD_TEMPLATES = {"Deployment": DEPLOYMENT_SPEC, "StatefulSet": STATEFULSET_SPEC, "DaemonSet": DAEMONSET_SPEC}
+WORKLOAD_TEMPLATES = {
+    "Deployment": DEPLOYMENT_SPEC,
+    "StatefulSet": STATEFULSET_SPEC,
+    "DaemonSet": DAEMONSET_SPEC,
+    "CronJob": CRONJOB_SPEC,
+}
+
+CRONJOB_OVERRIDES = {
+    "schedule": {"type": "string", "minLength": 1, "description": "The unit's cron schedule (spec.schedule)."},
+    "timeZone": {"type": "string", "minLength": 1, "description": "The unit's time zone (spec.timeZone)."},
+    "suspend": {"type": "boolean", "description": "Suspend the unit's CronJob (spec.suspend)."},
+}
 
 
 def workload_spec(what: str, overrides: dict = OVERRIDES) -> dict:
@@ -392,6 +404,15 @@ def all_crds() -> dict[str, dict]:
             "daemonsetgrids",
             "dsg",
             workload_spec("DaemonSet", overrides_schema({}, " A DaemonSet has no replicas.")),
+            WORKLOAD_STATUS,
+            WORKLOAD_COLUMNS,
+            "Namespaced",
+        ),
+        "cronjobgrids.yaml": crd(
+            "CronJobGrid",
+            "cronjobgrids",
+            "cjg",
+            workload_spec("CronJob", overrides_schema(CRONJOB_OVERRIDES, " A CronJob has no replicas.")),
             WORKLOAD_STATUS,
             WORKLOAD_COLUMNS,
             "Namespaced",

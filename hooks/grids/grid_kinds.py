@@ -11,6 +11,7 @@ from typing import Protocol
 
 from hooks import GROUP
 from hooks.grids import service_grid, workload_grid
+from hooks.grids.cronjob import CRONJOB
 from hooks.grids.daemonset import DAEMONSET
 from hooks.grids.workload import DEPLOYMENT, STATEFULSET, WorkloadKind
 from hooks.sites.site_spec import ANY_KEY, AllowedKeys
@@ -37,7 +38,7 @@ class GridKind:
     child_types: tuple[str, ...]
 
 
-WORKLOAD_KINDS: tuple[WorkloadKind, ...] = (DEPLOYMENT, STATEFULSET, DAEMONSET)
+WORKLOAD_KINDS: tuple[WorkloadKind, ...] = (DEPLOYMENT, STATEFULSET, DAEMONSET, CRONJOB)
 """Every workload grid kind: one engine (hooks.grids.workload_grid), one WorkloadKind each."""
 
 

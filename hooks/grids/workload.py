@@ -21,12 +21,12 @@ from hooks.protocol.partial import ANY, TEXT
 
 OBSERVED_FIELDS = {
     "metadata": {"name": TEXT, "generation": ANY},
-    "spec": {"replicas": ANY, "volumeClaimTemplates": ANY},
+    "spec": {"replicas": ANY, "volumeClaimTemplates": ANY, "suspend": ANY},
     "status": ANY,
 }
 """The fields of an observed workload child that the grid hooks read (hooks.protocol.partial): its name, what
-each kind's status figures and readiness look at, and a StatefulSet's stored claim templates
-(hooks.grids.stored_form). Keep in step with them; kept_child decodes the whole child."""
+each kind's status figures and readiness look at (a CronJob's ``suspend``), and a StatefulSet's stored claim
+templates (hooks.grids.stored_form). Keep in step with them; kept_child decodes the whole child."""
 
 Placement = Callable[[dict, str, str, str], dict]
 """(pod spec, key, unit, where) -> the pod spec with its pods kept on the unit's nodes (a shallow copy)."""
@@ -79,7 +79,9 @@ class WorkloadKind:
     pod_path: tuple[str, ...] = POD_PATH
     """Where the child's pod template is."""
     selector_path: tuple[str, ...] | None = ("spec", "selector")
-    """Where the child's required label selector is; None: the kind has none of its own."""
+    """Where the child's label selector is; None: the kind has none of its own."""
+    selector_required: bool = True
+    """False: the selector is optional (a CronJob's job template); when given, it gets the unit too."""
     label_paths: tuple[tuple[str, ...], ...] = ()
     """Metadata objects below the child, besides the pod template's, that get the unit label."""
     placement: Placement = in_node_selector
@@ -170,7 +172,7 @@ def pin_to_unit(kind: WorkloadKind, child: dict, parent_meta: Mapping, key: str,
     meta["labels"] = {**object_field(meta.get("labels"), "metadata.labels"), **invariant_labels(parent_meta, key, unit)}
     meta["annotations"] = {**object_field(meta.get("annotations"), "metadata.annotations"), UNIQ_KEY_ANNOTATION: key}
     out = {**child, "apiVersion": kind.api_version, "kind": kind.kind, "metadata": meta}
-    if kind.selector_path is not None:
+    if kind.selector_path is not None and (kind.selector_required or value_at(out, kind.selector_path) is not None):
         out = updated_in(out, kind.selector_path, lambda s, where: _with_match_label(s, key, unit, where))
     for path in (*kind.label_paths, (*kind.pod_path, "metadata")):
         out = updated_in(out, path, lambda m, where: _with_label(m, key, unit, where))
@@ -184,6 +186,14 @@ def _with_match_label(selector: dict, key: str, unit: str, where: str) -> dict:
 
 def _with_label(meta: dict, key: str, unit: str, where: str) -> dict:
     return {**meta, "labels": {**object_field(meta.get("labels"), f"{where}.labels"), key: unit}}
+
+
+def value_at(obj: Mapping, path: tuple[str, ...]) -> object:
+    """The value at ``path`` below ``obj``, or None when any level is missing or not an object."""
+    node: object = obj
+    for key in path:
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node
 
 
 def updated_in(obj: dict, path: tuple[str, ...], change: Callable[[dict, str], dict]) -> dict:

@@ -70,7 +70,8 @@ def check_workload(child: Mapping, checked: CheckedContainers | None = None, kin
         pod = object_at(_at(child, pod_path), ".".join(pod_path))
         pod_labels = _check_pod_template(pod, checked or CheckedContainers(), ".".join(pod_path))
         selector_path = kind.selector_path if kind is not None else ("spec", "selector")
-        if selector_path is not None:
+        required = kind.selector_required if kind is not None else True
+        if selector_path is not None and (required or _at(child, selector_path) is not None):
             _check_selector(_at(child, selector_path), pod_labels, ".".join(selector_path))
         if child.get("kind") == "StatefulSet":
             _check_statefulset(spec)

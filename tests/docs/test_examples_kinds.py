@@ -36,3 +36,19 @@ def test_daemonsetgrid_example_pins_each_sites_agent_and_canaries_one_site():
         (shipper,) = pod["containers"]
         assert shipper["env"] == [{"name": "COLLECTOR", "value": f"collector.{site}.example.com:24224"}]
         assert shipper["image"].endswith("3.2.0-rc1" if site == "beijing-02" else "3.1.0")
+
+
+def test_cronjobgrid_example_runs_each_shops_report_in_its_site_on_its_schedule():
+    kids = render("cronjobgrid.yaml")
+    assert sorted(kids) == [("CronJob", f"stock-report-{site}") for site in SITES]
+    spec = {site: kids[("CronJob", f"stock-report-{site}")]["spec"] for site in SITES}
+    assert {site: s["schedule"] for site, s in spec.items()} == {
+        "beijing-02": "30 23 * * *",
+        "guangzhou-03": "30 22 * * *",
+        "shanghai-01": "30 22 * * *",
+    }
+    assert [site for site, s in spec.items() if s.get("suspend")] == ["guangzhou-03"]
+    for site, s in spec.items():
+        pod = s["jobTemplate"]["spec"]["template"]
+        assert pod["spec"]["nodeSelector"] == {"site": site} and pod["metadata"]["labels"]["site"] == site
+        assert pod["spec"]["containers"][0]["args"][-1] == f"--send-to=https://backoffice.{site}.example.com/reports"

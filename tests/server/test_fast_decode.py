@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.fleet import steady_state_request
+from hooks.grids.cronjob import CRONJOB
 from hooks.grids.daemonset import DAEMONSET
 from hooks.grids.grace import MISSING_SINCE
 from hooks.grids.rollout import SINCE_ANNOTATION
@@ -28,7 +29,7 @@ from hooks.server.body import READ_CHUNK, Deadline, read_exactly
 from hooks.server.fast_decode import BodyRefused, decoder_for, full_decode
 from hooks.server.route_reads import route_reads
 from tests.support.builders import NOW, children_map, deployment_spec, grid, node, observed, sync_request
-from tests.support.kind_builders import daemonset_spec, observed_daemonset
+from tests.support.kind_builders import cronjob_spec, daemonset_spec, live_child, observed_daemonset
 from tests.support.nodegroup_builders import fleet, ng_request, node_group
 from tests.support.nodegroup_builders import workload_grid as ng_workload_grid
 from tests.support.service_builders import observed_service, service_spec
@@ -43,6 +44,7 @@ SYNC_ROUTES = {
         daemonset_spec,
         lambda child, ready: observed_daemonset(child, ready=ready),
     ),
+    "/cronjobgrid/sync": ("CronJobGrid", CRONJOB.child_type, cronjob_spec, live_child),
     "/servicegrid/sync": ("ServiceGrid", "Service.v1", service_spec, lambda child, ready: observed_service(child)),
 }
 BIG = "__BIG_INT__"  # replaced in the body by an integer beyond 64 bits (orjson reads it as a float)

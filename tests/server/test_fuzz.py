@@ -17,7 +17,14 @@ from hypothesis import strategies as st
 
 from hooks.server.app import create_app, hook_table
 from tests.support.builders import NOW, children_map, grid, observed, site_nodes, sync_request
-from tests.support.kind_builders import daemonset_grid, daemonset_spec, observed_daemonset
+from tests.support.kind_builders import (
+    cronjob_grid,
+    cronjob_spec,
+    daemonset_grid,
+    daemonset_spec,
+    observed_cronjob,
+    observed_daemonset,
+)
 from tests.support.nodegroup_builders import fleet, ng_request, node_group
 from tests.support.nodegroup_builders import workload_grid as ng_workload_grid
 from tests.support.service_builders import observed_service, service_grid, service_sync_request, zone_request
@@ -93,6 +100,12 @@ def daemonset_request() -> dict:
     return first_sync("/daemonsetgrid/sync", req, observed_daemonset)
 
 
+def cronjob_request() -> dict:
+    parent = cronjob_grid(templatePool={"big": cronjob_spec("big")}, templates={"b": "big"})
+    req = sync_request(parent, site_nodes(a=2, b=1, c=1), child_type="CronJob.batch/v1")
+    return first_sync("/cronjobgrid/sync", req, lambda child: observed_cronjob(child, active=[{"name": "j"}]))
+
+
 def service_request() -> dict:
     req = service_sync_request(service_grid(unitRemovalGracePeriodSeconds=30), site_nodes(a=2, b=1))
     return first_sync("/servicegrid/sync", req, observed_service)
@@ -165,6 +178,7 @@ SYNC_CASES = {
         "",
     ),
     "/daemonsetgrid/sync": (daemonset_request, "DaemonSet.apps/v1", ""),
+    "/cronjobgrid/sync": (cronjob_request, "CronJob.batch/v1", ""),
     "/servicegrid/sync": (service_request, "Service.v1", "-svc"),
     "/nodegroup/sync": (nodegroup_request, None, ""),
     "/nodezone/sync": (lambda: zone_request({"site": "a", "zone": "x"}), None, ""),
@@ -173,6 +187,7 @@ OTHER_CASES = {
     "/deploymentgrid/customize": lambda: {"controller": {}, "parent": grid(nodeSelector={"matchLabels": {"t": "e"}})},
     "/statefulsetgrid/customize": lambda: {"controller": {}, "parent": grid("StatefulSetGrid")},
     "/daemonsetgrid/customize": lambda: {"controller": {}, "parent": daemonset_grid()},
+    "/cronjobgrid/customize": lambda: {"controller": {}, "parent": cronjob_grid()},
     "/servicegrid/customize": lambda: {"controller": {}, "parent": service_grid()},
     "/nodegroup/customize": lambda: {"controller": {}, "parent": node_group()},
 }

@@ -41,6 +41,7 @@ def test_customize_answers_related_resources_only(client):
         "deploymentgrids",
         "statefulsetgrids",
         "daemonsetgrids",
+        "cronjobgrids",
     ]
 
 

@@ -19,7 +19,7 @@ from hooks.grids.children import METACONTROLLER_LAST_APPLIED
 from hooks.grids.grid_kinds import GRID_KINDS
 from hooks.sites.nodeunit import is_tombstone
 from tests.support.builders import NOW, children_map, grid, node, observed
-from tests.support.kind_builders import daemonset_grid, observed_daemonset
+from tests.support.kind_builders import cronjob_grid, daemonset_grid, observed_cronjob, observed_daemonset
 from tests.support.nodeunit_builders import nodeunits_of, nu_request
 from tests.support.service_builders import observed_service, service_grid
 
@@ -29,6 +29,7 @@ BUILD = {
     "DeploymentGrid": (lambda spec: grid("DeploymentGrid", **spec), observed),
     "StatefulSetGrid": (lambda spec: grid("StatefulSetGrid", **spec), observed),
     "DaemonSetGrid": (lambda spec: daemonset_grid(**spec), observed_daemonset),
+    "CronJobGrid": (lambda spec: cronjob_grid(**spec), observed_cronjob),
     "ServiceGrid": (lambda spec: service_grid("api", **spec), lambda child: observed_service(child)),
 }
 

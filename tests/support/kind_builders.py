@@ -45,7 +45,8 @@ def observed_daemonset(child: dict, nodes: int = 1, ready: bool = True, generati
 
 def template_of(kind: str) -> dict:
     """A valid ``spec.template`` for a grid of ``kind`` (any kind of this release)."""
-    return {"ServiceGrid": service_spec, "DaemonSetGrid": daemonset_spec}.get(kind, deployment_spec)()
+    builders = {"ServiceGrid": service_spec, "DaemonSetGrid": daemonset_spec, "CronJobGrid": cronjob_spec}
+    return builders.get(kind, deployment_spec)()
 
 
 def live_child(child: dict, ready: bool = True) -> dict:
@@ -54,4 +55,33 @@ def live_child(child: dict, ready: bool = True) -> dict:
         return observed_service(child)
     if child["kind"] == "DaemonSet":
         return observed_daemonset(child, ready=ready)
+    if child["kind"] == "CronJob":
+        return observed_cronjob(child) if ready else observed_cronjob(child, lastScheduleTime="2026-01-01T00:00:00Z")
     return observed(child, ready)
+
+
+def cronjob_spec(app: str = "sync", schedule: str = "0 3 * * *", image: str = "registry.example.com/sync:1.0") -> dict:
+    return {
+        "schedule": schedule,
+        "jobTemplate": {
+            "spec": {
+                "template": {
+                    "metadata": {"labels": {"app": app}},
+                    "spec": {"restartPolicy": "OnFailure", "containers": [{"name": app, "image": image}]},
+                }
+            }
+        },
+    }
+
+
+def cronjob_grid(name: str = "nightly", namespace: str = "shop", **spec) -> dict:
+    spec.setdefault("template", cronjob_spec())
+    return grid("CronJobGrid", name, namespace, **spec)
+
+
+def observed_cronjob(child: dict, generation: int = 1, **status) -> dict:
+    """A CronJob as the API server shows it, with ``status`` as given (a new CronJob has an empty status)."""
+    live = copy.deepcopy(child)
+    live["metadata"].update({"uid": "c-" + child["metadata"]["name"], "resourceVersion": "7", "generation": generation})
+    live["status"] = dict(status)
+    return live
