@@ -347,6 +347,46 @@ SERVICEGRID_SPEC = {
 }
 
 
+CONFIG_DATA = {
+    "type": "object",
+    "description": "Key -> value of every unit's ConfigMap; {{unit}} in a value becomes the unit value.",
+    "additionalProperties": {"type": "string"},
+}
+CONFIG_BINARY = {
+    "type": "object",
+    "description": "Key -> base64 of bytes, in every unit's ConfigMap as binaryData (canonical base64).",
+    "additionalProperties": {"type": "string", "format": "byte"},
+}
+
+CONFIGMAPGRID_SPEC = {
+    "type": "object",
+    "required": ["gridUniqKey"],
+    "properties": {
+        "gridUniqKey": GRID_UNIQ_KEY,
+        "data": CONFIG_DATA,
+        "binaryData": CONFIG_BINARY,
+        "nodeSelector": NODE_SELECTOR,
+        "unitRemovalGracePeriodSeconds": GRACE_PERIOD,
+        "siteSource": SITE_SOURCE,
+        "overrides": {
+            "type": "array",
+            "maxItems": MAX_OVERRIDES,
+            "description": "Per-unit differences, applied in order: data and binaryData set keys, patch is RFC "
+            "6902 on the whole ConfigMap; name, namespace and unit labels are enforced afterwards.",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "units": UNITS,
+                    "data": {**CONFIG_DATA, "description": "Keys set in the units' ConfigMaps ({{unit}} replaced)."},
+                    "binaryData": {**CONFIG_BINARY, "description": "Keys set in the units' binaryData."},
+                    "patch": PATCH,
+                },
+            },
+        },
+    },
+}
+
+
 def crd(kind: str, plural: str, short: str, spec: dict, status: dict | None, columns: list, scope: str) -> dict:
     """One CRD; ``status=None`` means a kind with no status at all (and so no status subresource)."""
     properties = {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"}}
@@ -422,6 +462,9 @@ def all_crds() -> dict[str, dict]:
             "NodeGroup", "nodegroups", "ng", NODEGROUP_SPEC, NODEGROUP_STATUS, GRID_COLUMNS, "Cluster"
         ),
         "nodeunits.yaml": crd("NodeUnit", "nodeunits", "nu", NODEUNIT_SPEC, None, NODEUNIT_COLUMNS, "Cluster"),
+        "configmapgrids.yaml": crd(
+            "ConfigMapGrid", "configmapgrids", "cmg", CONFIGMAPGRID_SPEC, GRID_STATUS, GRID_COLUMNS, "Namespaced"
+        ),
         "servicegrids.yaml": crd(
             "ServiceGrid", "servicegrids", "sg", SERVICEGRID_SPEC, GRID_STATUS, GRID_COLUMNS, "Namespaced"
         ),

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from hooks.cli.lint import as_stored, field_warnings, override_warnings, pasted_template
 from hooks.cli.rollout_plan import rollout_plan
 from hooks.grids.children import GRID_SELECTOR_LABEL
+from hooks.grids.config_refs import CONFIGMAPGRID_TYPE
+from hooks.grids.configmap_grid import CONFIGMAP_GRID_LABEL, CONFIGMAP_TYPE
 from hooks.grids.grid_kinds import GRID_KINDS, GROUP, GridKind
 from hooks.grids.grid_status import group_by_message, units_phrase
 from hooks.kube.documents import Sourced
@@ -94,12 +96,14 @@ def render_all(
     outcome = Outcome([], [], [])
     seen: dict[tuple[str, str], str] = {}
     live = list(observed)
+    grids = list(grids)
+    configs = offline_configs(grids, nodes, default_namespace, live, now)
     for item in grids:
         if item.obj.get("kind") in GRID_KINDS:
             label = f"{item.where}: {item.obj['kind']} {describe(with_namespace(item.obj, default_namespace))}"
             outcome.notes += [f"{label}: {warning}" for warning in field_warnings(item.obj)]
         try:
-            rendered = render_grid(item, nodes, default_namespace, live, now)
+            rendered = render_grid(item, nodes, default_namespace, live, now, configs)
         except RenderError as err:
             outcome.errors.append(str(err))
             continue
@@ -122,8 +126,12 @@ def render_grid(
     default_namespace: str,
     observed: Iterable[Mapping] = (),
     now: str = RENDER_TIME,
+    configs: Mapping[str, dict] | None = None,
 ) -> Rendered:
-    """The children of one grid, each with its namespace set; RenderError for anything the server would refuse."""
+    """The children of one grid, each with its namespace set; RenderError for anything the server would refuse.
+
+    ``configs``: namespace -> the related ConfigMapGrids and ConfigMaps a workload grid there is given
+    (:func:`offline_configs`); without it, none exist."""
     obj = item.obj
     kind = _grid_kind(item)
     parent = with_namespace(dict(as_stored(obj)), default_namespace)
@@ -136,7 +144,11 @@ def render_grid(
         "controller": {},
         "parent": parent,
         "children": children_of,
-        "related": {NODES: dict(nodes), **offline_nodeunits(parent, nodes)},
+        "related": {
+            NODES: dict(nodes),
+            **offline_nodeunits(parent, nodes),
+            **(configs or {}).get(parent["metadata"]["namespace"], NO_CONFIGS),
+        },
         "finalizing": False,
     }
     try:
@@ -154,6 +166,54 @@ def render_grid(
     plan = rollout_plan(label, parent, response, children_of, request["related"])
     warnings = tuple(f"{item.where}: {label}: {warning}" for warning in override_warnings(response))
     return Rendered(children, note, warnings, plan)
+
+
+NO_CONFIGS = {CONFIGMAPGRID_TYPE: {}, CONFIGMAP_TYPE: {}}
+
+
+def offline_configs(
+    grids: list[Sourced], nodes: Mapping[str, dict], default_namespace: str, observed: list[Mapping], now: str
+) -> dict[str, dict]:
+    """Namespace -> the related ConfigMapGrids and ConfigMaps Metacontroller would give a workload grid there.
+
+    The ConfigMapGrids are those among the inputs. Their ConfigMaps are the live ones given with
+    ``--observed`` (labelled ``superedge.io/configmap-grid``) or, for a ConfigMapGrid none of whose ConfigMaps
+    was given, the ones it renders itself: what the cluster will hold once it has applied them.
+    """
+    out: dict[str, dict] = {}
+    for cm in observed:
+        meta = cm.get("metadata") if isinstance(cm.get("metadata"), Mapping) else {}
+        labels = meta.get("labels") if isinstance(meta.get("labels"), Mapping) else {}
+        if cm.get("kind") == "ConfigMap" and CONFIGMAP_GRID_LABEL in labels and isinstance(meta.get("name"), str):
+            namespace = meta.get("namespace") or default_namespace
+            related = out.setdefault(namespace, {CONFIGMAPGRID_TYPE: {}, CONFIGMAP_TYPE: {}})
+            related[CONFIGMAP_TYPE][f"{namespace}/{meta['name']}"] = {
+                **cm,
+                "metadata": {**meta, "namespace": namespace},
+            }
+    for item in grids:
+        if item.obj.get("kind") != "ConfigMapGrid" or not isinstance(item.obj.get("metadata"), Mapping):
+            continue
+        grid = with_namespace(dict(as_stored(item.obj)), default_namespace)
+        namespace, name = grid["metadata"]["namespace"], grid["metadata"].get("name")
+        if not isinstance(name, str):
+            continue
+        related = out.setdefault(namespace, {CONFIGMAPGRID_TYPE: {}, CONFIGMAP_TYPE: {}})
+        related[CONFIGMAPGRID_TYPE][f"{namespace}/{name}"] = grid
+        own = label_safe(name)
+        if any(labels_of(cm).get(CONFIGMAP_GRID_LABEL) == own for cm in related[CONFIGMAP_TYPE].values()):
+            continue
+        try:
+            rendered = render_grid(item, nodes, default_namespace, (), now).children
+        except RenderError:
+            continue  # reported when the ConfigMapGrid itself is rendered
+        related[CONFIGMAP_TYPE].update({f"{namespace}/{cm['metadata']['name']}": cm for cm in rendered})
+    return out
+
+
+def labels_of(obj: Mapping) -> Mapping:
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
+    return meta.get("labels") if isinstance(meta.get("labels"), Mapping) else {}
 
 
 def owned_children(parent: Mapping, child_type: str, observed: Iterable[Mapping]) -> dict[str, Mapping]:

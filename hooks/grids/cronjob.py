@@ -9,19 +9,19 @@ Per-unit ``overrides`` may set ``schedule``, ``timeZone`` and ``suspend`` direct
 its own time zone, one site paused), besides ``images`` and ``patch``.
 
 **Readiness** (a decision of this project; docs/reference.md, CronJobGrid): a CronJob has no
-``observedGeneration`` and no pod count, so a unit is ready when its CronJob exists (and carries what was
-rendered for it, like every child) and its last run did not fail: a Job is running (``status.active``), or
-it never ran (no ``lastScheduleTime``), or the last success is no older than the last schedule
-(``lastSuccessfulTime >= lastScheduleTime``: the CronJob controller sets the first to the finishing time of
-a Job that succeeded, so a successful latest run is never older than its schedule). A suspended CronJob is
-judged the same way: suspending is what the spec asked for.
+``observedGeneration`` and no pod count, so a unit is ready when its CronJob exists and its last run did not
+fail: a Job is running (``status.active``), or it never ran (no ``lastScheduleTime``), or the last success is
+no older than the last schedule (``lastSuccessfulTime >= lastScheduleTime``: the CronJob controller sets the
+first to the finishing time of a Job that succeeded, so a successful latest run is never older than its
+schedule). A suspended CronJob is judged the same way: suspending is what the spec asked for. Whether the
+CronJob took the latest render is ``Synced``'s and the rollout's question, as for every child.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from hooks.grids.overrides import EntryRules
+from hooks.grids.overrides import EntryRules, FieldRule
 from hooks.grids.workload import WorkloadKind
 from hooks.grids.workload_checks import Invalid, is_count, object_at
 from hooks.kube.errors import SpecError
@@ -142,7 +142,11 @@ CRONJOB = WorkloadKind(
     overrides=EntryRules(
         "CronJobGrid",
         replicas=False,
-        fields={"schedule": check_schedule, "timeZone": check_time_zone, "suspend": check_suspend},
+        fields={
+            "schedule": FieldRule(check_schedule),
+            "timeZone": FieldRule(check_time_zone),
+            "suspend": FieldRule(check_suspend),
+        },
         pod_path=POD_PATH,
     ),
 )

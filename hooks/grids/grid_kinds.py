@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from hooks import GROUP
-from hooks.grids import service_grid, workload_grid
+from hooks.grids import configmap_grid, service_grid, workload_grid
 from hooks.grids.cronjob import CRONJOB
 from hooks.grids.daemonset import DAEMONSET
 from hooks.grids.workload import DEPLOYMENT, STATEFULSET, WorkloadKind
@@ -54,6 +54,11 @@ def workload_grid_kind(kind: WorkloadKind) -> GridKind:
 
 GRID_KINDS: dict[str, GridKind] = {
     **{kind.grid_kind: workload_grid_kind(kind) for kind in WORKLOAD_KINDS},
+    "ConfigMapGrid": GridKind(
+        lambda req, now, allowed=ANY_KEY: configmap_grid.sync(req, now, allowed),
+        lambda req, allowed=ANY_KEY: configmap_grid.customize(req, allowed),
+        (configmap_grid.CONFIGMAP_TYPE,),
+    ),
     "ServiceGrid": GridKind(
         lambda req, now, allowed=ANY_KEY: service_grid.sync(req, now, allowed),
         lambda req, allowed=ANY_KEY: service_grid.customize(req, allowed),

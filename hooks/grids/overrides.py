@@ -59,25 +59,49 @@ POD_PATH = ("spec", "template")
 
 FieldCheck = Callable[[object, str], object]
 """(value, where) -> the checked value, or SpecError naming ``where``."""
+Path = tuple[str, ...]
+Settings = tuple[tuple[Path, object], ...]
+
+
+def in_spec(name: str, value: object) -> Settings:
+    """An entry field that sets the child's ``spec.<name>`` (a CronJob's ``schedule``)."""
+    return ((("spec", name), value),)
+
+
+def each_key(name: str, value: object) -> Settings:
+    """An entry field holding a map whose keys each set ``<name>.<key>`` of the child (a ConfigMap's ``data``)."""
+    assert isinstance(value, dict)
+    return tuple(((name, key), item) for key, item in value.items())
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """One field an entry may hold: its check (when the spec is read) and where it goes in the child."""
+
+    check: FieldCheck
+    place: Callable[[str, object], Settings] = in_spec
 
 
 @dataclass(frozen=True)
 class EntryRules:
-    """What one kind's ``overrides`` entries may hold besides ``units``, ``images`` and ``patch``.
+    """What one kind's ``overrides`` entries may hold besides ``units`` and ``patch``.
 
     ``replicas`` is a workload's pod count (a DaemonSet or CronJob has none: an entry setting it is an invalid
-    spec, not a silent no-op); ``fields`` are other top-level ``spec`` fields an entry may set (a CronJob's
-    ``schedule``), each with its check; ``pod_path`` is where the child's pod template is, for ``images``.
+    spec, not a silent no-op); ``fields`` are other fields an entry may set (a CronJob's ``schedule``, a
+    ConfigMap's ``data`` keys), each with its rule; ``images`` replaces container images of the pod template
+    at ``pod_path`` (kinds without pods have no ``images``).
     """
 
     grid_kind: str = "DeploymentGrid"
     replicas: bool = True
-    fields: Mapping[str, FieldCheck] = field(default_factory=dict)
+    fields: Mapping[str, FieldRule] = field(default_factory=dict)
     pod_path: tuple[str, ...] = POD_PATH
+    images: bool = True
 
     def entry_fields(self) -> tuple[str, ...]:
         own = ("replicas",) if self.replicas else ()
-        return ("units", *own, *self.fields, "images", "patch")
+        images = ("images",) if self.images else ()
+        return ("units", *own, *self.fields, *images, "patch")
 
 
 WORKLOAD_RULES = EntryRules()
@@ -92,8 +116,9 @@ class Override:
     replicas: int | None = None
     images: dict[str, str] = field(default_factory=dict)
     patch: tuple[Operation, ...] = ()
-    fields: tuple[tuple[str, object], ...] = ()
-    """Other ``spec`` fields the entry sets (:attr:`EntryRules.fields`), in the order the kind lists them."""
+    fields: tuple[tuple[str, Path, object], ...] = ()
+    """(entry field, path in the child, value) of the other fields the entry sets (:attr:`EntryRules.fields`),
+    in the order the kind lists them. ``{{unit}}`` in a string value becomes the unit value."""
     pod_path: tuple[str, ...] = POD_PATH
 
     def applies_to(self, unit: str) -> bool:
@@ -128,15 +153,16 @@ def _parse_entry(index: int, entry: object, rules: EntryRules) -> Override:
     if unknown:
         raise SpecError(f"{where} has unknown field(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
     fields = tuple(
-        (name, check(entry[name], f"{where}.{name}"))
-        for name, check in rules.fields.items()
+        (name, path, value)
+        for name, rule in rules.fields.items()
         if entry.get(name) is not None
+        for path, value in rule.place(name, rule.check(entry[name], f"{where}.{name}"))
     )
     return Override(
         index=index,
         units=parse_units(entry.get("units"), f"{where}.units"),
         replicas=_parse_replicas(entry.get("replicas"), f"{where}.replicas"),
-        images=_parse_images(entry.get("images"), f"{where}.images"),
+        images=_parse_images(entry.get("images"), f"{where}.images") if rules.images else {},
         patch=parse_patch(entry.get("patch"), f"{where}.patch"),
         fields=fields,
         pod_path=rules.pod_path,
@@ -253,9 +279,13 @@ def apply_overrides(child: dict, overrides: Iterable[Override], unit: str) -> di
         if budget is None:
             budget = Budget(json_size(child))
         if entry.replicas is not None:
-            child = _with_spec_field(child, entry, "replicas", entry.replicas, budget)
-        for name, value in entry.fields:
-            child = _with_spec_field(child, entry, name, value, budget)
+            child = _with_field(
+                child, f"spec.overrides[{entry.index}].replicas", ("spec", "replicas"), entry.replicas, budget
+            )
+        for name, path, value in entry.fields:
+            if isinstance(value, str):
+                value = value.replace(UNIT_PLACEHOLDER, unit)
+            child = _with_field(child, f"spec.overrides[{entry.index}].{name}", path, value, budget)
         if entry.images:
             child = _with_images(child, entry, budget)
         if entry.patch:
@@ -263,14 +293,23 @@ def apply_overrides(child: dict, overrides: Iterable[Override], unit: str) -> di
     return child
 
 
-def _with_spec_field(child: dict, entry: Override, name: str, value: object, budget: Budget) -> dict:
-    """``child`` with ``spec.<name>`` set to ``value`` (``replicas``, a CronJob's ``schedule``...)."""
-    where = f"spec.overrides[{entry.index}].{name}"
-    spec = child.get("spec")
-    if not isinstance(spec, dict):
-        raise SpecError(f"{where}: the child's spec is not an object")
-    _grow(budget, member_delta(spec, name, json_size(value)), where)
-    return {**child, "spec": {**spec, name: value}}
+def _with_field(child: dict, where: str, path: Path, value: object, budget: Budget) -> dict:
+    """``child`` with the value at ``path`` set (``spec.replicas``, a CronJob's ``spec.schedule``, a ConfigMap's
+    ``data.<key>``); missing objects on the path are created, only the objects on it are copied."""
+    containers = [child]
+    for depth, key in enumerate(path[:-1]):
+        below = containers[-1].get(key)
+        if below is None:
+            nested = value
+            for inner in reversed(path[depth + 1 :]):
+                nested = {inner: nested}
+            _grow(budget, member_delta(containers[-1], key, json_size(nested)), where)
+            return _replaced(child, path[: depth + 1], nested)
+        if not isinstance(below, dict):
+            raise SpecError(f"{where}: the child's {_dotted(path[: depth + 1])} is not an object")
+        containers.append(below)
+    _grow(budget, member_delta(containers[-1], path[-1], json_size(value)), where)
+    return _replaced(child, path, value)
 
 
 def _with_images(child: dict, entry: Override, budget: Budget) -> dict:
@@ -314,10 +353,8 @@ def _at(obj: dict, path: tuple[str, ...], where: str) -> object:
 
 def _replaced(obj: dict, path: tuple[str, ...], value: object) -> dict:
     """``obj`` with the value at ``path`` replaced, copying only the objects on the path."""
-    if not path:
-        return value  # type: ignore[return-value]
     head, *rest = path
-    return {**obj, head: _replaced(obj[head], tuple(rest), value)}
+    return {**obj, head: _replaced(obj[head], tuple(rest), value) if rest else value}
 
 
 def _dotted(path: tuple[str, ...]) -> str:

@@ -63,7 +63,7 @@ def check_workload(child: Mapping, checked: CheckedContainers | None = None, kin
     (default: a Deployment or StatefulSet, told apart by the child's ``kind``)."""
     try:
         _check_top_level(child)
-        _check_metadata(child["metadata"], "metadata")
+        check_metadata(child["metadata"], "metadata")
         spec = child["spec"]
         _check_counts(spec, kind.counts if kind is not None else COUNTS)
         pod_path = kind.pod_path if kind is not None else ("spec", "template")
@@ -97,7 +97,7 @@ def _check_top_level(child: Mapping) -> None:
     object_at(child.get("spec"), "spec")
 
 
-def _check_metadata(meta: Mapping, where: str) -> None:
+def check_metadata(meta: Mapping, where: str) -> None:
     for key in meta:
         if key not in CLIENT_METADATA:
             owner = "server-owned" if key in SERVER_METADATA else "not settable here"

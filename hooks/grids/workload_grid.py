@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from hooks.grids import grid_sync
 from hooks.grids.applied import track, with_applied, with_resync
 from hooks.grids.children import child_order
+from hooks.grids.config_refs import Configs, observed_configs, related_rules, with_unit_configs
 from hooks.grids.grid_spec import WorkloadSpec, parse_workload_spec, template_for
 from hooks.grids.grid_status import grid_status, synced_condition
 from hooks.grids.limits import with_limit_reason
@@ -21,11 +22,14 @@ from hooks.sites.site_spec import ANY_KEY, AllowedKeys
 
 
 def customize(request: object, kind: WorkloadKind, allowed: AllowedKeys = ANY_KEY) -> dict:
-    """The grid's sites: Nodes or NodeUnits of its key (see :func:`hooks.grids.grid_sync.customize`).
-
-    Both workload kinds ask the same; ``kind`` keeps the signature alike to :func:`sync`.
-    """
-    return grid_sync.customize(request, lambda spec: parse_spec(spec, kind), allowed)
+    """The grid's sites: Nodes or NodeUnits of its key (see :func:`hooks.grids.grid_sync.customize`), and the
+    ConfigMapGrids its spec names with their ConfigMaps (hooks.grids.config_refs)."""
+    answer = grid_sync.customize(request, lambda spec: parse_spec(spec, kind), allowed)
+    if answer["relatedResources"]:  # a valid spec whose key is allowed
+        parent = request["parent"]  # checked by grid_sync.customize
+        namespace = parent["metadata"].get("namespace") or ""
+        answer["relatedResources"] += related_rules(parent.get("spec"), namespace)
+    return answer
 
 
 def sync(request: object, kind: WorkloadKind, now: str, allowed: AllowedKeys = ANY_KEY) -> dict:
@@ -33,11 +37,12 @@ def sync(request: object, kind: WorkloadKind, now: str, allowed: AllowedKeys = A
 
     ``allowed``: the keys this installation allows as ``gridUniqKey`` (hooks.sites.site_spec.AllowedKeys).
     """
+    related = request.get("related") if isinstance(request, dict) else None  # grid_sync.sync checks the shape
     return grid_sync.sync(
         request,
         kind.child_type,
         lambda spec: parse_spec(spec, kind),
-        lambda parent, spec, units, observed, at: render_units(parent, spec, kind, units, observed, at),
+        lambda parent, spec, units, observed, at: render_units(parent, spec, kind, units, observed, at, related),
         now,
         lambda grid_name, observed: unit_child_names(kind, grid_name, observed),
         allowed,
@@ -56,17 +61,23 @@ def render_units(
     units: grid_sync.UnitSet,
     observed: Mapping,
     now: str,
+    related: Mapping | None = None,
 ) -> dict:
     """Render every unit; a unit that fails, or is unlisted, keeps its observed child and is named in status.
 
     With ``spec.rollout``, hooks.grids.rollout decides which units get their fresh child and which keep the
-    observed one. A child sent and not observed is tracked by hooks.grids.applied.
+    observed one. A child sent and not observed is tracked by hooks.grids.applied. ``related``: the request's
+    related objects, where the ConfigMapGrids the spec names are (hooks.grids.config_refs).
     """
+    namespace = parent["metadata"].get("namespace") or ""
+    configs = observed_configs(parent["spec"], related or {}, namespace, spec.sites.key)
     checked = CheckedContainers()  # one per sync: units share the template's container lists
     name_of = units.name_of
     unit_children = grid_sync.UnitChildren(
         name=name_of,
-        render=lambda unit: render_unit(parent, spec, kind, unit, name_of(unit), checked, observed.get(name_of(unit))),
+        render=lambda unit: render_unit(
+            parent, spec, kind, unit, name_of(unit), checked, observed.get(name_of(unit)), configs
+        ),
         state=lambda seen: _unit_state(kind, seen),
     )
     renders = grid_sync.render_each(units.all, observed, unit_children, unlisted=units.unlisted)
@@ -99,8 +110,10 @@ def render_unit(
     name: str,
     checked: CheckedContainers | None = None,
     seen: Mapping | None = None,
+    configs: Configs | None = None,
 ) -> dict:
-    """Resolution order: template choice -> child ``name`` -> overrides in order -> invariants -> well-formedness.
+    """Resolution order: template choice -> child ``name`` -> overrides in order -> invariants -> the unit's
+    ConfigMaps for the ConfigMapGrids it names (``configs``, hooks.grids.config_refs) -> well-formedness.
 
     Then lists Metacontroller replaces whole are put in the form the API server stores
     (:mod:`hooks.grids.stored_form`), with ``seen`` (the unit's observed child, if any) giving
@@ -110,6 +123,8 @@ def render_unit(
     child = base_child(kind, meta, template_for(spec, unit), name)
     child = apply_overrides(child, spec.overrides, unit)
     child = pin_to_unit(kind, child, meta, spec.sites.key, unit, name)
+    if configs is not None:
+        child = with_unit_configs(child, kind.pod_path, configs, spec.sites.key, unit)
     check_workload(child, checked, kind)
     return with_stored_claim_templates(in_stored_form(child, kind.pod_path), seen)
 

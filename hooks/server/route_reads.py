@@ -6,6 +6,8 @@ fields; tests/server/test_fast_decode.py compares its answers with those of a fu
 
 from __future__ import annotations
 
+from hooks.grids.config_refs import CONFIGMAP_FIELDS, CONFIGMAPGRID_FIELDS, CONFIGMAPGRID_TYPE
+from hooks.grids.configmap_grid import CONFIGMAP_TYPE
 from hooks.grids.grace import GRACE_FIELDS
 from hooks.grids.grid_kinds import WORKLOAD_KINDS, sync_route
 from hooks.grids.revision import REVISION_FIELDS
@@ -22,9 +24,16 @@ def workload_sync_reads(kind: WorkloadKind) -> RequestReads:
     """What workload_grid.sync reads: Node names and labels (or whole NodeUnits, which are small), and of
     each observed child its status figures (hooks.grids.workload), its unit label and grace mark
     (hooks.grids.grace), its revision stamp (hooks.grids.revision) and when it started moving to it
-    (hooks.grids.rollout)."""
+    (hooks.grids.rollout); of the ConfigMapGrids the spec names, their key, and of their ConfigMaps the unit,
+    the key and the data (hooks.grids.config_refs)."""
     observed = merge_shapes(OBSERVED_FIELDS, GRACE_FIELDS, REVISION_FIELDS, SINCE_FIELDS)
-    return RequestReads(children={kind.child_type: observed}, related={NODES: NODE_FIELDS, NODEUNIT_TYPE: ANY})
+    related = {
+        NODES: NODE_FIELDS,
+        NODEUNIT_TYPE: ANY,
+        CONFIGMAPGRID_TYPE: CONFIGMAPGRID_FIELDS,
+        CONFIGMAP_TYPE: CONFIGMAP_FIELDS,
+    }
+    return RequestReads(children={kind.child_type: observed}, related=related)
 
 
 def service_sync_reads() -> RequestReads:
@@ -32,6 +41,13 @@ def service_sync_reads() -> RequestReads:
     when it exists), unit label, grace mark and revision stamp."""
     observed = merge_shapes({"metadata": {"name": TEXT}}, GRACE_FIELDS, REVISION_FIELDS)
     return RequestReads(children={SERVICE_TYPE: observed}, related={NODES: NODE_FIELDS, NODEUNIT_TYPE: ANY})
+
+
+def configmap_sync_reads() -> RequestReads:
+    """What configmap_grid.sync reads: the sites as above, and of each observed ConfigMap its name (it is
+    ready when it exists), unit label, grace mark and revision stamp."""
+    observed = merge_shapes({"metadata": {"name": TEXT}}, GRACE_FIELDS, REVISION_FIELDS)
+    return RequestReads(children={CONFIGMAP_TYPE: observed}, related={NODES: NODE_FIELDS, NODEUNIT_TYPE: ANY})
 
 
 def nodegroup_sync_reads() -> RequestReads:
@@ -43,6 +59,7 @@ def nodegroup_sync_reads() -> RequestReads:
 def route_reads() -> dict[str, RequestReads]:
     return {
         **{sync_route(kind.grid_kind): workload_sync_reads(kind) for kind in WORKLOAD_KINDS},
+        sync_route("ConfigMapGrid"): configmap_sync_reads(),
         sync_route("ServiceGrid"): service_sync_reads(),
         "/nodegroup/sync": nodegroup_sync_reads(),
     }

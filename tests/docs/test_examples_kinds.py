@@ -52,3 +52,25 @@ def test_cronjobgrid_example_runs_each_shops_report_in_its_site_on_its_schedule(
         pod = s["jobTemplate"]["spec"]["template"]
         assert pod["spec"]["nodeSelector"] == {"site": site} and pod["metadata"]["labels"]["site"] == site
         assert pod["spec"]["containers"][0]["args"][-1] == f"--send-to=https://backoffice.{site}.example.com/reports"
+
+
+def test_configmapgrid_example_gives_each_site_its_settings_and_the_deployments_their_configmap():
+    kids = render("configmapgrid/configmapgrid.yaml", "configmapgrid/deploymentgrid.yaml")
+    data = {site: kids[("ConfigMap", f"pos-config-{site}")]["data"] for site in SITES}
+    assert {site: d["LOYALTY"] for site, d in data.items()} == {
+        "beijing-02": "on",
+        "guangzhou-03": "off",
+        "shanghai-01": "off",
+    }
+    assert "PRINTER_URL" not in data["guangzhou-03"]
+    assert data["shanghai-01"]["PRINTER_URL"] == "http://printer.shanghai-01.local:9100"
+    assert data["beijing-02"]["pos.yaml"].startswith('site: "beijing-02"\n')
+    hashes = set()
+    for site in SITES:
+        pod = kids[("Deployment", f"pos-api-{site}")]["spec"]["template"]
+        assert pod["spec"]["containers"][0]["envFrom"] == [{"configMapRef": {"name": f"pos-config-{site}"}}]
+        volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+        assert volumes["config"]["configMap"]["name"] == f"pos-config-{site}"
+        assert volumes["credentials"]["secret"]["secretName"] == f"db-credentials-{site}"
+        hashes.add(pod["metadata"]["annotations"]["superedge.io/config-hash"])
+    assert len(hashes) == 3

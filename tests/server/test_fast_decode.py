@@ -29,7 +29,15 @@ from hooks.server.body import READ_CHUNK, Deadline, read_exactly
 from hooks.server.fast_decode import BodyRefused, decoder_for, full_decode
 from hooks.server.route_reads import route_reads
 from tests.support.builders import NOW, children_map, deployment_spec, grid, node, observed, sync_request
-from tests.support.kind_builders import cronjob_spec, daemonset_spec, live_child, observed_daemonset
+from tests.support.kind_builders import (
+    configmap_grid,
+    cronjob_spec,
+    daemonset_spec,
+    live_child,
+    observed_configmap,
+    observed_daemonset,
+    with_configs,
+)
 from tests.support.nodegroup_builders import fleet, ng_request, node_group
 from tests.support.nodegroup_builders import workload_grid as ng_workload_grid
 from tests.support.service_builders import observed_service, service_spec
@@ -45,6 +53,7 @@ SYNC_ROUTES = {
         lambda child, ready: observed_daemonset(child, ready=ready),
     ),
     "/cronjobgrid/sync": ("CronJobGrid", CRONJOB.child_type, cronjob_spec, live_child),
+    "/configmapgrid/sync": ("ConfigMapGrid", "ConfigMap.v1", dict, lambda child, ready: observed_configmap(child)),
     "/servicegrid/sync": ("ServiceGrid", "Service.v1", service_spec, lambda child, ready: observed_service(child)),
 }
 BIG = "__BIG_INT__"  # replaced in the body by an integer beyond 64 bits (orjson reads it as a float)
@@ -110,7 +119,7 @@ def mutate_child(child, draw):
     elif choice == "no-status":
         child.pop("status", None)
     elif choice == "big":
-        child["status"]["readyReplicas"] = BIG
+        child.setdefault("status", {})["readyReplicas"] = BIG
         meta["generation"] = BIG
     elif choice == "odd-gen":
         meta["generation"] = "3"
@@ -130,6 +139,9 @@ def sync_requests(draw):
     for i, odd in enumerate(odd_nodes):
         nodes[f"odd-{i}"] = odd
     spec = {"gridUniqKey": "site", "template": template()}
+    configs = route == "/deploymentgrid/sync" and draw(st.booleans())
+    if configs:  # a ConfigMapGrid named in the pod: the related ConfigMaps are read (hooks.grids.config_refs)
+        spec["template"]["template"]["spec"]["containers"][0]["envFrom"] = [{"configMapRef": {"name": "conf"}}]
     if draw(st.booleans()):
         spec["templates"] = {"a": "missing-from-pool"}  # fails unit "a" only: its child is kept
     if draw(st.booleans()):
@@ -153,6 +165,9 @@ def sync_requests(draw):
     if draw(st.booleans()):
         parent["spec"]["gridUniqKey"] = draw(st.sampled_from(["bad key", ""]))  # invalid: every child kept
     req = sync_request(parent, nodes, kids, child_type=child_type)
+    if configs:
+        cms = [config_map(u, draw) for u in units if draw(st.booleans())]
+        req = with_configs(req, [configmap_grid("conf")], cms)
     extra = draw(st.sampled_from(["none", "no-nodes", "other-related", "other-children", "bad-map", "top-key"]))
     fits = fits and not odd_children and extra in ("none", "no-nodes")
     if extra == "top-key":
@@ -160,13 +175,22 @@ def sync_requests(draw):
     elif extra == "no-nodes":
         del req["related"]["Node.v1"]
     elif extra == "other-related":
-        req["related"]["ConfigMap.v1"] = {"shop/c": {"data": {"k": BIG}}}
+        req["related"]["Secret.v1"] = {"shop/c": {"data": {"k": BIG}}}  # a type no route declares
     elif extra == "other-children":
         req["children"]["Service.v1"] = {"shop/s": {"metadata": {"name": "s"}}}
     elif extra == "bad-map":
         req["children"][child_type] = draw(st.sampled_from([None, [], "x"]))
     body = orjson.dumps(req).replace(f'"{BIG}"'.encode(), b"123456789012345678901234567890")
     return route, body, fits
+
+
+def config_map(unit: str, draw) -> dict:
+    """A ConfigMapGrid's ConfigMap for ``unit``: data of any JSON (the hook hashes what it finds)."""
+    data = draw(st.sampled_from([{"k": "v"}, {"k": BIG}, {}, None, {"n": 1.5}]))
+    labels = {"superedge.io/configmap-grid": "conf", "site": unit}
+    meta = {"name": f"conf-{unit}", "namespace": "shop", "labels": labels}
+    meta["annotations"] = {"superedge.io/grid-uniq-key": "site", "other": "x"}
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": data}
 
 
 def reduced_objects(request):

@@ -49,10 +49,20 @@ def template_of(kind: str) -> dict:
     return builders.get(kind, deployment_spec)()
 
 
+def grid_of(kind: str, name: str = "web", **spec) -> dict:
+    """A grid of any kind of this release (a ConfigMapGrid has data, not a template)."""
+    if kind == "ConfigMapGrid":
+        return configmap_grid(name, **spec)
+    spec.setdefault("template", template_of(kind))
+    return grid(kind, name, **spec)
+
+
 def live_child(child: dict, ready: bool = True) -> dict:
     """Any rendered child as the API server shows it (the right status shape for its kind)."""
     if child["kind"] == "Service":
         return observed_service(child)
+    if child["kind"] == "ConfigMap":
+        return observed_configmap(child)
     if child["kind"] == "DaemonSet":
         return observed_daemonset(child, ready=ready)
     if child["kind"] == "CronJob":
@@ -85,3 +95,30 @@ def observed_cronjob(child: dict, generation: int = 1, **status) -> dict:
     live["metadata"].update({"uid": "c-" + child["metadata"]["name"], "resourceVersion": "7", "generation": generation})
     live["status"] = dict(status)
     return live
+
+
+def configmap_grid(name: str = "app-config", namespace: str = "shop", **spec) -> dict:
+    spec.setdefault("data", {"SITE": "{{unit}}", "LOG_LEVEL": "info"})
+    parent = grid("ConfigMapGrid", name, namespace, **spec)
+    del parent["spec"]["template"]
+    return parent
+
+
+def observed_configmap(child: dict) -> dict:
+    """A ConfigMap as the API server shows it (no status)."""
+    live = copy.deepcopy(child)
+    live["metadata"].update({"uid": "c-" + child["metadata"]["name"], "resourceVersion": "7"})
+    return live
+
+
+def with_configs(request: dict, configmap_grids: list[dict], configmaps: list[dict]) -> dict:
+    """``request`` (a workload grid's) carrying related ConfigMapGrids and ConfigMaps, as Metacontroller sends
+    them when the customize hook asked for them."""
+    related = request["related"]
+    related["ConfigMapGrid.superedge.io/v1"] = {
+        f"{g['metadata']['namespace']}/{g['metadata']['name']}": copy.deepcopy(g) for g in configmap_grids
+    }
+    related["ConfigMap.v1"] = {
+        f"{c['metadata']['namespace']}/{c['metadata']['name']}": observed_configmap(c) for c in configmaps
+    }
+    return request
