@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench.probe_under_load import probe
+
 ROOT = Path(__file__).resolve().parent.parent
 SYNC = "/deploymentgrid/sync"
 
@@ -66,19 +68,6 @@ class Server:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=60)
-
-
-def probe(port: int, timeout: float) -> float | None:
-    """One kubelet-style probe: seconds to a 200, or None."""
-    started = time.monotonic()
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-        conn.request("GET", "/healthz")
-        ok = conn.getresponse().status == 200
-        conn.close()
-    except OSError:
-        return None
-    return time.monotonic() - started if ok else None
 
 
 def slow_request(port: int, kind: str) -> socket.socket:

@@ -24,11 +24,13 @@ from crds.structural import (  # noqa: E402
     CRONJOB_SPEC,
     DAEMONSET_SPEC,
     DEPLOYMENT_SPEC,
+    HPA_SPEC,
     SERVICE_SPEC,
     STATEFULSET_SPEC,
     structural,
 )
 from hooks import GROUP  # noqa: E402
+from hooks.grids.autoscaling_spec import MODES  # noqa: E402
 from hooks.grids.limits import (  # noqa: E402
     MAX_OVERRIDES,
     MAX_PATCH_OPERATIONS,
@@ -113,6 +115,28 @@ GRID_STATUS = {
 # A label value: at most 63 characters, alphanumeric at both ends, [-A-Za-z0-9_.] inside.
 LABEL_VALUE_PATTERN = r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$"
 
+
+def autoscaling_schema(description: str) -> dict:
+    """The HorizontalPodAutoscaler spec (Kubernetes' schema) without scaleTargetRef, plus ``mode``."""
+    hpa = structural(HPA_SPEC)
+    properties = {name: value for name, value in hpa["properties"].items() if name != "scaleTargetRef"}
+    properties["minReplicas"] = {**properties["minReplicas"], "minimum": 1}
+    properties["maxReplicas"] = {**properties["maxReplicas"], "minimum": 1}
+    properties["mode"] = {
+        "type": "string",
+        "enum": list(MODES),
+        "description": "Who owns the units' replicas: HPA (default: one HorizontalPodAutoscaler per unit), "
+        "External (something else, e.g. KEDA: no HPA, replicas never changed by the grid) or Disabled (the grid, "
+        "from the template and overrides).",
+    }
+    return {"type": "object", "description": description, "properties": properties}
+
+
+AUTOSCALING = autoscaling_schema(
+    "Per-unit autoscaling: the autoscaling/v2 HorizontalPodAutoscaler spec without scaleTargetRef; {{unit}} in "
+    "metrics becomes the unit value. An autoscaled unit's replicas are never changed by the grid."
+)
+
 PATCH_OPERATION = {
     "type": "object",
     "description": "One RFC 6902 operation, applied to the whole child object. Every {{unit}} in its strings "
@@ -146,8 +170,10 @@ PATCH = {
 REPLICAS = {"replicas": {"type": "integer", "format": "int32", "minimum": 0}}
 
 
-def overrides_schema(fields: dict, description: str = "") -> dict:
-    """``spec.overrides`` of a workload grid whose entries may set ``fields`` (besides units, images, patch)."""
+def overrides_schema(fields: dict, description: str = "", after: dict | None = None) -> dict:
+    """``spec.overrides`` of a workload grid whose entries may set ``fields`` (besides units, images, patch)
+    and ``after`` (listed last: a kind with replicas may autoscale)."""
+    after = after or {}
     return {
         "type": "array",
         "maxItems": MAX_OVERRIDES,
@@ -164,12 +190,19 @@ def overrides_schema(fields: dict, description: str = "") -> dict:
                     "additionalProperties": {"type": "string", "minLength": 1},
                 },
                 "patch": PATCH,
+                **after,
             },
         },
     }
 
 
-OVERRIDES = overrides_schema(REPLICAS)
+ENTRY_AUTOSCALING = {
+    "autoscaling": autoscaling_schema(
+        "Laid over spec.autoscaling for these units: each field given replaces the grid's; "
+        "mode: Disabled opts the units out."
+    )
+}
+OVERRIDES = overrides_schema(REPLICAS, after=ENTRY_AUTOSCALING)
 
 GRACE_PERIOD = {
     "type": "integer",
@@ -220,6 +253,15 @@ NODE_UNIT_STATE = {
             "description": "namespace/Kind/name of grids not ready in this unit (at most 10 listed).",
         },
         "ready": {"type": "boolean", "description": "A Ready node and every expected workload ready."},
+        "unableToScaleWorkloads": {
+            "type": "integer",
+            "description": "Workload grids whose autoscaler in this unit reports it cannot scale (absent: none).",
+        },
+        "unableToScale": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "namespace/Kind/name of those grids (at most 10 listed).",
+        },
     },
 }
 
@@ -228,6 +270,10 @@ NODEGROUP_STATUS = {
     "properties": {
         "units": {"type": "integer", "description": "Number of NodeUnits (sites) of the key."},
         "readyUnits": {"type": "integer", "description": "Units with a Ready node and no not-ready workload."},
+        "unitsUnableToScale": {
+            "type": "integer",
+            "description": "Units where some grid's autoscaler reports it cannot scale (absent: none).",
+        },
         "observedGeneration": {"type": "integer"},
         "nodeUnits": {
             "type": "object",
@@ -291,7 +337,8 @@ CRONJOB_OVERRIDES = {
 }
 
 
-def workload_spec(what: str, overrides: dict = OVERRIDES) -> dict:
+def workload_spec(what: str, overrides: dict = OVERRIDES, scalable: bool = True) -> dict:
+    """A workload grid's spec; ``scalable``: the kind has replicas, so it may be autoscaled."""
     template = structural(WORKLOAD_TEMPLATES[what])
     return {
         "type": "object",
@@ -316,13 +363,51 @@ def workload_spec(what: str, overrides: dict = OVERRIDES) -> dict:
             "overrides": overrides,
             "siteSource": SITE_SOURCE,
             "rollout": ROLLOUT_SPEC,
+            **({"autoscaling": AUTOSCALING} if scalable else {}),
         },
     }
 
 
-# Workload grids add the rollout to status and columns (Rollout before Age; Step and Revision with -o wide).
-WORKLOAD_STATUS = {**GRID_STATUS, "properties": {**GRID_STATUS["properties"], "rollout": ROLLOUT_STATUS}}
-WORKLOAD_COLUMNS = [*GRID_COLUMNS[:-1], ROLLOUT_COLUMNS[0], GRID_COLUMNS[-1], *ROLLOUT_COLUMNS[1:]]
+COUNT = {"type": "integer", "minimum": 0}
+AUTOSCALING_STATUS = {
+    "type": "object",
+    "description": "Summary of the units' autoscalers (present when some unit's replicas are not the grid's).",
+    "properties": {
+        "state": {
+            "type": "string",
+            "description": "Active (every HPA can scale), CannotScale (some HPA reports AbleToScale or "
+            "ScalingActive False), Waiting (some HPA has not reported yet) or External (no HPA of the grid).",
+        },
+        "units": {**COUNT, "description": "Units with an HPA of the grid."},
+        "ableToScaleUnits": {**COUNT, "description": "Of those, units whose HPA reports it can scale."},
+        "unableToScaleUnits": COUNT,
+        "unableToScale": {"type": "array", "items": {"type": "string"}, "description": "At most 10, sorted."},
+        "externalUnits": {**COUNT, "description": "Units whose replicas something else owns (mode External)."},
+    },
+}
+AUTOSCALING_COLUMNS = [
+    {"name": "Autoscaling", "type": "string", "jsonPath": ".status.autoscaling.state"},
+    {"name": "Autoscaled", "type": "integer", "jsonPath": ".status.autoscaling.units", "priority": 1},
+    {"name": "Can-Scale", "type": "integer", "jsonPath": ".status.autoscaling.ableToScaleUnits", "priority": 1},
+]
+
+# Workload grids add the rollout and autoscaling to status and columns (before Age; details with -o wide).
+WORKLOAD_STATUS = {
+    **GRID_STATUS,
+    "properties": {**GRID_STATUS["properties"], "rollout": ROLLOUT_STATUS, "autoscaling": AUTOSCALING_STATUS},
+}
+WORKLOAD_COLUMNS = [
+    *GRID_COLUMNS[:-1],
+    ROLLOUT_COLUMNS[0],
+    AUTOSCALING_COLUMNS[0],
+    GRID_COLUMNS[-1],
+    *ROLLOUT_COLUMNS[1:],
+    *AUTOSCALING_COLUMNS[1:],
+]
+
+# Workload grids without replicas (DaemonSetGrid, CronJobGrid) have the rollout but no autoscaling.
+UNSCALED_STATUS = {**GRID_STATUS, "properties": {**GRID_STATUS["properties"], "rollout": ROLLOUT_STATUS}}
+UNSCALED_COLUMNS = [*GRID_COLUMNS[:-1], ROLLOUT_COLUMNS[0], GRID_COLUMNS[-1], *ROLLOUT_COLUMNS[1:]]
 
 
 SERVICEGRID_SPEC = {
@@ -443,18 +528,20 @@ def all_crds() -> dict[str, dict]:
             "DaemonSetGrid",
             "daemonsetgrids",
             "dsg",
-            workload_spec("DaemonSet", overrides_schema({}, " A DaemonSet has no replicas.")),
-            WORKLOAD_STATUS,
-            WORKLOAD_COLUMNS,
+            workload_spec("DaemonSet", overrides_schema({}, " A DaemonSet has no replicas."), scalable=False),
+            UNSCALED_STATUS,
+            UNSCALED_COLUMNS,
             "Namespaced",
         ),
         "cronjobgrids.yaml": crd(
             "CronJobGrid",
             "cronjobgrids",
             "cjg",
-            workload_spec("CronJob", overrides_schema(CRONJOB_OVERRIDES, " A CronJob has no replicas.")),
-            WORKLOAD_STATUS,
-            WORKLOAD_COLUMNS,
+            workload_spec(
+                "CronJob", overrides_schema(CRONJOB_OVERRIDES, " A CronJob has no replicas."), scalable=False
+            ),
+            UNSCALED_STATUS,
+            UNSCALED_COLUMNS,
             "Namespaced",
         ),
         # Same columns as the grids: Key, Units, Ready (ready units), Age.

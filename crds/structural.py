@@ -38,6 +38,7 @@ STATEFULSET_SPEC = "io.k8s.api.apps.v1.StatefulSetSpec"
 SERVICE_SPEC = "io.k8s.api.core.v1.ServiceSpec"
 DAEMONSET_SPEC = "io.k8s.api.apps.v1.DaemonSetSpec"
 CRONJOB_SPEC = "io.k8s.api.batch.v1.CronJobSpec"
+HPA_SPEC = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec"
 
 _INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 _QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Builds the real-cluster test layer's binaries from the Go module proxy, pinned, into a cache outside
 # the work tree (reused when present): etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
-# kubectl and kwok; and, on request (`e2e/build.sh helm`), helm for the chart checks in CI.
+# kubectl and kwok, the same control plane at the oldest supported Kubernetes (kube_oldest); and, on request
+# (`e2e/build.sh helm`), helm for the chart checks in CI.
 # Metacontroller is not built here (see e2e/README.md).
 set -euo pipefail
 
 ETCD_VERSION=v3.6.16
 KUBE_VERSION=v1.36.3
+# The newest v1.34 patch the Go module proxy serves (v1.34.13 exists as k8s.io/api v0.34.13, but the proxy
+# answers "not available" for k8s.io/kubernetes@v1.34.13).
+KUBE_OLDEST_VERSION=v1.34.12
 KWOK_VERSION=v0.8.0
 
 CACHE="${SERVICEGROUP_E2E_CACHE:-$HOME/.cache/servicegroup-e2e}"
@@ -33,33 +37,42 @@ build_etcd() {
   stamp etcd "$ETCD_VERSION"; stamp etcdctl "$ETCD_VERSION"
 }
 
-build_kube() {
-  local all=1 b
-  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do stamp_ok "$b" "$KUBE_VERSION" || all=0; done
+KUBE_BINARIES="kube-apiserver kube-controller-manager kube-scheduler kubectl"
+
+build_kube() { build_kube_at "$KUBE_VERSION" "$BIN"; }
+
+# The oldest supported Kubernetes (README, Versions): the same binaries in a folder of their own, which the
+# real-cluster layer's API-server checks run against too (SERVICEGROUP_E2E_KUBE_VERSION, see e2e/README.md).
+build_kube_oldest() { build_kube_at "$KUBE_OLDEST_VERSION" "$CACHE/kube-$KUBE_OLDEST_VERSION/bin"; }
+
+build_kube_at() {  # VERSION DIR: kube-apiserver, kube-controller-manager, kube-scheduler and kubectl at VERSION
+  local version="$1" dir="$2" all=1 b
+  mkdir -p "$dir"
+  for b in $KUBE_BINARIES; do BIN="$dir" stamp_ok "$b" "$version" || all=0; done
   [[ $all == 1 ]] && return
-  fresh_module kube
+  fresh_module "kube-$version"
   # k8s.io/kubernetes lists its staging modules at v0.0.0 (replaced by local folders upstream):
   # point each at its published tag, v0.<minor>.<patch>.
-  local staging="v0.${KUBE_VERSION#v1.}"
-  local modfile; modfile="$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  local staging="v0.${version#v1.}"
+  local modfile; modfile="$(go mod download -json "k8s.io/kubernetes@$version" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
   # Match exactly v0.0.0: k8s.io/utils and k8s.io/kube-openapi are real modules at v0.0.0-<date>-<hash>
   # pseudo-versions and have no v0.<minor>.<patch> tags.
   grep -E '^\s*k8s\.io/[a-z0-9-]+ v0\.0\.0(\s|$)' "$modfile" | awk '{print $1}' | sort -u | while read -r m; do
     go mod edit -replace "$m=$m@$staging"
   done
-  go mod edit -require "k8s.io/kubernetes@$KUBE_VERSION"
+  go mod edit -require "k8s.io/kubernetes@$version"
   # go mod tidy records go.sum entries only for what tools.go imports: import every binary built below.
-  printf 'package tools\n\nimport (\n%s)\n' "$(for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+  printf 'package tools\n\nimport (\n%s)\n' "$(for b in $KUBE_BINARIES; do
     printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$b"; done)" >tools.go
   go mod tidy
-  local minor="${KUBE_VERSION#v1.}"; minor="${minor%%.*}"
+  local minor="${version#v1.}"; minor="${minor%%.*}"
   local ld="" pkg
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ld+=" -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+    ld+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
   done
-  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
-    go build -ldflags "-s -w$ld" -o "$BIN/$b" "k8s.io/kubernetes/cmd/$b"
-    stamp "$b" "$KUBE_VERSION"
+  for b in $KUBE_BINARIES; do
+    go build -ldflags "-s -w$ld" -o "$dir/$b" "k8s.io/kubernetes/cmd/$b"
+    BIN="$dir" stamp "$b" "$version"
   done
 }
 
@@ -90,7 +103,7 @@ build_helm() {
 }
 
 start=$SECONDS
-for part in "${@:-etcd kube kwok}"; do
+for part in "${@:-etcd kube kwok kube_oldest}"; do
   for p in $part; do "build_$p"; done
 done
 echo "e2e binaries ready in $BIN ($((SECONDS - start)) s)"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -36,6 +37,7 @@ SERVICE_CIDR = "10.96.0.0/16"
 POD_CIDR = "10.244.0.0/16"
 METACONTROLLER_USER = "metacontroller"
 START_TIMEOUT = 90.0
+HPA_SYNC_SECONDS = 3
 
 _LOCAL = requests.Session()
 _LOCAL.trust_env = False  # loopback only: no proxy, no CA bundle from the environment
@@ -65,9 +67,27 @@ def find_metacontroller_crds() -> Path | None:
     return path if path.is_file() else None
 
 
+KUBE_VERSION_VARIABLE = "SERVICEGROUP_E2E_KUBE_VERSION"
+KUBE_BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+BUILD_SCRIPT = Path(__file__).resolve().parent / "build.sh"
+
+
+def kube_version() -> str:
+    """The Kubernetes version the layer runs: $SERVICEGROUP_E2E_KUBE_VERSION, else the one build.sh pins."""
+    pinned = re.search(r"^KUBE_VERSION=(\S+)$", BUILD_SCRIPT.read_text(), flags=re.MULTILINE)
+    return os.environ.get(KUBE_VERSION_VARIABLE) or (pinned.group(1) if pinned else "unknown")
+
+
+def kube_bin_dir() -> Path:
+    """Where the control plane's binaries are: ``<cache>/bin`` for the pinned version, ``<cache>/kube-<version>/bin``
+    for another one (e2e/build.sh builds the oldest supported there)."""
+    version = os.environ.get(KUBE_VERSION_VARIABLE)
+    return cache_dir() / f"kube-{version}" / "bin" if version else cache_dir() / "bin"
+
+
 def missing_binaries() -> list[str]:
-    names = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok"]
-    return [n for n in names if not (cache_dir() / "bin" / n).is_file()]
+    found = [cache_dir() / "bin" / n for n in ("etcd", "kwok")] + [kube_bin_dir() / n for n in KUBE_BINARIES]
+    return [str(path) for path in found if not path.is_file()]
 
 
 def free_port() -> int:
@@ -106,6 +126,7 @@ class Cluster:
         self.logs = self.dir / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.bin = cache_dir() / "bin"
+        self.kube_bin = kube_bin_dir()  # kube-apiserver, kube-controller-manager, kube-scheduler, kubectl
         self.procs: dict[str, Proc] = {}
         self.ports: dict[str, int] = {}
         self.audit_log = self.logs / "audit.jsonl"
@@ -132,14 +153,9 @@ class Cluster:
         """Start every component in order, waiting for each; on any failure stop what was started."""
         missing = missing_binaries()
         if missing:
-            raise RuntimeError(f"missing binaries in {self.bin}: {', '.join(missing)}; run: bash e2e/build.sh")
+            raise RuntimeError(f"missing binaries: {', '.join(missing)}; run: bash e2e/build.sh")
         try:
-            self._make_pki()
-            self._start_etcd()
-            self._start_apiserver()
-            self._start_controller_manager()
-            self._start_scheduler()
-            self._start_kwok()
+            self.start_control_plane()
             self.start_hooks()
             self.install()
             if metacontroller:
@@ -148,6 +164,15 @@ class Cluster:
             self.stop()
             raise
         return self
+
+    def start_control_plane(self) -> None:
+        """etcd, the API server, controller manager, scheduler and kwok; nothing of the project installed."""
+        self._make_pki()
+        self._start_etcd()
+        self._start_apiserver()
+        self._start_controller_manager()
+        self._start_scheduler()
+        self._start_kwok()
 
     def stop(self) -> None:
         """Stop every process this launcher started, newest first."""
@@ -161,15 +186,21 @@ class Cluster:
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
 
-    def start_hooks(self) -> None:
-        """Start (or restart, on the same port) the hook server under gunicorn and wait for /healthz."""
+    def start_hooks(
+        self, argv: list[str] | None = None, env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> None:
+        """Start (or restart, on the same port) the hook server under gunicorn and wait for /healthz.
+
+        ``argv``/``env``/``cwd`` start another hook server on the port instead (the upgrade test runs the
+        previous release's); by default this checkout's ``servicegroup serve``.
+        """
         port = self.ports.setdefault("hooks", free_port())
-        argv = [
+        argv = argv or [
             servicegroup_command(), "serve", "--bind", f"{LOOPBACK}:{port}",
             "--workers", str(self.options.hook_workers), "--log-level", "info",
         ]  # fmt: skip
-        env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
-        proc = self._spawn("hooks", argv, env=env, log=self.hook_log)
+        env = env or {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+        proc = self._spawn("hooks", argv, env=env, log=self.hook_log, cwd=cwd)
         poll("the hook server's /healthz", lambda: proc.check_alive() and self._http_ok(f"{self.hook_url}/healthz"), 60)
 
     def stop_hooks(self) -> None:
@@ -205,7 +236,11 @@ class Cluster:
     def kube(self, user: str = "e2e-admin") -> Kube:
         """A client for the API server as ``user`` (every identity is in system:masters)."""
         return Kube(
-            self.server, self.pki.ca_cert, self._client_cert(user), self._kubeconfig_for(user), self.bin / "kubectl"
+            self.server,
+            self.pki.ca_cert,
+            self._client_cert(user),
+            self._kubeconfig_for(user),
+            self.kube_bin / "kubectl",
         )
 
     def failed_components(self) -> list[str]:
@@ -214,8 +249,15 @@ class Cluster:
 
     # ---- components --------------------------------------------------------------------------------
 
-    def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None, log: Path | None = None) -> Proc:
-        proc = Proc(name, argv, log or self.logs / f"{name}.log", env=env)
+    def _spawn(
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str] | None = None,
+        log: Path | None = None,
+        cwd: Path | None = None,
+    ) -> Proc:
+        proc = Proc(name, argv, log or self.logs / f"{name}.log", env=env, cwd=cwd)
         self.procs[name] = proc
         return proc.start()
 
@@ -269,17 +311,35 @@ class Cluster:
         )
 
     def _write_audit_policy(self) -> Path:
-        """Audit only writes by Metacontroller: how the scenarios count child updates.
+        """Audit only writes by Metacontroller, and writes of workloads' scale: how the scenarios count child
+        updates and see who set ``replicas``.
 
         A write the API server turns into a no-op (same object) keeps the resourceVersion, so watching
         resourceVersions would miss exactly the useless PUTs the scenarios must catch; the audit log records
-        every request.
+        every request. Metacontroller's writes of Deployments and StatefulSets, and every write of their
+        ``scale`` subresource (an HPA's), are recorded with request and response bodies: the autoscaling
+        scenario replays each object's ``spec.replicas`` from them.
         """
+        workloads = {"group": "apps", "resources": ["deployments", "statefulsets"]}
+        scales = {"group": "apps", "resources": ["deployments/scale", "statefulsets/scale"]}
         policy = {
             "apiVersion": "audit.k8s.io/v1",
             "kind": "Policy",
             "omitStages": ["RequestReceived", "ResponseStarted"],
             "rules": [
+                {
+                    "level": "RequestResponse",
+                    "users": [METACONTROLLER_USER],
+                    "verbs": ["create", "update", "patch"],
+                    "resources": [workloads],
+                    "omitManagedFields": True,
+                },
+                {
+                    "level": "RequestResponse",
+                    "verbs": ["update", "patch"],
+                    "resources": [scales],
+                    "omitManagedFields": True,
+                },
                 {
                     "level": "Metadata",
                     "users": [METACONTROLLER_USER],
@@ -295,7 +355,7 @@ class Cluster:
     def _start_apiserver(self) -> None:
         port = self.ports["apiserver"] = free_port()
         argv = [
-            str(self.bin / "kube-apiserver"),
+            str(self.kube_bin / "kube-apiserver"),
             f"--etcd-servers=http://{LOOPBACK}:{self.ports['etcd']}",
             f"--bind-address={LOOPBACK}", f"--advertise-address={LOOPBACK}", f"--secure-port={port}",
             f"--cert-dir={self.dir / 'apiserver-certs'}",
@@ -322,12 +382,15 @@ class Cluster:
     def _start_controller_manager(self) -> None:
         port = self.ports["kube-controller-manager"] = free_port()
         argv = [
-            str(self.bin / "kube-controller-manager"),
+            str(self.kube_bin / "kube-controller-manager"),
             f"--kubeconfig={self._kubeconfig_for('system:kube-controller-manager')}",
             f"--bind-address={LOOPBACK}", f"--secure-port={port}", *self._serving_flags(),
             f"--service-account-private-key-file={self.sa_private}", f"--root-ca-file={self.pki.ca_cert}",
             f"--cluster-cidr={POD_CIDR}", f"--service-cluster-ip-range={SERVICE_CIDR}",
             "--leader-elect=false", "--kube-api-qps=100", "--kube-api-burst=200", "--profiling=false",
+            # The HPA controller runs (every controller does by default); a short period makes the autoscaling
+            # scenario quick. External metrics reach it through the API server's aggregation layer.
+            f"--horizontal-pod-autoscaler-sync-period={HPA_SYNC_SECONDS}s",
         ]  # fmt: skip
         proc = self._spawn("kube-controller-manager", argv)
         self._wait_healthz("kube-controller-manager", proc, port)
@@ -342,7 +405,7 @@ class Cluster:
     def _start_scheduler(self) -> None:
         port = self.ports["kube-scheduler"] = free_port()
         argv = [
-            str(self.bin / "kube-scheduler"),
+            str(self.kube_bin / "kube-scheduler"),
             f"--kubeconfig={self._kubeconfig_for('system:kube-scheduler')}",
             f"--bind-address={LOOPBACK}", f"--secure-port={port}", *self._serving_flags(),
             "--leader-elect=false", "--profiling=false",

@@ -21,7 +21,7 @@ from e2e.hookclient import Hooks
 from e2e.kube import Kube
 from e2e.procs import poll
 
-_state: dict[str, object] = {"cluster": None, "failed": False}
+_state: dict[str, object] = {"cluster": None, "failed": False, "own": []}
 KEEP_VARIABLE = "SERVICEGROUP_E2E_KEEP"  # set (non-empty): keep the working folder after a passing run too
 
 
@@ -34,18 +34,25 @@ def pytest_configure(config: pytest.Config) -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests without Metacontroller first, in file order: once the session's Metacontroller runs it acts on
+    every grid, and the API-server checks create the children of example grids themselves."""
+    items.sort(key=lambda item: "metacontroller" in getattr(item, "fixturenames", ()))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
     """On a failure, name the log folder and any component that died, in the test's report."""
     outcome = yield
     report = outcome.get_result()
-    cluster = _state["cluster"]
-    if report.failed and isinstance(cluster, Cluster):
-        dead = cluster.failed_components()
-        text = f"component logs: {cluster.logs}"
-        if dead:
-            text += "\nexited on their own: " + ", ".join(f"{n}\n{cluster.procs[n].tail()}" for n in dead)
-        report.sections.append(("servicegroup-e2e", text))
+    setattr(item, f"report_{report.when}", report)  # own_cluster keeps its folder when the test failed
+    for cluster in [_state["cluster"], *_state["own"]]:
+        if report.failed and isinstance(cluster, Cluster):
+            dead = cluster.failed_components()
+            text = f"component logs: {cluster.logs}"
+            if dead:
+                text += "\nexited on their own: " + ", ".join(f"{n}\n{cluster.procs[n].tail()}" for n in dead)
+            report.sections.append(("servicegroup-e2e", text))
 
 
 def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo) -> None:
@@ -73,6 +80,29 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
         # testsfailed counts real failures (and strict xfails that passed), not expected failures
         keep = bool(_state["failed"]) or request.session.testsfailed > 0 or bool(os.environ.get(KEEP_VARIABLE))
         the_cluster.cleanup(keep=keep)
+
+
+@pytest.fixture
+def own_cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
+    """A control plane of the test's own (etcd, API server, controller manager, scheduler, kwok), with nothing
+    of the project installed: for tests that install another release or another way than the session's
+    cluster. Stopped after the test; its folder is kept when the test failed (or SERVICEGROUP_E2E_KEEP)."""
+    missing = missing_binaries()
+    if missing:
+        pytest.fail(f"missing binaries {missing}: run bash e2e/build.sh first (or bash e2e/run)", pytrace=False)
+    own = Cluster()
+    _state["own"].append(own)
+    atexit.register(own.stop)
+    try:
+        own.start_control_plane()
+        yield own
+    finally:
+        own.stop()
+        failed = any(
+            getattr(getattr(request.node, f"report_{when}", None), "failed", False) for when in ("setup", "call")
+        )
+        own.cleanup(keep=failed or bool(_state["failed"]) or bool(os.environ.get(KEEP_VARIABLE)))
+        _state["own"].remove(own)
 
 
 @pytest.fixture(scope="session")

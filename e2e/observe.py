@@ -7,6 +7,7 @@ written after it started a window, whatever other tests did before.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import time
@@ -132,6 +133,73 @@ def wait_quiet(
             names = sorted([name] if isinstance(name, str) else name)
             raise TimeoutError(f"{hook} {namespace}/{names}: never quiet for {quiet_for:.0f} s in {timeout:.0f} s")
         time.sleep(0.5)
+
+
+def wait_unwritten(
+    cluster: Cluster, found: Callable[[Mark], list[str]], quiet_for: float = 10, timeout: float = 90
+) -> None:
+    """Wait until ``found`` (writes in the audit log since a mark) stays empty for ``quiet_for`` seconds.
+
+    Metacontroller writes a grid's status a moment after its children settle (it lags its own cache), so a
+    quiet period measured from the first ready reading may still catch the last of those writes.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        start = audit_mark(cluster)
+        time.sleep(quiet_for)
+        writes = found(start)
+        if not writes:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still written after {timeout:.0f} s: {'; '.join(writes)}")
+
+
+@dataclass(frozen=True)
+class ReplicaWrite:
+    """One successful write of a workload (or of its ``scale``) and the ``spec.replicas`` it left."""
+
+    name: str
+    resource_version: int
+    user: str
+    verb: str
+    subresource: str
+    replicas: int | None
+
+
+def replica_writes(start: Mark, namespace: str, resource: str = "deployments") -> dict[str, list[ReplicaWrite]]:
+    """Per object name, every successful write since ``start`` that the audit log records with its bodies,
+    in resourceVersion order: Metacontroller's creates and updates, and anyone's writes of ``scale`` (an HPA's).
+
+    Only those can change ``spec.replicas`` in the scenarios (status writes cannot), so replaying them gives
+    the value before and after each of Metacontroller's writes (e2e/cluster.py's audit policy).
+    """
+    out: dict[str, list[ReplicaWrite]] = {}
+    for event in json_lines_since(start):
+        ref, status = event.get("objectRef") or {}, event.get("responseStatus") or {}
+        done = event.get("responseObject")
+        if ref.get("namespace") != namespace or ref.get("resource") != resource or not isinstance(done, dict):
+            continue
+        if status.get("code") not in (200, 201) or event.get("verb") not in ("create", "update", "patch"):
+            continue
+        write = ReplicaWrite(
+            name=ref.get("name") or done["metadata"]["name"],
+            resource_version=int(done["metadata"]["resourceVersion"]),
+            user=event.get("user", {}).get("username", ""),
+            verb=event["verb"],
+            subresource=ref.get("subresource") or "",
+            replicas=(done.get("spec") or {}).get("replicas"),
+        )
+        out.setdefault(write.name, []).append(write)
+    return {name: sorted(writes, key=lambda w: w.resource_version) for name, writes in out.items()}
+
+
+def replicas_changed_by(user: str, writes: list[ReplicaWrite]) -> list[str]:
+    """``user``'s writes that left ``spec.replicas`` different from the value just before them."""
+    out = []
+    for before, write in itertools.pairwise(writes):
+        if write.user == user and write.replicas != before.replicas:
+            out.append(f"{write.verb} {write.name} at {write.resource_version}: {before.replicas} -> {write.replicas}")
+    return out
 
 
 def hook_server_memory(cluster: Cluster) -> dict[int, int]:

@@ -50,9 +50,11 @@ def poll(what: str, check: Callable[[], object], timeout: float, interval: float
 class Proc:
     """One started process: its name, command line, log file and process group."""
 
-    def __init__(self, name: str, argv: list[str], log: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, name: str, argv: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> None:
         self.name, self.argv, self.log = name, argv, log
-        self.env = env
+        self.env, self.cwd = env, cwd
         self.popen: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Proc:
@@ -66,6 +68,7 @@ class Proc:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env=self.env,
+                cwd=self.cwd,
                 start_new_session=True,
                 preexec_fn=_die_with_parent,
             )

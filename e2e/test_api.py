@@ -2,7 +2,7 @@
 
 The API server accepts every CRD, manifest and example; every child the hooks render is created as
 Metacontroller would create it, read back, and a new sync over the stored objects would make Metacontroller
-change nothing (its own comparison rule, tests/support/metacontroller_apply.py); every status the hooks
+change nothing (its own comparison rule, hooks/kube/metacontroller_apply.py); every status the hooks
 write is accepted by the status subresource, survives the CRD's structural pruning unchanged, and a sync over
 it is quiet.
 """
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from e2e.cluster import find_metacontroller_crds, servicegroup_command
+from e2e.cluster import find_metacontroller_crds, kube_version, servicegroup_command
 from e2e.examples import GRID_KINDS, example_docs, example_grids, example_sources, in_namespace
 from e2e.hookclient import Hooks, child_types, object_key
 from e2e.kube import Kube
@@ -26,6 +26,12 @@ from e2e.procs import poll
 from tests.support.metacontroller_apply import as_created, difference, go_equal, needs_update
 
 # ---- acceptance ------------------------------------------------------------------------------------
+
+
+def test_the_api_server_is_the_version_asked_for(kube: Kube) -> None:
+    """The pinned version, or $SERVICEGROUP_E2E_KUBE_VERSION (the run on the oldest supported release):
+    a claim "checked on 1.34" rests on this."""
+    assert kube.request("GET", "/version")["gitVersion"] == kube_version()
 
 
 @pytest.mark.parametrize("crd", sorted(p.name for p in CRDS.glob("*.yaml") if p.name != "kustomization.yaml"))

@@ -20,19 +20,20 @@ from e2e.scenario import apply, deployment_template, grid, owned, site_nodes, ui
 HOOK_SERVER_NAMESPACE = "servicegroup-system"
 
 
-def render_diff(kube: Kube, namespace: str, workdir: Path) -> subprocess.CompletedProcess[str]:
-    """README, Upgrade, step 1: what the hooks would render now, diffed against what runs."""
-    nodes = workdir / "nodes.yaml"
-    nodes.write_text(kube.kubectl("get", "nodes", "-o", "yaml").stdout)
+def upgrade_check(kube: Kube, namespace: str, workdir: Path) -> subprocess.CompletedProcess[str]:
+    """README, Upgrade, step 1 (``servicegroup diff``), on the test's namespace."""
+    sites, children = workdir / "sites.yaml", workdir / "children.yaml"
+    sites.write_text(kube.kubectl("get", "nodes,nodeunits", "-o", "yaml").stdout)
+    selector = "superedge.io/grid-selector"
+    children.write_text(kube.kubectl("-n", namespace, "get", "deploy,sts,svc", "-l", selector, "-o", "yaml").stdout)
     grids = kube.kubectl("-n", namespace, "get", "dg,ssg,sg", "-o", "yaml").stdout
-    rendered = subprocess.run(
-        [servicegroup_command(), "render", "-f", "-", "--nodes", str(nodes)],
+    return subprocess.run(
+        [servicegroup_command(), "diff", "-f", "-", "--nodes", str(sites), "--live", str(children)],
         input=grids,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
-    return kube.kubectl("diff", "-f", "-", stdin=rendered.stdout, check=False)
 
 
 def test_upgrade_check_and_uninstall_keep_every_workload(
@@ -44,8 +45,9 @@ def test_upgrade_check_and_uninstall_keep_every_workload(
     wait_ready(kube, "DeploymentGrid", namespace, "web", units=2)
     before = uids(owned(kube, "Deployment", namespace, "web"))
 
-    diff = render_diff(kube, namespace, tmp_path)
-    assert diff.returncode == 0 and not diff.stdout, diff.stdout + diff.stderr  # nothing would change
+    diff = upgrade_check(kube, namespace, tmp_path)
+    assert diff.returncode == 0, diff.stdout + diff.stderr  # nothing would change
+    assert diff.stdout == "servicegroup diff: 0 to create, 0 to update, 0 to delete, 2 unchanged\n", diff.stdout
 
     # README, Uninstall: remove the controllers (the hook server objects are not installed here).
     kube.kubectl("delete", "-k", str(CONTROLLERS), "--ignore-not-found")

@@ -15,7 +15,7 @@ from itertools import pairwise
 from e2e.cluster import Cluster
 from e2e.conftest import NodeFactory
 from e2e.kube import Kube
-from e2e.observe import audit_mark, child_writes, hold, hook_calls, hooks_mark, status_writes
+from e2e.observe import Mark, audit_mark, child_writes, hold, hook_calls, hooks_mark, status_writes, wait_unwritten
 from e2e.procs import poll
 from e2e.scenario import (
     WORKLOADS,
@@ -124,13 +124,12 @@ def test_a_create_refused_by_a_quota_is_named_then_cleared_when_the_quota_is_rai
     site_nodes(make_node, key, dict.fromkeys(SITES, 1))
     print(f"Synced=True {refused_then_raised(kube, namespace, key):.0f} s after the quota was raised")
 
+    def found(since: Mark) -> list[str]:
+        return status_writes(since, namespace, "deploymentgrids", "web") + child_writes(since, namespace, WORKLOADS)
+
+    wait_unwritten(metacontroller, found)
     audit, calls = audit_mark(metacontroller), hooks_mark(metacontroller)
-
-    def writes() -> str | None:
-        found = status_writes(audit, namespace, "deploymentgrids", "web") + child_writes(audit, namespace, WORKLOADS)
-        return "; ".join(found) or None
-
-    hold("no status or child write", writes, 60)
+    hold("no status or child write", lambda: "; ".join(found(audit)) or None, 60)
     syncs = hook_calls(calls, "deploymentgrid/sync", name="web", namespace=namespace)
     assert syncs, "no sync of the grid in 60 s: heartbeats did not wake it, so the quiet proves nothing"
     print(f"quiet: {len(syncs)} syncs in 60 s, 0 status writes, 0 child writes")

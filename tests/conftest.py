@@ -13,6 +13,7 @@ the hook call: a pure-function test fails with the message, an HTTP test sees a 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import pkgutil
@@ -94,9 +95,18 @@ def client():
     return create_app(clock=lambda: NOW, max_bytes=1 << 20).test_client()
 
 
+@contextlib.contextmanager
+def schema_check_paused() -> Iterator[None]:
+    """For junk requests: junk in may give junk out (the API server refuses it); losing children or a 5xx may not."""
+    ENABLED["on"] = False
+    try:
+        yield
+    finally:
+        ENABLED["on"] = True
+
+
 @pytest.fixture
 def without_schema_check():
-    """For fuzzing: junk in may give junk out (the API server refuses it); losing children or a 5xx may not."""
-    ENABLED["on"] = False
-    yield
-    ENABLED["on"] = True
+    """For fuzzing tests whose every request may be junk (see :func:`schema_check_paused`)."""
+    with schema_check_paused():
+        yield

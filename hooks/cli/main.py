@@ -1,7 +1,9 @@
-"""The ``servicegroup`` command: preview a grid's children offline, or run the hook server.
+"""The ``servicegroup`` command: preview a grid's children offline, diff them with live ones, or run the server.
 
 ``servicegroup render -f GRIDS --nodes NODES`` prints what the server would
-create on those nodes; ``servicegroup serve`` starts gunicorn with the repo's
+create on those nodes; ``servicegroup diff ... --live CHILDREN`` what a sync
+would create, update and delete among the live children (exit status as
+diff(1)); ``servicegroup serve`` starts gunicorn with the repo's
 configuration. Problems are reported as one ``error:`` line each on stderr with
 a non-zero exit status (2 for a usage error, as argparse does), never as a traceback.
 Bare ``servicegroup`` prints the help.
@@ -20,20 +22,29 @@ from typing import TextIO
 
 import yaml
 
-from hooks.cli.render import RENDER_TIME, RenderError, node_map, render_all
+from hooks.cli.diff import diff_all, live_children
+from hooks.cli.render import RENDER_TIME, RenderError, render_all, site_objects
 from hooks.kube.documents import DocumentError, Inputs, PlainDumper
 from hooks.kube.times import TIME_FORMAT, parse_time
 
 EXIT_OK = 0
 EXIT_ERROR = 1
+EXIT_DIFFERENT = 1  # servicegroup diff, like diff(1): something changes
+EXIT_TROUBLE = 2  # servicegroup diff: an input or a grid is in error
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in this program, not in the input
+NODES_HELP = (
+    "Node objects, and optionally the cluster's NodeUnits (kubectl get nodes,nodeunits -o yaml): "
+    "NodeUnits-mode grids then use those NodeUnits"
+)
 GUNICORN_CONFIG = "python:hooks.server.gunicorn_conf"
 WSGI_APP = "hooks.app:app"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="servicegroup", description="Preview the children of grids offline, or run the ServiceGroup hook server."
+        prog="servicegroup",
+        description="Preview the children of grids offline, compare them with live ones, or run the ServiceGroup "
+        "hook server.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -46,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         "object, several YAML documents, JSON, or a List (kubectl get ... -o yaml).",
     )
     render.add_argument("-f", "--filename", action="append", required=True, metavar="GRIDS", help="grid objects")
-    render.add_argument("--nodes", action="append", required=True, metavar="NODES", help="Node objects")
+    render.add_argument("--nodes", action="append", required=True, metavar="NODES", help=NODES_HELP)
     render.add_argument(
         "-n", "--namespace", default="default", help="namespace of grids that set none (default: %(default)s)"
     )
@@ -69,6 +80,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     render.set_defaults(run=run_render)
 
+    diff = commands.add_parser(
+        "diff",
+        help="show what syncing the grids with this version would create, change and delete",
+        description="Compare what this version's hooks answer for each grid with the live children, the way "
+        "Metacontroller does: per child, what will be created, deleted, or updated (fields added, changed and "
+        "removed). Exit status 0: nothing changes; 1: something changes; 2: an input or a grid is in error.",
+    )
+    diff.add_argument("-f", "--filename", action="append", required=True, metavar="GRIDS", help="live grids")
+    diff.add_argument("--nodes", action="append", required=True, metavar="NODES", help=NODES_HELP)
+    diff.add_argument(
+        "--live",
+        action="append",
+        required=True,
+        metavar="CHILDREN",
+        help="the live children (kubectl get deploy,sts,svc -A -l superedge.io/grid-selector -o yaml)",
+    )
+    diff.add_argument(
+        "-n", "--namespace", default="default", help="namespace of grids that set none (default: %(default)s)"
+    )
+    diff.add_argument("--now", type=utc_time, metavar="TIME", help="the clock, as 2026-01-01T00:00:00Z (default: now)")
+    diff.set_defaults(run=run_diff)
+
     serve = commands.add_parser(
         "serve",
         help="run the hook server (gunicorn with hooks/server/gunicorn_conf.py)",
@@ -85,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run_render(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     try:
         inputs = Inputs(stdin)
-        nodes = node_map(inputs.objects(args.nodes))
+        sites = site_objects(inputs.objects(args.nodes))
         grids = inputs.objects(args.filename)
         observed = [item.obj for item in inputs.objects(args.observed)]
     except (DocumentError, RenderError) as err:
@@ -93,7 +126,7 @@ def run_render(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: 
     if not grids:
         return fail(stderr, [f"no objects found in {', '.join(args.filename)}"])
     now = args.now or (datetime.now(UTC).strftime(TIME_FORMAT) if observed else RENDER_TIME)
-    outcome = render_all(grids, nodes, args.namespace, observed, now)
+    outcome = render_all(grids, sites.nodes, args.namespace, observed, now, sites.nodeunits)
     for note in outcome.notes:  # before any error: a misspelt field is often its cause
         print(f"warning: {note}", file=stderr)
     if outcome.errors:
@@ -105,6 +138,28 @@ def run_render(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: 
         return EXIT_OK
     stdout.write(format_objects(outcome.children, args.output))
     return EXIT_OK
+
+
+def run_diff(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    """Print each child that changes and a summary; exit like diff(1): 0 same, 1 different, 2 trouble."""
+    try:
+        inputs = Inputs(stdin)
+        sites = site_objects(inputs.objects(args.nodes))
+        grids = inputs.objects(args.filename)
+        live = live_children(inputs.objects(args.live))
+    except (DocumentError, RenderError) as err:
+        fail(stderr, [str(err)])
+        return EXIT_TROUBLE
+    now = args.now or datetime.now(UTC).strftime(TIME_FORMAT)
+    outcome = diff_all(grids, sites, live, args.namespace, now)
+    for note in outcome.notes:
+        print(f"warning: {note}", file=stderr)
+    stdout.write("".join(line + "\n" for diff in outcome.diffs for line in diff.lines()))
+    print(f"servicegroup diff: {outcome.summary()}", file=stdout)
+    if outcome.errors:
+        fail(stderr, outcome.errors)
+        return EXIT_TROUBLE
+    return EXIT_DIFFERENT if outcome.diffs else EXIT_OK
 
 
 def utc_time(value: str) -> str:

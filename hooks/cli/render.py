@@ -27,8 +27,9 @@ from hooks.grids.grid_status import group_by_message, units_phrase
 from hooks.kube.documents import Sourced
 from hooks.kube.errors import RequestError, SpecError
 from hooks.kube.names import label_key_error, label_safe
+from hooks.kube.objects import mapping, string_map
 from hooks.sites.discovery import NO_NODEUNITS
-from hooks.sites.nodeunit import NODEUNIT_TYPE, nodeunit_children, nodeunit_names
+from hooks.sites.nodeunit import NODEUNIT_TYPE, UNIT_KEY_LABEL, nodeunit_children, nodeunit_names, unit_key_value
 from hooks.sites.units import NODES, discover_units
 
 # Status is not printed, so without observed children the clock is irrelevant (except for the time a
@@ -54,18 +55,37 @@ class Rendered:
     plan: list[str] | None = None
 
 
-def node_map(nodes: Iterable[Sourced]) -> dict[str, dict]:
-    """The ``Node.v1`` map of a v2 request: node name -> Node. Anything else in the node inputs is an error."""
-    found: dict[str, dict] = {}
-    for item in nodes:
-        if item.obj.get("kind") != "Node":
-            raise RenderError(f"{item.where}: expected a Node, found {_kind_of(item.obj)}")
+@dataclass(frozen=True)
+class Sites:
+    """The site inputs: Nodes by name and, when any were given, NodeUnits by name (else None)."""
+
+    nodes: dict[str, dict]
+    nodeunits: dict[str, dict] | None = None
+
+
+def site_objects(items: Iterable[Sourced]) -> Sites:
+    """Nodes and NodeUnits from the ``--nodes`` inputs (``kubectl get nodes,nodeunits -o yaml``).
+
+    Given NodeUnits stand for the cluster's own: NodeUnits-mode grids then get those (tombstones and
+    NodeGroups with a nodeSelector included) rather than the ones a NodeGroup would keep for the Nodes.
+    Anything else is an error.
+    """
+    found: dict[str, dict[str, dict]] = {"Node": {}, "NodeUnit": {}}
+    for item in items:
+        kind = item.obj.get("kind")
+        if kind not in found:
+            raise RenderError(f"{item.where}: expected a Node or a NodeUnit, found {_kind_of(item.obj)}")
         meta = item.obj.get("metadata")
         name = meta.get("name") if isinstance(meta, dict) else None
         if not isinstance(name, str) or not name:
-            raise RenderError(f"{item.where}: Node without metadata.name")
-        found[name] = item.obj
-    return found
+            raise RenderError(f"{item.where}: {kind} without metadata.name")
+        found[kind][name] = item.obj
+    return Sites(found["Node"], found["NodeUnit"] or None)
+
+
+def node_map(nodes: Iterable[Sourced]) -> dict[str, dict]:
+    """The ``Node.v1`` map of a v2 request: node name -> Node (NodeUnits are set aside)."""
+    return site_objects(nodes).nodes
 
 
 @dataclass
@@ -84,6 +104,7 @@ def render_all(
     default_namespace: str,
     observed: Iterable[Mapping] = (),
     now: str = RENDER_TIME,
+    nodeunits: Mapping[str, dict] | None = None,
 ) -> Outcome:
     """Render every grid; one grid's error does not hide the others' (all are reported).
 
@@ -97,13 +118,13 @@ def render_all(
     seen: dict[tuple[str, str], str] = {}
     live = list(observed)
     grids = list(grids)
-    configs = offline_configs(grids, nodes, default_namespace, live, now)
+    configs = offline_configs(grids, nodes, default_namespace, live, now, nodeunits)
     for item in grids:
         if item.obj.get("kind") in GRID_KINDS:
             label = f"{item.where}: {item.obj['kind']} {describe(with_namespace(item.obj, default_namespace))}"
             outcome.notes += [f"{label}: {warning}" for warning in field_warnings(item.obj)]
         try:
-            rendered = render_grid(item, nodes, default_namespace, live, now, configs)
+            rendered = render_grid(item, nodes, default_namespace, live, now, nodeunits, configs)
         except RenderError as err:
             outcome.errors.append(str(err))
             continue
@@ -126,12 +147,57 @@ def render_grid(
     default_namespace: str,
     observed: Iterable[Mapping] = (),
     now: str = RENDER_TIME,
+    nodeunits: Mapping[str, dict] | None = None,
     configs: Mapping[str, dict] | None = None,
 ) -> Rendered:
-    """The children of one grid, each with its namespace set; RenderError for anything the server would refuse.
+    """The children of one grid, each with its namespace set; RenderError for anything the server would refuse."""
+    synced = sync_offline(item, nodes, default_namespace, observed, now, nodeunits, configs)
+    parent, label, response = synced.parent, f"{item.where}: {synced.label}", synced.response
+    if synced_reason(response) == NO_NODEUNITS:
+        return Rendered([], f"{label}: no children: {no_offline_nodeunits(parent, nodeunits)}")
+    failed = not_synced(response)
+    if failed:
+        raise RenderError(f"{label}: {failed}")
+    children = synced.children()
+    note = None if children else f"{label}: no children: {_ready_message(response)}"
+    plan = rollout_plan(synced.label, parent, response, synced.request["children"], synced.request["related"])
+    warnings = tuple(f"{label}: {warning}" for warning in override_warnings(response))
+    return Rendered(children, note, warnings, plan)
 
-    ``configs``: namespace -> the related ConfigMapGrids and ConfigMaps a workload grid there is given
-    (:func:`offline_configs`); without it, none exist."""
+
+@dataclass(frozen=True)
+class Synced:
+    """One grid's offline sync: the request its sync hook got (``parent`` is its parent) and the answer."""
+
+    label: str
+    request: dict
+    response: dict
+
+    @property
+    def parent(self) -> dict:
+        return self.request["parent"]
+
+    def children(self) -> list[dict]:
+        """The answer's children, each in the grid's namespace (Metacontroller puts them there)."""
+        namespace = self.parent["metadata"]["namespace"]
+        return [_in_namespace(child, namespace) for child in self.response.get("children") or []]
+
+
+def sync_offline(
+    item: Sourced,
+    nodes: Mapping[str, dict],
+    default_namespace: str,
+    observed: Iterable[Mapping] = (),
+    now: str = RENDER_TIME,
+    nodeunits: Mapping[str, dict] | None = None,
+    configs: Mapping[str, dict] | None = None,
+) -> Synced:
+    """Call the grid kind's sync hook on the request Metacontroller would send; RenderError when it cannot run.
+
+    ``nodeunits`` are the cluster's NodeUnits (``kubectl get nodeunits``); without them a NodeUnits-mode
+    grid gets those a NodeGroup of its key would keep for ``nodes``. ``configs``: namespace -> the related
+    ConfigMapGrids and ConfigMaps a workload grid there is given (:func:`offline_configs`); without it, none.
+    """
     obj = item.obj
     kind = _grid_kind(item)
     parent = with_namespace(dict(as_stored(obj)), default_namespace)
@@ -140,39 +206,31 @@ def render_grid(
     if pasted:
         raise RenderError(f"{item.where}: {label}: InvalidSpec: {pasted}")
     children_of = {child_type: owned_children(parent, child_type, observed) for child_type in kind.child_types}
+    units = offline_nodeunits(parent, nodes) if nodeunits is None else live_nodeunits(parent, nodeunits)
     request = {
         "controller": {},
         "parent": parent,
         "children": children_of,
-        "related": {
-            NODES: dict(nodes),
-            **offline_nodeunits(parent, nodes),
-            **(configs or {}).get(parent["metadata"]["namespace"], NO_CONFIGS),
-        },
+        "related": {NODES: dict(nodes), **units, **(configs or {}).get(parent["metadata"]["namespace"], NO_CONFIGS)},
         "finalizing": False,
     }
     try:
         response = kind.sync(request, now)
     except (RequestError, SpecError) as err:
         raise RenderError(f"{item.where}: {label}: {err}") from None
-    if synced_reason(response) == NO_NODEUNITS:
-        return Rendered([], f"{item.where}: {label}: no children: {no_offline_nodeunits(parent)}")
-    failed = not_synced(response)
-    if failed:
-        raise RenderError(f"{item.where}: {label}: {failed}")
-    namespace = parent["metadata"]["namespace"]
-    children = [_in_namespace(child, namespace) for child in response.get("children") or []]
-    note = None if children else f"{item.where}: {label}: no children: {_ready_message(response)}"
-    plan = rollout_plan(label, parent, response, children_of, request["related"])
-    warnings = tuple(f"{item.where}: {label}: {warning}" for warning in override_warnings(response))
-    return Rendered(children, note, warnings, plan)
+    return Synced(label, request, response)
 
 
 NO_CONFIGS = {CONFIGMAPGRID_TYPE: {}, CONFIGMAP_TYPE: {}}
 
 
 def offline_configs(
-    grids: list[Sourced], nodes: Mapping[str, dict], default_namespace: str, observed: list[Mapping], now: str
+    grids: list[Sourced],
+    nodes: Mapping[str, dict],
+    default_namespace: str,
+    observed: list[Mapping],
+    now: str = RENDER_TIME,
+    nodeunits: Mapping[str, dict] | None = None,
 ) -> dict[str, dict]:
     """Namespace -> the related ConfigMapGrids and ConfigMaps Metacontroller would give a workload grid there.
 
@@ -182,9 +240,12 @@ def offline_configs(
     """
     out: dict[str, dict] = {}
     for cm in observed:
-        meta = cm.get("metadata") if isinstance(cm.get("metadata"), Mapping) else {}
-        labels = meta.get("labels") if isinstance(meta.get("labels"), Mapping) else {}
-        if cm.get("kind") == "ConfigMap" and CONFIGMAP_GRID_LABEL in labels and isinstance(meta.get("name"), str):
+        meta = mapping(cm, "metadata")
+        if (
+            cm.get("kind") == "ConfigMap"
+            and CONFIGMAP_GRID_LABEL in labels_of(cm)
+            and isinstance(meta.get("name"), str)
+        ):
             namespace = meta.get("namespace") or default_namespace
             related = out.setdefault(namespace, {CONFIGMAPGRID_TYPE: {}, CONFIGMAP_TYPE: {}})
             related[CONFIGMAP_TYPE][f"{namespace}/{meta['name']}"] = {
@@ -204,7 +265,7 @@ def offline_configs(
         if any(labels_of(cm).get(CONFIGMAP_GRID_LABEL) == own for cm in related[CONFIGMAP_TYPE].values()):
             continue
         try:
-            rendered = render_grid(item, nodes, default_namespace, (), now).children
+            rendered = render_grid(item, nodes, default_namespace, (), now, nodeunits).children
         except RenderError:
             continue  # reported when the ConfigMapGrid itself is rendered
         related[CONFIGMAP_TYPE].update({f"{namespace}/{cm['metadata']['name']}": cm for cm in rendered})
@@ -212,8 +273,7 @@ def offline_configs(
 
 
 def labels_of(obj: Mapping) -> Mapping:
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
-    return meta.get("labels") if isinstance(meta.get("labels"), Mapping) else {}
+    return string_map(mapping(obj, "metadata"), "labels")
 
 
 def owned_children(parent: Mapping, child_type: str, observed: Iterable[Mapping]) -> dict[str, Mapping]:
@@ -247,9 +307,28 @@ def offline_nodeunits(parent: Mapping, nodes: Mapping[str, dict]) -> dict:
     return {NODEUNIT_TYPE: {c["metadata"]["name"]: c for c in children}}
 
 
-def no_offline_nodeunits(parent: Mapping) -> str:
-    """Why a NodeUnits grid has no units offline: no given Node carries its key (it has no NodeGroup to miss)."""
+def live_nodeunits(parent: Mapping, nodeunits: Mapping[str, dict]) -> dict:
+    """``{NodeUnit type: map}`` of the given NodeUnits that Metacontroller would send the grid: those labelled
+    with its key (the customize hook's selector); the sync hook checks ``spec.gridUniqKey`` itself."""
+    spec = parent.get("spec")
+    key = spec.get("gridUniqKey") if isinstance(spec, Mapping) else None
+    if not isinstance(key, str) or label_key_error(key):
+        return {}
+    wanted = unit_key_value(key)
+    labelled = {
+        n: u for n, u in nodeunits.items() if string_map(mapping(u, "metadata"), "labels").get(UNIT_KEY_LABEL) == wanted
+    }
+    return {NODEUNIT_TYPE: labelled}
+
+
+def no_offline_nodeunits(parent: Mapping, nodeunits: Mapping[str, dict] | None = None) -> str:
+    """Why a NodeUnits grid has no units offline: no given NodeUnit, or no given Node, carries its key."""
     key = parent["spec"]["gridUniqKey"]  # valid: the sync hook checked the spec before looking for NodeUnits
+    if nodeunits is not None:
+        return (
+            f"no given NodeUnit is of the key {key!r} "
+            "(in a cluster this grid would keep its existing children and report Synced=False, NoNodeUnits)"
+        )
     return (
         f"no given Node carries the label {key!r}, so a NodeGroup of that key would keep no NodeUnit "
         "(in a cluster this grid would keep its existing children and report Synced=False, NoNodeUnits)"

@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 
+from hooks.kube.metacontroller_apply import LAST_APPLIED as METACONTROLLER_LAST_APPLIED
 from hooks.kube.names import label_safe
 from hooks.kube.objects import mapping, string_map
-from hooks.protocol.partial import whole
+from hooks.protocol.partial import TEXT, whole
 
 GRID_SELECTOR_LABEL = "superedge.io/grid-selector"
 UNIQ_KEY_ANNOTATION = "superedge.io/grid-uniq-key"
-METACONTROLLER_LAST_APPLIED = "metacontroller.k8s.io/last-applied-configuration"
 NOT_COPIED_PREFIXES = ("kubectl.kubernetes.io/last-applied-configuration", "metacontroller.k8s.io/")
 SERVER_METADATA = (
     "uid",
@@ -65,25 +65,50 @@ def kept_child(observed: Mapping) -> dict:
     """What to send so Metacontroller leaves an observed child exactly as it is.
 
     Metacontroller records what it last applied in an annotation; sending that
-    again is a no-op for its three-way merge. Without it (adopted objects,
-    server-side apply), send the live object minus status, server-owned
-    metadata and top-level nulls (the API server stores none, and a null sent
-    in a desired object would ask Metacontroller to clear the field), which
-    also changes nothing.
+    again is a no-op for its three-way merge, except for a field someone else
+    changed since: ``spec.replicas``, which an autoscaler or ``kubectl scale``
+    sets, is therefore sent as observed when the record holds it (and still left
+    out when it does not, so Metacontroller never starts owning it). Without a
+    record (adopted objects, server-side apply), send the live object minus
+    status, server-owned metadata and top-level nulls (the API server stores
+    none, and a null sent in a desired object would ask Metacontroller to clear
+    the field), which also changes nothing.
     """
     observed = whole(observed)
     meta = mapping(observed, "metadata")
-    recorded = mapping(meta, "annotations").get(METACONTROLLER_LAST_APPLIED)
-    if isinstance(recorded, str):
-        try:
-            last = json.loads(recorded)
-        except ValueError:
-            last = None
-        if _same_object(last, observed):
-            return last
+    last = applied_record(observed)
+    if last is not None:
+        return _with_observed_replicas(last, observed)
     live = {k: v for k, v in observed.items() if k != "status" and v is not None}
     live["metadata"] = {k: v for k, v in meta.items() if k not in SERVER_METADATA and v is not None}
     return live
+
+
+RECORD_FIELDS = {
+    "apiVersion": TEXT,
+    "kind": TEXT,
+    "metadata": {"name": TEXT, "annotations": {METACONTROLLER_LAST_APPLIED: TEXT}},
+}
+"""What :func:`applied_record` reads of an observed child (hooks.protocol.partial)."""
+
+
+def applied_record(observed: Mapping) -> dict | None:
+    """Metacontroller's record of what it last applied to ``observed``, when it is one of this very object."""
+    recorded = mapping(mapping(observed, "metadata"), "annotations").get(METACONTROLLER_LAST_APPLIED)
+    if not isinstance(recorded, str):
+        return None
+    try:
+        last = json.loads(recorded)
+    except ValueError:
+        return None
+    return last if _same_object(last, observed) else None
+
+
+def _with_observed_replicas(recorded: dict, observed: Mapping) -> dict:
+    spec, now = recorded.get("spec"), mapping(observed, "spec").get("replicas")
+    if not isinstance(spec, dict) or "replicas" not in spec or now is None or spec["replicas"] == now:
+        return recorded
+    return {**recorded, "spec": {**spec, "replicas": now}}
 
 
 def _same_object(recorded: object, observed: Mapping) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from hooks.grids.autoscaling_spec import Autoscaling, parse_autoscaling
 from hooks.grids.limits import measured
 from hooks.grids.overrides import WORKLOAD_RULES, EntryRules, Override, parse_overrides
 from hooks.grids.rollout_spec import RolloutSpec, parse_rollout
@@ -27,6 +28,8 @@ class WorkloadSpec:
     overrides: tuple[Override, ...] = ()
     rollout: RolloutSpec | None = None
     """None: every unit gets what is rendered now at once (SuperEdge's behaviour)."""
+    autoscaling: Autoscaling | None = None
+    """``spec.autoscaling``; overrides may change it per unit (hooks.grids.autoscaling)."""
 
 
 def parse_workload_spec(
@@ -50,7 +53,10 @@ def parse_workload_spec(
         raise SpecError("spec.defaultTemplateName must be a string")
     overrides = parse_overrides(spec.get("overrides"), rules)
     rollout = parse_rollout(spec.get("rollout"), sites)
-    return WorkloadSpec(sites, template, pool, templates, default, overrides, rollout)
+    if not rules.replicas and spec.get("autoscaling") is not None:
+        raise SpecError(f"spec.autoscaling: a {rules.grid_kind} has no replicas to autoscale")
+    autoscaling = parse_autoscaling(spec.get("autoscaling"), "spec.autoscaling")
+    return WorkloadSpec(sites, template, pool, templates, default, overrides, rollout, autoscaling)
 
 
 def _check_not_an_object(template: Mapping, field: str, kind: str) -> None:

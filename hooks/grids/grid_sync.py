@@ -9,7 +9,7 @@ here once, so every kind keeps observed children in exactly the same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -82,13 +82,15 @@ def sync(
     now: str,
     naming: Naming,
     allowed: AllowedKeys = ANY_KEY,
+    kept_types: tuple[str, ...] = (),
 ) -> dict:
     """Discover the units and hand them to ``render``; keep every observed child when that is impossible.
 
     A grid whose key ``allowed`` refuses is such a case: ``Synced=False`` (``UniqKeyNotAllowed``), nothing new.
 
     ``naming`` gives the kind's name for each unit's child, built once here from the observed children
-    (the grace period, unlisted units and the render all use that one rule).
+    (the grace period, unlisted units and the render all use that one rule). ``kept_types`` are the kind's
+    other child types (an HPA per unit): kept as they are with the rest.
 
     A unit's child leaves only when the request vouches that the unit is gone (Nodes, or a tombstone
     NodeUnit) and then after the grace period; a unit the request is silent about keeps its child
@@ -101,7 +103,8 @@ def sync(
         allowed.check(spec.sites.key)
         sites = sites_from_request(spec.sites, related)
     except SpecError as err:  # an invalid spec or key, or no way to tell which units exist (hooks.sites.discovery)
-        return keep_everything(parent, observed, err.reason, str(err), now)
+        others = [obj for t in kept_types for obj in named(objects_of(children, t))]
+        return keep_everything(parent, observed, err.reason, str(err), now, others)
     key = spec.sites.key
     name_of = naming(parent["metadata"]["name"], observed_units(observed.values(), key))
     unlisted = unlisted_units(observed.values(), key, sites, name_of)
@@ -243,8 +246,11 @@ def assemble(renders: list[UnitRender], kind: UnitChildren) -> Rendered:
     return out
 
 
-def keep_everything(parent: Mapping, observed: Mapping, reason: str, message: str, now: str) -> dict:
-    kept = kept_children(observed.values())
+def keep_everything(
+    parent: Mapping, observed: Mapping, reason: str, message: str, now: str, others: Sequence[Mapping] = ()
+) -> dict:
+    """The answer that changes nothing: every observed child (``observed`` by name, and ``others``) as it is."""
+    kept = kept_children([*observed.values(), *others])
     created = parent["metadata"].get("creationTimestamp")
     status = invalid_spec_status(parent.get("status"), reason, brief(message), now, created)
     return {"status": status, "children": kept}

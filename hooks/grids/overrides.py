@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from hooks.grids.autoscaling_spec import Autoscaling, parse_autoscaling
 from hooks.grids.json_patch import (
     OPS,
     UNIT_PLACEHOLDER,
@@ -53,7 +54,9 @@ from hooks.kube.objects import holds_null
 from hooks.kube.sizes import json_size
 from hooks.sites.site_spec import MAX_SPEC_DEPTH
 
-ENTRY_FIELDS = ("units", "replicas", "images", "patch")
+ENTRY_FIELDS = ("units", "replicas", "images", "patch", "autoscaling")
+SCALING_FIELDS = ("replicas", "autoscaling")
+"""Entry fields of kinds with replicas only."""
 CONTAINER_LISTS = ("containers", "initContainers")
 POD_PATH = ("spec", "template")
 
@@ -101,7 +104,8 @@ class EntryRules:
     def entry_fields(self) -> tuple[str, ...]:
         own = ("replicas",) if self.replicas else ()
         images = ("images",) if self.images else ()
-        return ("units", *own, *self.fields, *images, "patch")
+        scaling = ("autoscaling",) if self.replicas else ()
+        return ("units", *own, *self.fields, *images, "patch", *scaling)
 
 
 WORKLOAD_RULES = EntryRules()
@@ -116,6 +120,8 @@ class Override:
     replicas: int | None = None
     images: dict[str, str] = field(default_factory=dict)
     patch: tuple[Operation, ...] = ()
+    autoscaling: Autoscaling | None = None
+    """Laid over ``spec.autoscaling`` for the entry's units (hooks.grids.autoscaling); not applied to the child."""
     fields: tuple[tuple[str, Path, object], ...] = ()
     """(entry field, path in the child, value) of the other fields the entry sets (:attr:`EntryRules.fields`),
     in the order the kind lists them. ``{{unit}}`` in a string value becomes the unit value."""
@@ -147,9 +153,10 @@ def _parse_entry(index: int, entry: object, rules: EntryRules) -> Override:
     if not isinstance(entry, dict):
         raise SpecError(f"{where} must be an object")
     allowed = rules.entry_fields()
-    if not rules.replicas and entry.get("replicas") is not None:
-        raise SpecError(f"{where}.replicas: a {rules.grid_kind} has no replicas (its child has no spec.replicas)")
-    unknown = sorted(set(entry) - set(allowed) - {"replicas"})
+    for name in SCALING_FIELDS:
+        if not rules.replicas and entry.get(name) is not None:
+            raise SpecError(f"{where}.{name}: a {rules.grid_kind} has no replicas (its child has no spec.replicas)")
+    unknown = sorted(set(entry) - set(allowed) - set(SCALING_FIELDS))
     if unknown:
         raise SpecError(f"{where} has unknown field(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
     fields = tuple(
@@ -164,6 +171,7 @@ def _parse_entry(index: int, entry: object, rules: EntryRules) -> Override:
         replicas=_parse_replicas(entry.get("replicas"), f"{where}.replicas"),
         images=_parse_images(entry.get("images"), f"{where}.images") if rules.images else {},
         patch=parse_patch(entry.get("patch"), f"{where}.patch"),
+        autoscaling=parse_autoscaling(entry.get("autoscaling"), f"{where}.autoscaling") if rules.replicas else None,
         fields=fields,
         pod_path=rules.pod_path,
     )

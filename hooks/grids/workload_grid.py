@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from hooks.grids import grid_sync
+from hooks.grids import autoscaling, grid_sync
 from hooks.grids.applied import track, with_applied, with_resync
 from hooks.grids.children import child_order
 from hooks.grids.config_refs import Configs, observed_configs, related_rules, with_unit_configs
@@ -33,19 +33,22 @@ def customize(request: object, kind: WorkloadKind, allowed: AllowedKeys = ANY_KE
 
 
 def sync(request: object, kind: WorkloadKind, now: str, allowed: AllowedKeys = ANY_KEY) -> dict:
-    """One child per unit, each pinned to its unit; observed children kept on any spec error.
+    """One child per unit, each pinned to its unit (and, autoscaled, its HPA); observed children kept on any
+    spec error.
 
     ``allowed``: the keys this installation allows as ``gridUniqKey`` (hooks.sites.site_spec.AllowedKeys).
     """
+    hpas = autoscaling.observed_autoscalers(request)
     related = request.get("related") if isinstance(request, dict) else None  # grid_sync.sync checks the shape
     return grid_sync.sync(
         request,
         kind.child_type,
         lambda spec: parse_spec(spec, kind),
-        lambda parent, spec, units, observed, at: render_units(parent, spec, kind, units, observed, at, related),
+        lambda parent, spec, units, observed, at: render_units(parent, spec, kind, units, observed, at, hpas, related),
         now,
         lambda grid_name, observed: unit_child_names(kind, grid_name, observed),
         allowed,
+        kept_types=(autoscaling.HPA_TYPE,),
     )
 
 
@@ -61,13 +64,16 @@ def render_units(
     units: grid_sync.UnitSet,
     observed: Mapping,
     now: str,
+    hpas: Mapping | None = None,
     related: Mapping | None = None,
 ) -> dict:
     """Render every unit; a unit that fails, or is unlisted, keeps its observed child and is named in status.
 
     With ``spec.rollout``, hooks.grids.rollout decides which units get their fresh child and which keep the
-    observed one. A child sent and not observed is tracked by hooks.grids.applied. ``related``: the request's
-    related objects, where the ConfigMapGrids the spec names are (hooks.grids.config_refs).
+    observed one. A child sent and not observed is tracked by hooks.grids.applied. Autoscaled units
+    (hooks.grids.autoscaling) keep their observed replicas and get an HPA (``hpas``: the observed ones by name).
+    ``related``: the request's related objects, where the ConfigMapGrids the spec names are
+    (hooks.grids.config_refs).
     """
     namespace = parent["metadata"].get("namespace") or ""
     configs = observed_configs(parent["spec"], related or {}, namespace, spec.sites.key)
@@ -85,15 +91,19 @@ def render_units(
     if spec.rollout is not None:
         revision = spec_revision(parent["spec"])
         renders, decision = roll(renders, spec.rollout, revision, spec.sites, units, kind.ready, now)
+    scaling = autoscaling.plan(spec, units.all, hpas or {})
+    renders = autoscaling.with_replicas(renders, scaling)
     rendered = grid_sync.assemble(renders, unit_children)
-    desired = sorted(rendered.desired, key=child_order)
+    target = {"apiVersion": kind.api_version, "kind": kind.kind}
+    scaled = autoscaling.finish(renders, scaling, target, parent["metadata"], spec.sites.key, rendered.states)
+    desired = sorted([*rendered.desired, *scaled.children], key=child_order)
     applied = track(rendered.pending, parent.get("status"), now)
     synced = synced_condition(rendered.errors, len(rendered.states), applied.overdue, rendered.unlisted)
     synced = with_limit_reason(synced, rendered.reasons)
-    extra = [decision.condition] if decision is not None else []
+    extra = [*([decision.condition] if decision is not None else []), *scaled.conditions]
     created = parent["metadata"].get("creationTimestamp")
     status = grid_status(rendered.states, synced, parent.get("status"), now, extra, created)
-    status = with_applied(status, applied)
+    status = scaled.into(with_applied(status, applied))
     unmatched = unmatched_units(spec.overrides, units.all)
     if unmatched:
         status["unmatchedOverrideUnits"] = unmatched
@@ -126,6 +136,11 @@ def render_unit(
     if configs is not None:
         child = with_unit_configs(child, kind.pod_path, configs, spec.sites.key, unit)
     check_workload(child, checked, kind)
+    scaling = autoscaling.unit_scaling(spec.autoscaling, spec.overrides, unit)
+    if scaling is not None:
+        child = autoscaling.without_replicas(child)  # the autoscaler's value goes in after the stamp
+        autoscaling.check_storable(scaling, {"apiVersion": kind.api_version, "kind": kind.kind, "name": name}, meta,
+                                   spec.sites.key, unit)  # fmt: skip
     return with_stored_claim_templates(in_stored_form(child, kind.pod_path), seen)
 
 

@@ -20,10 +20,21 @@ NO_UNITS = "no node carries the NodeGroup's unit label"
 
 
 def unit_entry(nodes: list[Mapping], workloads: UnitWorkloads) -> dict:
-    """One ``nodeUnits`` entry. A unit is ready when it has a Ready node and no not-ready workload."""
+    """One ``nodeUnits`` entry. A unit is ready when it has a Ready node and no not-ready workload.
+
+    A workload whose autoscaler there cannot scale is counted (``unableToScaleWorkloads``, present only then)
+    but does not make the unit not ready: its pods run, they just do not follow the load.
+    """
     ready_nodes = sum(1 for n in nodes if node_ready(n))
     not_ready = workloads.not_ready
+    scaling = {}
+    if workloads.cannot_scale:
+        scaling = {
+            "unableToScaleWorkloads": len(workloads.cannot_scale),
+            "unableToScale": workloads.cannot_scale[:MAX_LISTED_WORKLOADS],
+        }
     return {
+        **scaling,
         "nodes": [node_name(n) for n in nodes],
         "readyNodes": ready_nodes,
         "notReadyNodes": len(nodes) - ready_nodes,
@@ -47,12 +58,16 @@ def nodegroup_status(
     """
     ready = sum(1 for entry in node_units.values() if entry["ready"])
     conditions = [ready_condition(len(node_units), ready, "AllUnitsReady", NO_UNITS), _synced(name_errors or {})]
-    return {
+    status = {
         "units": len(node_units),
         "readyUnits": ready,
         "nodeUnits": node_units,
         "conditions": with_transition_times(conditions, previous, now, created),
     }
+    unable = sum(1 for entry in node_units.values() if entry.get("unableToScaleWorkloads"))
+    if unable:
+        status["unitsUnableToScale"] = unable
+    return status
 
 
 def _synced(name_errors: Mapping[str, str]) -> dict:

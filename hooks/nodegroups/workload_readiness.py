@@ -1,8 +1,10 @@
-"""Which workload grids are not ready in which unit, read from the grids' own ``status.states``.
+"""Which workload grids are not ready, or cannot scale, in which unit, read from the grids' ``status.states``.
 
-A NodeGroup never looks at the workloads themselves (Deployments, StatefulSets, DaemonSets, CronJobs): each
-grid already judges its children (its kind's ``ready``, :class:`hooks.grids.workload.WorkloadKind`) and
-publishes the verdict per unit, so reading ``states[unit].ready`` keeps one definition of readiness per kind.
+A NodeGroup never looks at the workloads themselves (Deployments, StatefulSets, DaemonSets, CronJobs) or at
+HorizontalPodAutoscalers: each grid already judges its children (its kind's ``ready``,
+:class:`hooks.grids.workload.WorkloadKind`; :func:`hooks.grids.autoscaling.unit_state`) and publishes the
+verdict per unit, so reading ``states[unit].ready`` and ``states[unit].autoscaling.canScale`` keeps one
+definition of each.
 Only workload grids count: a ServiceGrid's readiness is not per unit.
 """
 
@@ -45,10 +47,12 @@ class GridView:
 
 @dataclass
 class UnitWorkloads:
-    """The grids expected in one unit and, sorted, those not ready there."""
+    """The grids expected in one unit and, sorted, those not ready there and those whose autoscaler there
+    reports it cannot scale."""
 
     expected: int = 0
     not_ready: list[str] = field(default_factory=list)
+    cannot_scale: list[str] = field(default_factory=list)
 
 
 def grids_of_key(related: Mapping, key: str) -> list[GridView]:
@@ -103,8 +107,11 @@ def workloads_by_unit(grids: list[GridView], units: Mapping[str, list[Mapping]])
         for unit in _expected_units(grid, units, admitted):
             entry = out[unit]
             entry.expected += 1
-            if not _state_ready(grid.states.get(unit)):
+            state = grid.states.get(unit)
+            if not _state_ready(state):
                 entry.not_ready.append(grid.ref)
+            if _cannot_scale(state):
+                entry.cannot_scale.append(grid.ref)
     return out
 
 
@@ -123,3 +130,8 @@ def _expected_units(grid: GridView, units: Mapping[str, list[Mapping]], admitted
 
 def _state_ready(state: object) -> bool:
     return isinstance(state, Mapping) and state.get("ready") is True
+
+
+def _cannot_scale(state: object) -> bool:
+    scaling = state.get("autoscaling") if isinstance(state, Mapping) else None
+    return isinstance(scaling, Mapping) and scaling.get("canScale") is False

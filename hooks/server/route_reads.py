@@ -6,6 +6,8 @@ fields; tests/server/test_fast_decode.py compares its answers with those of a fu
 
 from __future__ import annotations
 
+from hooks.grids.autoscaling import HPA_FIELDS, HPA_TYPE
+from hooks.grids.children import RECORD_FIELDS
 from hooks.grids.config_refs import CONFIGMAP_FIELDS, CONFIGMAPGRID_FIELDS, CONFIGMAPGRID_TYPE
 from hooks.grids.configmap_grid import CONFIGMAP_TYPE
 from hooks.grids.grace import GRACE_FIELDS
@@ -24,16 +26,19 @@ def workload_sync_reads(kind: WorkloadKind) -> RequestReads:
     """What workload_grid.sync reads: Node names and labels (or whole NodeUnits, which are small), and of
     each observed child its status figures (hooks.grids.workload), its unit label and grace mark
     (hooks.grids.grace), its revision stamp (hooks.grids.revision) and when it started moving to it
-    (hooks.grids.rollout); of the ConfigMapGrids the spec names, their key, and of their ConfigMaps the unit,
-    the key and the data (hooks.grids.config_refs)."""
-    observed = merge_shapes(OBSERVED_FIELDS, GRACE_FIELDS, REVISION_FIELDS, SINCE_FIELDS)
+    (hooks.grids.rollout), Metacontroller's record of it (hooks.grids.children: does it hold ``replicas``?);
+    of each observed HPA its name and status (hooks.grids.autoscaling; kinds with replicas); of the
+    ConfigMapGrids the spec names, their key, and of their ConfigMaps the unit, the key and the data
+    (hooks.grids.config_refs)."""
+    observed = merge_shapes(OBSERVED_FIELDS, GRACE_FIELDS, REVISION_FIELDS, SINCE_FIELDS, RECORD_FIELDS)
+    children = {kind.child_type: observed, **({HPA_TYPE: HPA_FIELDS} if kind.overrides.replicas else {})}
     related = {
         NODES: NODE_FIELDS,
         NODEUNIT_TYPE: ANY,
         CONFIGMAPGRID_TYPE: CONFIGMAPGRID_FIELDS,
         CONFIGMAP_TYPE: CONFIGMAP_FIELDS,
     }
-    return RequestReads(children={kind.child_type: observed}, related=related)
+    return RequestReads(children=children, related=related)
 
 
 def service_sync_reads() -> RequestReads:

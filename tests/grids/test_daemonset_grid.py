@@ -334,3 +334,18 @@ def test_pinned_affinity_admits_a_node_only_if_it_is_the_units_and_the_user_admi
     for labels in nodes:
         user = admitted(terms, labels) if terms else True
         assert admitted(pinned, labels) == (user and labels["site"] == unit)
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ({"autoscaling": {"maxReplicas": 3}}, "spec.autoscaling: a DaemonSetGrid has no replicas to autoscale"),
+        (
+            {"overrides": [{"autoscaling": {"mode": "Disabled"}}]},
+            "spec.overrides[0].autoscaling: a DaemonSetGrid has no",
+        ),
+    ],
+)
+def test_autoscaling_a_daemonsetgrid_is_an_invalid_spec(spec, message):
+    synced = conditions(sync(request(daemonset_grid(**spec), site_nodes(a=1)))["status"])["Synced"]
+    assert synced["reason"] == "InvalidSpec" and message in synced["message"]

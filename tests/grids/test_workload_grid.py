@@ -219,6 +219,28 @@ def test_kept_child_prefers_metacontroller_last_applied():
     assert resp["children"] == [desired]
 
 
+def test_kept_child_carries_the_replicas_someone_else_set_since():
+    """A kept child is left as it is: ``kubectl scale`` (or an autoscaler) changed replicas after the grid
+    recorded them, and sending the record back would undo that."""
+    desired = sync(sync_request(grid(), site_nodes(a=1)))["children"][0]
+    live = observed(desired)
+    live["spec"]["replicas"] = 7
+    live["metadata"]["annotations"][METACONTROLLER_LAST_APPLIED] = json.dumps(desired)
+    resp = sync(sync_request(grid(gridUniqKey="bad key"), site_nodes(a=1), children_map([live])))
+    assert resp["children"] == [{**desired, "spec": {**desired["spec"], "replicas": 7}}]
+
+
+def test_kept_child_never_starts_sending_replicas_it_did_not_record():
+    template = deployment_spec()
+    del template["replicas"]
+    desired = sync(sync_request(grid(template=template), site_nodes(a=1)))["children"][0]
+    live = observed(desired)
+    live["spec"]["replicas"] = 7
+    live["metadata"]["annotations"][METACONTROLLER_LAST_APPLIED] = json.dumps(desired)
+    resp = sync(sync_request(grid(gridUniqKey="bad key"), site_nodes(a=1), children_map([live])))
+    assert resp["children"] == [desired]
+
+
 def test_kept_child_without_record_drops_top_level_nulls():
     """A live object holding ``spec: null`` is sent back without it: a null would ask the merge to clear it."""
     live = observed(sync(sync_request(grid(), site_nodes(a=1)))["children"][0])

@@ -111,7 +111,7 @@ def test_helm_template_without_an_image_fails_with_a_clear_message():
 @needs_helm
 def test_helm_template_installs_what_kustomize_installs():
     """Same objects, same content, once Helm's own labels are set aside and the image is the same."""
-    rendered = {key(o): o for o in template(f"image.repository={IMAGE}", "image.tag=0.1.0")}
+    rendered = {key(o): o for o in template(f"image.repository={IMAGE}", "image.tag=0.2.0")}
     crds = {k: o for k, o in rendered.items() if k[0] == "CustomResourceDefinition"}
     assert {k[2]: o for k, o in crds.items()} == {d["metadata"]["name"]: d for d in CRDS}
     kustomized = {key(o): o for o in INSTALLED}
@@ -120,7 +120,7 @@ def test_helm_template_installs_what_kustomize_installs():
     for k, obj in kustomized.items():
         expected = copy.deepcopy(obj)
         if k == ("Deployment", "servicegroup-system", "servicegroup-hooks"):
-            expected["spec"]["template"]["spec"]["containers"][0]["image"] = f"{IMAGE}:0.1.0"
+            expected["spec"]["template"]["spec"]["containers"][0]["image"] = f"{IMAGE}:0.2.0"
         assert substance(rest[k]) == substance(expected), k
 
 

@@ -15,6 +15,7 @@ RESOURCES = {
     "CronJob.batch/v1": "cronjobs",
     "ConfigMap.v1": "configmaps",
     "Service.v1": "services",
+    "HorizontalPodAutoscaler.autoscaling/v2": "horizontalpodautoscalers",
 }
 """Metacontroller's child type key -> the resource a controller names (for the kinds of this release)."""
 

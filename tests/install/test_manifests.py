@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
+from hooks.grids.grid_kinds import GRID_KINDS
 from hooks.server.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,6 +122,22 @@ def test_composite_controllers_generate_selector_and_update_children(ctl):
     assert (spec["parentResource"]["apiVersion"], spec["parentResource"]["resource"]) in crd_resources
     for child in spec.get("childResources", []):
         assert child["updateStrategy"]["method"] in ("InPlace", "Recreate", "RollingInPlace", "RollingRecreate")
+
+
+@pytest.mark.parametrize("grid_kind", ["DeploymentGrid", "StatefulSetGrid"])
+def test_workload_controllers_declare_every_child_type_the_hooks_answer(grid_kind):
+    """The workload and its HorizontalPodAutoscaler: a child type the controller does not declare would be
+    refused by Metacontroller, one it declares but the hook never answers would be deleted."""
+    ctl = next(c for c in CONTROLLERS if c["spec"].get("parentResource", {}).get("resource") == f"{grid_kind.lower()}s")
+    plural = {
+        "Deployment": "deployments",
+        "StatefulSet": "statefulsets",
+        "HorizontalPodAutoscaler": "horizontalpodautoscalers",
+    }
+    declared = {(c["apiVersion"], c["resource"]) for c in ctl["spec"]["childResources"]}
+    answered = {(t.partition(".")[2], plural[t.partition(".")[0]]) for t in GRID_KINDS[grid_kind].child_types}
+    assert declared == answered
+    assert ("autoscaling/v2", "horizontalpodautoscalers") in declared
 
 
 def test_hook_server_service_matches_deployment():

@@ -131,6 +131,30 @@ class TestWorkloads:
         assert units["a"]["notReadyWorkloads"] == ["shop/DeploymentGrid/new"]
         assert units["b"]["notReadyWorkloads"] == ["shop/DeploymentGrid/new", "shop/DeploymentGrid/web"]
 
+    def test_units_where_an_autoscaler_cannot_scale_are_counted(self):
+        grids = [
+            workload_grid("shop", "web", {"a": True, "b": True}),
+            workload_grid("shop", "api", {"a": True, "b": True}),
+            workload_grid("db", "pg", {"a": True, "b": True}, kind="StatefulSetGrid"),
+        ]
+        grids[0]["status"]["states"]["a"]["autoscaling"] = {"mode": "HPA", "canScale": False}
+        grids[1]["status"]["states"]["a"]["autoscaling"] = {"mode": "HPA", "canScale": False, "reason": "x"}
+        grids[2]["status"]["states"]["b"]["autoscaling"] = {"mode": "HPA", "canScale": True}
+        grids[2]["status"]["states"]["a"]["autoscaling"] = {"mode": "HPA"}  # not reported yet: not counted
+        status = sync(ng_request(node_group(), fleet(a=1, b=1), grids))["status"]
+        a, b = status["nodeUnits"]["a"], status["nodeUnits"]["b"]
+        assert a["unableToScaleWorkloads"] == 2
+        assert a["unableToScale"] == ["shop/DeploymentGrid/api", "shop/DeploymentGrid/web"]
+        assert a["ready"] is True  # the pods run; they just do not follow the load
+        assert "unableToScaleWorkloads" not in b and "unableToScale" not in b
+        assert status["unitsUnableToScale"] == 1
+
+    def test_nothing_about_scaling_when_every_autoscaler_can_scale(self):
+        grid = workload_grid("shop", "web", {"a": True})
+        grid["status"]["states"]["a"]["autoscaling"] = {"mode": "HPA", "canScale": True}
+        status = sync(ng_request(node_group(), fleet(a=1), [grid]))["status"]
+        assert "unitsUnableToScale" not in status and "unableToScale" not in status["nodeUnits"]["a"]
+
     def test_grid_selector_excluding_a_unit_is_not_expected_there(self):
         only_a = {"matchExpressions": [{"key": "site", "operator": "In", "values": ["a"]}]}
         grids = [workload_grid("shop", "web", {"a": True}, selector=only_a)]

@@ -6,6 +6,7 @@ fields, broken last-applied annotations) and malformed bytes -- both paths must 
 response bytes, or the same 4xx error.
 """
 
+import contextlib
 import io
 import json
 import random
@@ -16,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.fleet import steady_state_request
+from hooks.grids.autoscaling import HPA_TYPE
 from hooks.grids.cronjob import CRONJOB
 from hooks.grids.daemonset import DAEMONSET
 from hooks.grids.grace import MISSING_SINCE
@@ -28,6 +30,8 @@ from hooks.server.app import create_app, hook_table
 from hooks.server.body import READ_CHUNK, Deadline, read_exactly
 from hooks.server.fast_decode import BodyRefused, decoder_for, full_decode
 from hooks.server.route_reads import route_reads
+from tests.conftest import schema_check_paused
+from tests.support.autoscaling_builders import autoscaling, live_hpa
 from tests.support.builders import NOW, children_map, deployment_spec, grid, node, observed, sync_request
 from tests.support.kind_builders import (
     configmap_grid,
@@ -56,6 +60,8 @@ SYNC_ROUTES = {
     "/configmapgrid/sync": ("ConfigMapGrid", "ConfigMap.v1", dict, lambda child, ready: observed_configmap(child)),
     "/servicegrid/sync": ("ServiceGrid", "Service.v1", service_spec, lambda child, ready: observed_service(child)),
 }
+SCALABLE = ("DeploymentGrid", "StatefulSetGrid")
+"""Kinds with replicas, which may be autoscaled (their routes read HPAs)."""
 BIG = "__BIG_INT__"  # replaced in the body by an integer beyond 64 bits (orjson reads it as a float)
 ODD_NODES = [
     "not an object",
@@ -146,12 +152,17 @@ def sync_requests(draw):
         spec["templates"] = {"a": "missing-from-pool"}  # fails unit "a" only: its child is kept
     if draw(st.booleans()):
         spec["unitRemovalGracePeriodSeconds"] = 60  # vanished units below keep their children a while
-    rollout = kind_name != "ServiceGrid" and draw(st.booleans())
+    rollout = kind_name not in ("ServiceGrid", "ConfigMapGrid") and draw(st.booleans())
     if rollout:  # steps by name and by node labels; a 30 s deadline, so a "since" mark below is overdue
         steps = [{"units": ["b"]}, {"nodeSelector": {"matchLabels": {"kubernetes.io/os": "linux"}}, "maxUpdating": 1}]
         spec["rollout"] = {"steps": steps, "progressDeadlineSeconds": 30, "maxUpdating": "50%"}
+    if kind_name in SCALABLE and draw(st.booleans()):  # autoscaled units: HPAs, replicas left to them
+        spec["autoscaling"] = autoscaling()
+        spec["overrides"] = [{"units": ["b"], "autoscaling": {"mode": draw(st.sampled_from(["External", "Disabled"]))}}]
     parent = grid(kind_name, **spec)
     rendered = hook_table()[route](sync_request(parent, nodes, child_type=child_type), NOW)["children"]
+    hpas = [c for c in rendered if c["kind"] == "HorizontalPodAutoscaler"]
+    rendered = [c for c in rendered if c["kind"] != "HorizontalPodAutoscaler"]
     if rollout and draw(st.booleans()):
         parent["spec"]["template"] = deployment_spec(image="nginx:1.28")  # a new revision: units move in steps
     lives = [live(c, ready=draw(st.booleans())) for c in rendered if draw(st.booleans())]
@@ -168,6 +179,12 @@ def sync_requests(draw):
     if configs:
         cms = [config_map(u, draw) for u in units if draw(st.booleans())]
         req = with_configs(req, [configmap_grid("conf")], cms)
+    if kind_name in SCALABLE:
+        statuses = st.sampled_from([("True", "True"), ("True", "False"), ("False", "True")])
+        seen = [live_hpa(h, 2, 3, *draw(statuses)) for h in hpas if draw(st.booleans())]
+        if seen and draw(st.booleans()):
+            seen[0]["status"] = draw(st.sampled_from([None, "x", {"conditions": "x"}, {"conditions": [None, {}]}]))
+        req["children"][HPA_TYPE] = children_map(seen)
     extra = draw(st.sampled_from(["none", "no-nodes", "other-related", "other-children", "bad-map", "top-key"]))
     fits = fits and not odd_children and extra in ("none", "no-nodes")
     if extra == "top-key":
@@ -205,7 +222,8 @@ def reduced_objects(request):
 @given(sync_requests())
 def test_reduced_decode_answers_like_a_full_decode(case):
     route, body, fits = case
-    assert_same_answer(route, body)
+    with contextlib.nullcontext() if fits else schema_check_paused():  # an odd child may go back odd
+        assert_same_answer(route, body)
     if fits:  # a request that fits the declared shapes must not fall back to the full decode
         assert reduced_objects(decoder_for(route_reads()[route])(body)) in (True, None)
 
@@ -240,7 +258,7 @@ def test_realistic_request_takes_the_reduced_path_and_matches():
     some_child = next(iter(request["children"]["Deployment.apps/v1"].values()))
     assert isinstance(some_node, Partial) and set(some_node) == {"metadata"}
     assert set(some_node["metadata"]) == {"name", "labels"}
-    assert isinstance(some_child, Partial) and set(some_child) == {"metadata", "spec", "status"}
+    assert isinstance(some_child, Partial) and set(some_child) == {"apiVersion", "kind", "metadata", "spec", "status"}
     assert (
         whole(some_child)
         == orjson.loads(body)["children"]["Deployment.apps/v1"][f"retail/{some_child['metadata']['name']}"]

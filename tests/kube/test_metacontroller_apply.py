@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import copy
 
-from tests.support.metacontroller_apply import LAST_APPLIED, apply_update, as_created, go_equal, go_json, needs_update
+from hooks.kube.metacontroller_apply import LAST_APPLIED, apply_update, go_equal, go_json, needs_update
+from tests.support.metacontroller_apply import as_created
 
 PARENT = {"apiVersion": "superedge.io/v1", "kind": "DeploymentGrid", "metadata": {"name": "g", "uid": "u-1"}}
 
