@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hooks.grids.overrides import EntryRules
-from hooks.grids.workload import WorkloadKind, is_current, object_field
+from hooks.grids.workload import WorkloadKind, as_object, is_current
 from hooks.grids.workload_checks import Invalid
 from hooks.kube.errors import SpecError
 from hooks.kube.names import NAME_MAX
@@ -24,9 +24,9 @@ REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
 def in_node_affinity(pod_spec: dict, key: str, unit: str, where: str) -> dict:
     """``pod_spec`` whose required node affinity admits only nodes with ``key=unit`` (and what it admitted)."""
     where = f"{where}.affinity"
-    affinity = object_field(pod_spec.get("affinity"), where)
-    node_affinity = object_field(affinity.get("nodeAffinity"), f"{where}.nodeAffinity")
-    required = object_field(node_affinity.get(REQUIRED), f"{where}.nodeAffinity.{REQUIRED}")
+    affinity = as_object(pod_spec.get("affinity"), where)
+    node_affinity = as_object(affinity.get("nodeAffinity"), f"{where}.nodeAffinity")
+    required = as_object(node_affinity.get(REQUIRED), f"{where}.nodeAffinity.{REQUIRED}")
     terms_at = f"{where}.nodeAffinity.{REQUIRED}.nodeSelectorTerms"
     terms = required.get("nodeSelectorTerms")
     if terms is not None and not isinstance(terms, list):
@@ -43,7 +43,7 @@ def in_node_affinity(pod_spec: dict, key: str, unit: str, where: str) -> dict:
 def with_requirement(term: object, requirement: dict, where: str) -> dict:
     """One node selector term with ``requirement`` ANDed in (once). An empty term matches no node in
     Kubernetes, so it is left empty rather than turned into one that matches the unit's nodes."""
-    term = object_field(term, where)
+    term = as_object(term, where)
     expressions = term.get("matchExpressions")
     if expressions is not None and not isinstance(expressions, list):
         raise SpecError(f"rendered child is invalid: {where}.matchExpressions must be a list")

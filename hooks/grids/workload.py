@@ -34,7 +34,7 @@ Placement = Callable[[dict, str, str, str], dict]
 
 def in_node_selector(pod_spec: dict, key: str, unit: str, where: str) -> dict:
     """The unit in the pod ``nodeSelector``; the template's other terms are kept (its own ``key`` is replaced)."""
-    node_selector = object_field(pod_spec.get("nodeSelector"), f"{where}.nodeSelector")
+    node_selector = as_object(pod_spec.get("nodeSelector"), f"{where}.nodeSelector")
     return {**pod_spec, "nodeSelector": {**node_selector, key: unit}}
 
 
@@ -169,23 +169,25 @@ def pin_to_unit(kind: WorkloadKind, child: dict, parent_meta: Mapping, key: str,
     meta["name"] = name
     if parent_meta.get("namespace"):
         meta["namespace"] = parent_meta["namespace"]
-    meta["labels"] = {**object_field(meta.get("labels"), "metadata.labels"), **invariant_labels(parent_meta, key, unit)}
-    meta["annotations"] = {**object_field(meta.get("annotations"), "metadata.annotations"), UNIQ_KEY_ANNOTATION: key}
+    meta["labels"] = {**as_object(meta.get("labels"), "metadata.labels"), **invariant_labels(parent_meta, key, unit)}
+    meta["annotations"] = {**as_object(meta.get("annotations"), "metadata.annotations"), UNIQ_KEY_ANNOTATION: key}
     out = {**child, "apiVersion": kind.api_version, "kind": kind.kind, "metadata": meta}
+    changes: list[tuple[tuple[str, ...], Change]] = []
     if kind.selector_path is not None and (kind.selector_required or value_at(out, kind.selector_path) is not None):
-        out = updated_in(out, kind.selector_path, lambda s, where: _with_match_label(s, key, unit, where))
+        changes.append((kind.selector_path, lambda s, where: _with_match_label(s, key, unit, where)))
     for path in (*kind.label_paths, (*kind.pod_path, "metadata")):
-        out = updated_in(out, path, lambda m, where: _with_label(m, key, unit, where))
-    return updated_in(out, (*kind.pod_path, "spec"), lambda s, where: kind.placement(s, key, unit, where))
+        changes.append((path, lambda m, where: _with_label(m, key, unit, where)))
+    changes.append(((*kind.pod_path, "spec"), lambda s, where: kind.placement(s, key, unit, where)))
+    return updated_at(out, changes)
 
 
 def _with_match_label(selector: dict, key: str, unit: str, where: str) -> dict:
-    match = object_field(selector.get("matchLabels"), f"{where}.matchLabels")
+    match = as_object(selector.get("matchLabels"), f"{where}.matchLabels")
     return {**selector, "matchLabels": {**match, key: unit}}
 
 
 def _with_label(meta: dict, key: str, unit: str, where: str) -> dict:
-    return {**meta, "labels": {**object_field(meta.get("labels"), f"{where}.labels"), key: unit}}
+    return {**meta, "labels": {**as_object(meta.get("labels"), f"{where}.labels"), key: unit}}
 
 
 def value_at(obj: Mapping, path: tuple[str, ...]) -> object:
@@ -196,24 +198,52 @@ def value_at(obj: Mapping, path: tuple[str, ...]) -> object:
     return node
 
 
-def updated_in(obj: dict, path: tuple[str, ...], change: Callable[[dict, str], dict]) -> dict:
-    """``obj`` with the object at ``path`` replaced by ``change(a copy of it, its dotted path)``.
+Change = Callable[[dict, str], dict]
+"""(an object, its dotted path) -> a new object in its place (the argument itself is never changed)."""
+_HERE = ""
 
-    Only the objects on the path are copied; a missing one is created empty, anything but an object there
-    is the user's error (SpecError naming the path).
+
+def updated_at(obj: dict, changes: list[tuple[tuple[str, ...], Change]]) -> dict:
+    """``obj`` with each change applied to the object at its path (in order, for changes of one path).
+
+    Every object on the paths is copied once, however many changes lie below it; a missing one is taken as
+    empty, anything but an object there is the user's error (SpecError naming the path).
     """
-    head, *rest = path
-    where = head
-    node = object_field(obj.get(head), head)
-    stack = [(obj, head, node)]
-    for key in rest:
-        where = f"{where}.{key}"
-        child = object_field(node.get(key), where)
-        stack.append((node, key, child))
-        node = child
-    value = change(node, where)
-    for parent, key, _ in reversed(stack):
-        value = {**parent, key: value}
+    tree: dict = {}
+    for path, change in changes:
+        node = tree
+        for key in path:
+            node = node.setdefault(key, {})
+        node.setdefault(_HERE, []).append(change)
+    return _apply(obj, tree, ())
+
+
+def _apply(node: dict, tree: dict, path: tuple[str, ...]) -> dict:
+    below = {}
+    for key, sub in tree.items():
+        if key != _HERE:
+            at = (*path, key)
+            below[key] = _apply(as_object(node.get(key), at), sub, at)
+    if below:
+        node = {**node, **below}
+    changes = tree.get(_HERE)
+    if changes:
+        where = ".".join(path)
+        for change in changes:
+            node = change(node, where)
+    return node
+
+
+def as_object(value: object, field: str | tuple[str, ...]) -> dict:
+    """An optional object field as it is (``{}`` when absent); anything but an object is the user's error.
+    ``field`` names it (a path tuple is joined only for the message)."""
+    if type(value) is dict:
+        return value
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        where = field if isinstance(field, str) else ".".join(field)
+        raise SpecError(f"rendered child is invalid: {where} must be an object, not {type(value).__name__}")
     return value
 
 
