@@ -371,13 +371,17 @@ def steady_state_request(
     rng = random.Random(seed)
     node_map = make_nodes(rng, max(1, nodes // NODES_PER_UNIT))
     parent = grid_parent(kind)
-    request = {"parent": parent, "children": {child_type: {}}, "related": {"Node.v1": node_map}}
+    history = {RECORD_TYPE: {}} if kind in HISTORY_KINDS else {}
+    request = {"parent": parent, "children": {child_type: {}, **history}, "related": {"Node.v1": node_map}}
     first = sync(request, "2025-10-28T02:05:51Z")
     children = {}
-    for i, desired in enumerate(first["children"]):
+    for i, desired in enumerate(c for c in first["children"] if c["kind"] != RECORD_KIND):
         child = observed_child(rng, desired, parent, ready=(i % not_ready_every) != 1)
         children[f"{NAMESPACE}/{child['metadata']['name']}"] = child
-    previous = sync({**request, "children": {child_type: children}}, "2025-10-28T02:07:10Z")
+    observed = {child_type: children, **({RECORD_TYPE: stored_records(rng, first, parent)} if history else {})}
+    previous = sync({**request, "children": observed}, "2025-10-28T02:07:10Z")
+    if history:
+        observed[RECORD_TYPE] = stored_records(rng, previous, parent)
     parent = {**parent, "status": {**previous["status"], "observedGeneration": 3}}
     return {
         "controller": {
@@ -386,7 +390,38 @@ def steady_state_request(
             "metadata": {"name": f"{kind.lower()}-controller", "uid": "2f9c1d8e-0d1b-4a8e-9a51-0b7e6c5d4f3a"},
         },
         "parent": parent,
-        "children": {child_type: children},
+        "children": observed,
         "related": {"Node.v1": node_map},
         "finalizing": False,
     }
+
+
+RECORD_KIND = "ControllerRevision"
+RECORD_TYPE = "ControllerRevision.apps/v1"
+HISTORY_KINDS = ("DeploymentGrid", "StatefulSetGrid")
+"""Grid kinds whose controllers declare ControllerRevision children (their revision history)."""
+
+
+def stored_records(rng: random.Random, answer: dict, parent: dict) -> dict:
+    """The ControllerRevisions of a sync answer as the API server stores them after Metacontroller wrote them."""
+    out = {}
+    for desired in answer["children"]:
+        if desired["kind"] != RECORD_KIND:
+            continue
+        meta = desired["metadata"]
+        applied = {
+            **desired,
+            "metadata": {**meta, "labels": {**meta["labels"], "controller-uid": parent["metadata"]["uid"]}},
+        }
+        record = {
+            **applied,
+            "metadata": {
+                **applied["metadata"],
+                "uid": _uuid(rng),
+                "resourceVersion": str(rng.randint(10**7, 10**8)),
+                "creationTimestamp": "2025-10-28T02:05:51Z",
+                "annotations": {"metacontroller.k8s.io/last-applied-configuration": orjson.dumps(applied).decode()},
+            },
+        }
+        out[f"{NAMESPACE}/{meta['name']}"] = record
+    return out

@@ -116,8 +116,13 @@ def without_gc(fn: Callable[[bytes], object], arg: bytes) -> object:
         gc.enable()
 
 
-VARIANTS = {"steady": steady_state_request, "rollout": mid_rollout_request}
-"""steady: every unit on the current revision; rollout: the same fleet with spec.rollout, mid-rollout."""
+VARIANTS = {
+    "steady": steady_state_request,
+    "rollout": mid_rollout_request,
+    "rollout-offline": lambda nodes, sync: mid_rollout_request(nodes, sync, offline_every=10),
+}
+"""steady: every unit on the current revision; rollout: the same fleet with spec.rollout, mid-rollout;
+rollout-offline: the same with 10% of the units offline (every node of each tenth unit not Ready)."""
 
 
 def build_body(nodes: int, variant: str = "steady") -> bytes:
@@ -293,7 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-seconds", type=float, default=1.0, help="keep repeating for at least this long")
     parser.add_argument("--profile", type=int, metavar="NODES", help="only profile the in-process path at NODES")
     parser.add_argument(
-        "--variants", default="steady,rollout", help=f"request kinds, comma-separated ({', '.join(VARIANTS)})"
+        "--variants",
+        default="steady,rollout,rollout-offline",
+        help=f"request kinds, comma-separated ({', '.join(VARIANTS)})",
     )
     args = parser.parse_args(argv)
     if args.profile:

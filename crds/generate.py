@@ -31,6 +31,7 @@ from crds.structural import (  # noqa: E402
 )
 from hooks import GROUP  # noqa: E402
 from hooks.grids.autoscaling_spec import MODES  # noqa: E402
+from hooks.grids.history import DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT  # noqa: E402
 from hooks.grids.limits import (  # noqa: E402
     MAX_OVERRIDES,
     MAX_PATCH_OPERATIONS,
@@ -293,7 +294,8 @@ SITE_SOURCE = {
     "gridUniqKey.",
 }
 
-# A NodeUnit holds membership only (no heartbeat-derived data), so it changes only when a site gains or loses nodes.
+# A NodeUnit holds membership and the site's readiness transitions (no heartbeat-derived data), so it changes only
+# when a site gains or loses nodes, goes dark or comes back.
 NODEUNIT_SPEC = {
     "type": "object",
     "required": ["gridUniqKey", "unit", "nodes"],
@@ -311,6 +313,17 @@ NODEUNIT_SPEC = {
             "description": "Names of the unit's nodes, sorted. Empty: a tombstone, the site is gone.",
         },
         "nodeCount": {"type": "integer", "description": "len(nodes), for kubectl's columns (0: a tombstone)."},
+        "readySince": {
+            "type": "string",
+            "format": "date-time",
+            "description": "The site has had a Ready node since then (kept while it stays online).",
+        },
+        "notReadySince": {
+            "type": "string",
+            "format": "date-time",
+            "description": "No node of the site has been Ready since then (a rollout defers the site once this is "
+            "spec.rollout.offlineAfterSeconds old).",
+        },
     },
 }
 
@@ -320,6 +333,7 @@ NODEUNIT_COLUMNS = [
     {"name": "Nodes", "type": "integer", "jsonPath": ".spec.nodeCount"},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
     {"name": "Node-Names", "type": "string", "jsonPath": ".spec.nodes", "priority": 1},
+    {"name": "Not-Ready-Since", "type": "string", "jsonPath": ".spec.notReadySince", "priority": 1},
 ]
 
 
@@ -364,6 +378,14 @@ def workload_spec(what: str, overrides: dict = OVERRIDES, scalable: bool = True)
             "siteSource": SITE_SOURCE,
             "rollout": ROLLOUT_SPEC,
             **({"autoscaling": AUTOSCALING} if scalable else {}),
+            "revisionHistoryLimit": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": MAX_HISTORY_LIMIT,
+                "description": "Old revisions kept as ControllerRevisions (labelled superedge.io/grid-selector: "
+                "<grid>) besides the current one, and the last completed one while a rollout is in progress "
+                f"(default {DEFAULT_HISTORY_LIMIT}). A rollback (spec.rollout.onFailure) reads them.",
+            },
         },
     }
 

@@ -8,7 +8,7 @@ NodeUnits grids selecting units by name only) are the hook's: an invalid spec is
 from __future__ import annotations
 
 from crds.label_selector import label_selector
-from hooks.grids.rollout_spec import MAX_DEADLINE_SECONDS
+from hooks.grids.rollout_spec import MAX_DEADLINE_SECONDS, ON_FAILURE
 
 MAX_UPDATING = {
     "x-kubernetes-int-or-string": True,
@@ -61,17 +61,48 @@ ROLLOUT_SPEC = {
             "description": "A unit not healthy this long after it was updated halts the rollout (default 600).",
         },
         "paused": {"type": "boolean", "description": "No unit moves to a new revision (new sites still get it)."},
+        "offlineAfterSeconds": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": MAX_DEADLINE_SECONDS,
+            "description": "A unit none of whose nodes has been Ready for this long is offline: it neither holds "
+            "its step nor counts against maxUpdating nor fails, and keeps its child until it is back online "
+            "(default 300).",
+        },
+        "maxFailedUnits": {
+            "x-kubernetes-int-or-string": True,
+            "pattern": r"^([0-9]|[1-9][0-9]|100)%$",
+            "description": "How many units may fail (not healthy progressDeadlineSeconds after they were updated) "
+            "before the rollout halts: a count of at least 0, or a percentage of the rollout's units (rounded "
+            "down). Default 0.",
+        },
+        "onFailure": {
+            "type": "string",
+            "enum": list(ON_FAILURE),
+            "description": "Halt (default): when more units failed than maxFailedUnits, no unit moves. Rollback: "
+            "also render every unit that moved from the last completed revision, until the spec changes.",
+        },
     },
 }
 
 COUNT = {"type": "integer"}
+UNIT_ENTRIES = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {"unit": {"type": "string"}, "since": {"type": "string"}, "reason": {"type": "string"}},
+    },
+}
 
 ROLLOUT_STATUS = {
     "type": "object",
     "description": "Where the rollout stands, computed from the observed children (only with spec.rollout).",
     "properties": {
         "revision": {"type": "string", "description": "Hash of the spec fields that shape children."},
-        "state": {"type": "string", "description": "Progressing, Complete, Paused or Halted."},
+        "state": {
+            "type": "string",
+            "description": "Progressing, Complete, WaitingForOffline, Degraded, Stuck, Paused, Halted or RolledBack.",
+        },
         "step": {"type": "string", "description": "The step in progress (absent when Complete)."},
         "stepIndex": {"type": "integer", "description": "Its index, 0-based; the implicit step is the last."},
         "units": COUNT,
@@ -81,14 +112,16 @@ ROLLOUT_STATUS = {
         "updatingUnits": COUNT,
         "updating": {"type": "array", "items": {"type": "string"}, "description": "At most 10, sorted."},
         "haltedUnits": COUNT,
-        "halted": {
-            "type": "array",
-            "description": "At most 10, sorted by unit.",
-            "items": {
-                "type": "object",
-                "properties": {"unit": {"type": "string"}, "since": {"type": "string"}, "reason": {"type": "string"}},
-            },
+        "halted": {**UNIT_ENTRIES, "description": "The failed units that halted the rollout: at most 10, sorted."},
+        "deferredUnits": {"type": "integer", "description": "Offline units keeping an older child until back."},
+        "deferred": {"type": "array", "items": {"type": "string"}, "description": "At most 10, sorted."},
+        "failedUnits": {"type": "integer", "description": "Units not healthy progressDeadlineSeconds after moving."},
+        "failed": {**UNIT_ENTRIES, "description": "At most 10, sorted by unit."},
+        "rolledBackTo": {
+            "type": "string",
+            "description": "The completed revision rolled-back units are rendered from.",
         },
+        "rolledBackUnits": {"type": "integer", "description": "Units rendered from rolledBackTo (moved, or new)."},
         "steps": {
             "type": "array",
             "items": {

@@ -36,6 +36,9 @@ LOOPBACK = "127.0.0.1"
 SERVICE_CIDR = "10.96.0.0/16"
 POD_CIDR = "10.244.0.0/16"
 METACONTROLLER_USER = "metacontroller"
+UNMANAGED_LABEL = "e2e.servicegroup.io/unmanaged"
+"""A node carrying this label is managed by no kwok: its heartbeats and lease renewals stop, and the node
+lifecycle controller marks it not Ready after the grace period (a site going offline)."""
 START_TIMEOUT = 90.0
 HPA_SYNC_SECONDS = 3
 
@@ -111,6 +114,7 @@ class Options:
     """What the launcher starts and how; every field has an environment variable (see e2e/README.md)."""
 
     heartbeat_seconds: float = field(default_factory=lambda: float(os.environ.get("SERVICEGROUP_E2E_HEARTBEAT", "5")))
+    node_grace_seconds: int = field(default_factory=lambda: int(os.environ.get("SERVICEGROUP_E2E_NODE_GRACE", "20")))
     hook_workers: int = 2
     mc_qps: float = field(default_factory=lambda: float(os.environ.get("SERVICEGROUP_E2E_MC_QPS", "5")))
     mc_burst: int = field(default_factory=lambda: int(os.environ.get("SERVICEGROUP_E2E_MC_BURST", "10")))
@@ -388,6 +392,7 @@ class Cluster:
             f"--service-account-private-key-file={self.sa_private}", f"--root-ca-file={self.pki.ca_cert}",
             f"--cluster-cidr={POD_CIDR}", f"--service-cluster-ip-range={SERVICE_CIDR}",
             "--leader-elect=false", "--kube-api-qps=100", "--kube-api-burst=200", "--profiling=false",
+            f"--node-monitor-grace-period={self.options.node_grace_seconds}s",
             # The HPA controller runs (every controller does by default); a short period makes the autoscaling
             # scenario quick. External metrics reach it through the API server's aggregation layer.
             f"--horizontal-pod-autoscaler-sync-period={HPA_SYNC_SECONDS}s",
@@ -452,7 +457,7 @@ class Cluster:
         port = self.ports["kwok"] = free_port()
         argv = [
             str(self.bin / "kwok"), f"--kubeconfig={self._kubeconfig_for('kwok')}",
-            f"--config={self._write_kwok_stages()}", "--manage-all-nodes=true",
+            f"--config={self._write_kwok_stages()}", f"--manage-nodes-with-label-selector=!{UNMANAGED_LABEL}",
             f"--cidr={POD_CIDR}", f"--server-address={LOOPBACK}:{port}",
         ]  # fmt: skip
         env = {**os.environ, "HOME": str(self.dir)}  # no ~/.kwok/kwok.yaml of the user's is read

@@ -12,13 +12,13 @@ from hooks.grids import grid_kinds
 
 GRID_KINDS = tuple(grid_kinds.GRID_KINDS)
 NODES_FILE = EXAMPLES / "nodes.yaml"  # input for `servicegroup render`, not an object set to apply
-RENDER_INPUTS = ("nodes.yaml", "observed.yaml")
+RENDER_INPUTS = ("nodes.yaml", "observed.yaml", "observed-*.yaml")
 """File names that hold `servicegroup render` inputs (Nodes, live children) in any example folder: applying
 them would add sites or workloads every other test of the shared cluster would see."""
 
 
 def is_render_input(path: Path) -> bool:
-    return path.name in RENDER_INPUTS
+    return any(path.match(pattern) for pattern in RENDER_INPUTS)
 
 
 def example_sources() -> list[Path]:

@@ -81,8 +81,11 @@ class Hooks:
                 group[object_key(item)] = item
         return related
 
-    def sync(self, kube: Kube, parent: dict, children: list[dict]) -> dict[str, Any]:
-        """One sync call with ``parent`` and its observed ``children`` as the API server stores them."""
+    def sync(self, kube: Kube, parent: dict, children: list[dict], related: dict | None = None) -> dict[str, Any]:
+        """One sync call with ``parent`` and its observed ``children`` as the API server stores them.
+
+        ``related`` (from :meth:`related`) pins the related objects, so two calls can compare answers while
+        other tests change the cluster; by default they are listed now."""
         observed: dict[str, dict[str, dict]] = {key: {} for key in child_types(parent["kind"])}
         for child in children:
             observed[type_key(child["kind"], child["apiVersion"])][object_key(child)] = child
@@ -90,7 +93,7 @@ class Hooks:
             "controller": controller_manifest(parent["kind"]),
             "parent": parent,
             "children": observed,
-            "related": self.related(kube, parent),
+            "related": self.related(kube, parent) if related is None else related,
             "finalizing": False,
         }
         return self.post(hook_path(parent["kind"], "sync"), request)

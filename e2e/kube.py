@@ -30,6 +30,7 @@ RESOURCES: dict[str, tuple[str, str, bool]] = {
     "DaemonSet": ("/apis/apps/v1", "daemonsets", True),
     "CronJob": ("/apis/batch/v1", "cronjobs", True),
     "Job": ("/apis/batch/v1", "jobs", True),
+    "ControllerRevision": ("/apis/apps/v1", "controllerrevisions", True),
     "HorizontalPodAutoscaler": ("/apis/autoscaling/v2", "horizontalpodautoscalers", True),
     "EndpointSlice": ("/apis/discovery.k8s.io/v1", "endpointslices", True),
     "Event": ("/api/v1", "events", True),

@@ -6,6 +6,7 @@ import json
 import secrets
 from typing import Any
 
+from e2e.cluster import UNMANAGED_LABEL
 from e2e.conftest import NodeFactory
 from e2e.kube import Kube
 from e2e.procs import poll
@@ -121,3 +122,31 @@ def dg_condition(kube: Kube, namespace: str, name: str, ctype: str) -> dict:
 def nodeunit_count(kube: Kube, key: str) -> int:
     """How many NodeUnits (tombstones included) exist for ``key``."""
     return sum(1 for u in kube.list("NodeUnit") if u["spec"].get("gridUniqKey") == key)
+
+
+def node_ready_status(kube: Kube, name: str) -> str | None:
+    """The status of the node's Ready condition ("True", "False", "Unknown"), None without one."""
+    conditions = kube.get("Node", None, name).get("status", {}).get("conditions") or []
+    return next((c["status"] for c in conditions if c["type"] == "Ready"), None)
+
+
+def take_offline(kube: Kube, names: list[str], timeout: float = 90) -> None:
+    """Let the nodes' heartbeats and leases lapse (no kwok manages them any more) until the node lifecycle
+    controller marks them not Ready: their site goes offline as an edge site does when its link drops."""
+    for name in names:
+        kube.merge_patch("Node", None, name, {"metadata": {"labels": {UNMANAGED_LABEL: "true"}}})
+    for name in names:
+        poll(f"node {name} not Ready", lambda n=name: node_ready_status(kube, n) in ("Unknown", "False"), timeout)
+
+
+def bring_online(kube: Kube, names: list[str], timeout: float = 60) -> None:
+    """kwok manages the nodes again: they are Ready once more (their site is back)."""
+    for name in names:
+        kube.merge_patch("Node", None, name, {"metadata": {"labels": {UNMANAGED_LABEL: None}}})
+    for name in names:
+        poll(f"node {name} Ready again", lambda n=name: node_ready_status(kube, n) == "True", timeout)
+
+
+def rollout_of(kube: Kube, kind: str, namespace: str, name: str) -> dict:
+    """The grid's status.rollout as stored now ({} while it has none)."""
+    return (kube.get(kind, namespace, name).get("status") or {}).get("rollout") or {}

@@ -51,7 +51,7 @@ def test_without_validation_the_template_is_stored_empty_and_the_hook_says_so(
     stored = kube.get("DeploymentGrid", namespace, "pasted")
     assert stored["spec"]["template"] == {}
     answer = hooks.sync(kube, stored, [])
-    assert answer["children"] == []
+    assert [c["kind"] for c in answer["children"]] == ["ControllerRevision"]  # no workload; the revision's record
     synced = next(c for c in answer["status"]["conditions"] if c["type"] == "Synced")
     assert synced["status"] == "False" and synced["reason"] == "UnitErrors", synced
     assert "containers" in synced["message"], synced

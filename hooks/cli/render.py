@@ -24,6 +24,7 @@ from hooks.grids.config_refs import CONFIGMAPGRID_TYPE
 from hooks.grids.configmap_grid import CONFIGMAP_GRID_LABEL, CONFIGMAP_TYPE
 from hooks.grids.grid_kinds import GRID_KINDS, GROUP, GridKind
 from hooks.grids.grid_status import group_by_message, units_phrase
+from hooks.grids.history import CR_KIND
 from hooks.kube.documents import Sourced
 from hooks.kube.errors import RequestError, SpecError
 from hooks.kube.names import label_key_error, label_safe
@@ -178,9 +179,14 @@ class Synced:
         return self.request["parent"]
 
     def children(self) -> list[dict]:
-        """The answer's children, each in the grid's namespace (Metacontroller puts them there)."""
+        """The answer's children, each in the grid's namespace (Metacontroller puts them there).
+
+        The grid's ControllerRevisions are its controller's own record of what it rendered, not something to
+        apply or compare: they are left out (given with ``--observed``, they still feed ``--plan``).
+        """
         namespace = self.parent["metadata"]["namespace"]
-        return [_in_namespace(child, namespace) for child in self.response.get("children") or []]
+        answered = [c for c in self.response.get("children") or [] if c.get("kind") != CR_KIND]
+        return [_in_namespace(child, namespace) for child in answered]
 
 
 def sync_offline(

@@ -30,23 +30,29 @@ def rollout_plan(
         return None  # not reached: the hook answered with a rollout status, so the spec parsed
     assert spec.rollout is not None
     steps = spec.rollout.steps
-    live = sites_from_request(spec.sites, related).units
-    labels = unit_node_labels(spec.sites, live, related, spec.rollout.uses_node_labels)
+    labels = unit_node_labels(spec.sites, sites_from_request(spec.sites, related), spec.rollout.uses_node_labels)
     observed = {name.split("/", 1)[-1]: obj for child_map in children.values() for name, obj in child_map.items()}
     desired = {c["metadata"]["name"]: c for c in response.get("children") or []}
-    halted = {h["unit"] for h in rollout.get("halted", [])}
     head = f"{label}: rollout {rollout['state']}, revision {rollout['revision']}"
     if "step" in rollout:
         head += f", step {rollout['step']} ({rollout['stepIndex'] + 1} of {len(steps)})"
     if spec.rollout.paused:
         head += ", paused"
+    if "rolledBackTo" in rollout:
+        head += f", rolled back to revision {rollout['rolledBackTo']}"
+    for count, what in (("failedUnits", "failed"), ("deferredUnits", "offline, deferred")):
+        if rollout.get(count):
+            head += f", {rollout[count]} {what}"
     rows = [("STEP", "UNIT", "NEXT SYNC")]
     order = {unit: step_of(steps, unit, unit_labels) for unit, unit_labels in labels.items()}
     states = status.get("states") or {}
     for unit in sorted(states, key=lambda u: (order.get(u, len(steps)), u)):
         step = steps[order[unit]].name if unit in order else "- (departing)"
         name = _child_name(desired, observed, unit, parent)
-        rows.append((step, unit, _action(states[unit], desired.get(name), observed.get(name), unit in halted)))
+        action = _action(
+            states[unit], desired.get(name), observed.get(name), rollout["state"], rollout.get("rolledBackTo")
+        )
+        rows.append((step, unit, action))
     width = [max(len(r[i]) for r in rows) for i in range(2)]
     return [head, *(f"  {r[0]:<{width[0]}}  {r[1]:<{width[1]}}  {r[2]}" for r in rows)]
 
@@ -60,17 +66,26 @@ def _child_name(desired: Mapping, observed: Mapping, unit: str, parent: Mapping)
     return ""
 
 
-def _action(state: Mapping, desired: Mapping | None, seen: Mapping | None, halted: bool) -> str:
+def _action(state: Mapping, desired: Mapping | None, seen: Mapping | None, rollout: str, back: str | None) -> str:
     if "error" in state:
         return f"keep (cannot be rendered: {state['error']})"
     if "removalAt" in state:
         return f"departing (no nodes; removed at {state['removalAt']})"
+    moves = seen is None or (desired is not None and observed_revision(desired) != observed_revision(seen))
+    if state.get("rolledBack"):
+        return f"roll back to revision {back}" if moves else f"rolled back (on revision {back})"
+    if rollout == "RolledBack":
+        return "keep (never moved" + (", offline)" if state.get("offline") else ")")
     if seen is None:
         return "create (a new site gets the current revision at once)"
+    offline = ", offline" if state.get("offline") else ""
     if state.get("updated"):
-        if halted:
-            return "current, HALTED: not healthy within the progress deadline"
-        return "current" if state.get("ready") else "current, not healthy yet"
-    if desired is not None and observed_revision(desired) != observed_revision(seen):
+        if state.get("failed"):
+            verdict = "HALTED" if rollout == "Halted" else "FAILED (within maxFailedUnits)"
+            return f"current{offline}, {verdict}: not healthy within the progress deadline"
+        return f"current{offline}" if state.get("ready") or offline else "current, not healthy yet"
+    if offline:
+        return "keep (offline: deferred until it is back online)"
+    if moves:
         return "update (moves to the current revision)"
     return "keep (waits for its turn)"

@@ -14,6 +14,7 @@ from hooks.grids import configmap_grid, service_grid, workload_grid
 from hooks.grids.autoscaling import HPA_TYPE
 from hooks.grids.cronjob import CRONJOB
 from hooks.grids.daemonset import DAEMONSET
+from hooks.grids.history import CR_TYPE
 from hooks.grids.workload import DEPLOYMENT, STATEFULSET, WorkloadKind
 from hooks.sites.site_spec import ANY_KEY, AllowedKeys
 
@@ -44,12 +45,14 @@ WORKLOAD_KINDS: tuple[WorkloadKind, ...] = (DEPLOYMENT, STATEFULSET, DAEMONSET, 
 
 
 def workload_grid_kind(kind: WorkloadKind) -> GridKind:
-    """The hooks of one workload kind, and its child types: an HPA per autoscaled unit for kinds with replicas.
-    Lambdas look the hook functions up at call time, so wrapping ``workload_grid.sync`` (tests do) takes effect."""
+    """The hooks of one workload kind, and its child types: the workloads, an HPA per autoscaled unit (kinds
+    with replicas) and the grid's revision history. Lambdas look the hook functions up at call time, so
+    wrapping ``workload_grid.sync`` (tests do) takes effect."""
+    scaling = (HPA_TYPE,) if kind.overrides.replicas else ()
     return GridKind(
         lambda req, now, allowed=ANY_KEY: workload_grid.sync(req, kind, now, allowed),
         lambda req, allowed=ANY_KEY: workload_grid.customize(req, kind, allowed),
-        (kind.child_type, HPA_TYPE) if kind.overrides.replicas else (kind.child_type,),
+        (kind.child_type, *scaling, CR_TYPE),
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hooks.grids.autoscaling_spec import Autoscaling, parse_autoscaling
+from hooks.grids.history import DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT
 from hooks.grids.limits import measured
 from hooks.grids.overrides import WORKLOAD_RULES, EntryRules, Override, parse_overrides
 from hooks.grids.rollout_spec import RolloutSpec, parse_rollout
@@ -30,6 +31,8 @@ class WorkloadSpec:
     """None: every unit gets what is rendered now at once (SuperEdge's behaviour)."""
     autoscaling: Autoscaling | None = None
     """``spec.autoscaling``; overrides may change it per unit (hooks.grids.autoscaling)."""
+    history_limit: int = DEFAULT_HISTORY_LIMIT
+    """``spec.revisionHistoryLimit``: older revisions kept as ControllerRevisions (hooks.grids.history)."""
 
 
 def parse_workload_spec(
@@ -56,7 +59,16 @@ def parse_workload_spec(
     if not rules.replicas and spec.get("autoscaling") is not None:
         raise SpecError(f"spec.autoscaling: a {rules.grid_kind} has no replicas to autoscale")
     autoscaling = parse_autoscaling(spec.get("autoscaling"), "spec.autoscaling")
-    return WorkloadSpec(sites, template, pool, templates, default, overrides, rollout, autoscaling)
+    limit = _history_limit(spec.get("revisionHistoryLimit"))
+    return WorkloadSpec(sites, template, pool, templates, default, overrides, rollout, autoscaling, limit)
+
+
+def _history_limit(value: object) -> int:
+    if value is None:
+        return DEFAULT_HISTORY_LIMIT
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_HISTORY_LIMIT:
+        raise SpecError(f"spec.revisionHistoryLimit must be an integer from 0 to {MAX_HISTORY_LIMIT}")
+    return value
 
 
 def _check_not_an_object(template: Mapping, field: str, kind: str) -> None:

@@ -25,7 +25,7 @@ from hooks.grids.unlisted import unlisted_units
 from hooks.kube.errors import SpecError, brief
 from hooks.kube.names import NameOf
 from hooks.protocol.request import objects_of, parent_of, sync_parts
-from hooks.sites.discovery import site_rules, sites_from_request
+from hooks.sites.discovery import Sites, site_rules, sites_from_request
 from hooks.sites.site_spec import ANY_KEY, AllowedKeys, SiteSpec
 
 
@@ -53,8 +53,8 @@ class UnitSet:
     all: list[str]
     live: frozenset[str]
     unlisted: frozenset[str] = frozenset()
-    related: Mapping = field(default_factory=dict)
-    """The request's related objects (a rollout reads node labels from them)."""
+    found: Sites = field(default_factory=lambda: Sites([]))
+    """What discovery found: each live unit's Nodes or NodeUnits (a rollout reads node labels and readiness)."""
     name_of: NameOf = field(kw_only=True)
     """unit -> the name of its child, chosen once per sync from the observed children (``Naming``)."""
 
@@ -110,7 +110,7 @@ def sync(
     unlisted = unlisted_units(observed.values(), key, sites, name_of)
     staying = [*sites.units, *unlisted]
     departing = departing_units(observed.values(), key, staying, spec.sites.grace_seconds, now, name_of)
-    units = UnitSet(sorted({*staying, *departing}), frozenset(sites.units), unlisted, related, name_of=name_of)
+    units = UnitSet(sorted({*staying, *departing}), frozenset(sites.units), unlisted, sites, name_of=name_of)
     response = render(parent, spec, units, observed, now)
     return with_departures(response, departing, spec.sites, now, name_of)
 

@@ -8,15 +8,23 @@ Nothing is remembered between syncs except what the children carry:
 - *healthy*: updated and ready by the rule grid status uses (hooks.grids.workload.is_ready);
 - when a unit started moving: ``superedge.io/revision-since`` on its child, set when the hook first sends
   the unit its new child and copied from the observed child while the stamps match, so the desired child
-  does not change from one sync to the next.
+  does not change from one sync to the next;
+- whether a unit is online: from its Nodes' or NodeUnit's readiness (hooks.sites.readiness). A unit without
+  a Ready node for ``offlineAfterSeconds`` is *offline*: it never holds its step, never counts against
+  ``maxUpdating``, never fails, and keeps its child until it is back (then it moves like any unit of its
+  step). A unit without a Ready node for less than that is *dark*: it is not moved (it could not start
+  anything) but still holds its step, until it is back or offline.
 
-Per sync: the current step is the first whose units are not all healthy; there, units on their way
-(updated, not healthy; new sites) use up ``maxUpdating`` and the rest of the allowance goes to the first
-units not yet updated, in sorted order. Every other unit not yet updated keeps its observed child. A unit
-of the current step that has been on its way longer than ``progressDeadlineSeconds`` halts the rollout: no
-unit moves, nothing is rolled back, and the halt lifts when the unit becomes healthy or the spec changes
-(new stamps). ``paused`` stops every move. A unit without a child yet (a new site) always gets the current
-render: holding it back would leave the site without the service.
+Per sync, walking the steps in order: a unit updated, online, not healthy and past its deadline
+(``progressDeadlineSeconds`` from when it started moving or, if later, came back online) has *failed*; a
+step is done when each of its units is healthy, failed or offline. The current step is the first not done,
+or the first whose failures (counted with the earlier steps') exceed ``maxFailedUnits``: then the rollout
+*halts* (no unit moves, nothing is rolled back by this module; hooks.grids.rollback does with
+``onFailure: Rollback``). In the current step, units on their way (updated, not healthy, not failed; new
+sites) use up ``maxUpdating`` and the rest of the allowance goes to the first units not yet updated, in
+sorted order. Every other unit not yet updated keeps its observed child. ``paused`` stops every move. A unit
+without a child yet (a new site) always gets the current render: holding it back would leave the site
+without the service.
 """
 
 from __future__ import annotations
@@ -27,49 +35,30 @@ from dataclasses import dataclass, field, replace
 from hooks.grids.grid_status import named
 from hooks.grids.grid_sync import UnitRender, UnitSet
 from hooks.grids.revision import observed_revision
-from hooks.grids.rollout_spec import RolloutSpec, Step
-from hooks.kube.conditions import condition
+from hooks.grids.rollback import Rollback, roll_back, rolled_back_from, rolled_back_standing
+from hooks.grids.rollout_facts import (
+    COMPLETE,
+    DEGRADED,
+    HALTED,
+    PAUSED,
+    PROGRESSING,
+    STUCK,
+    WAITING_FOR_OFFLINE,
+    Standing,
+    UnitFacts,
+)
+from hooks.grids.rollout_spec import ROLLBACK, RolloutSpec, Step
+from hooks.grids.rollout_status import rollout_condition, rollout_status
 from hooks.kube.objects import mapping, with_annotation
 from hooks.kube.times import parse_time, seconds_to_earliest_deadline
 from hooks.protocol.partial import TEXT
-from hooks.protocol.request import objects_of
+from hooks.sites.discovery import Sites
+from hooks.sites.readiness import UNKNOWN, Readiness
 from hooks.sites.site_spec import NODEUNITS_SOURCE, SiteSpec
-from hooks.sites.units import NODES, group_by_unit
 
 SINCE_ANNOTATION = "superedge.io/revision-since"
 SINCE_FIELDS = {"metadata": {"annotations": {SINCE_ANNOTATION: TEXT}}}
 """What :func:`unit_facts` reads of an observed child on top of the stamp (hooks.protocol.partial)."""
-CONDITION = "Rollout"
-LISTED = 10
-"""At most this many units are named in a list or a message; counts are always exact."""
-
-COMPLETE, PROGRESSING, PAUSED, HALTED = "Complete", "Progressing", "Paused", "Halted"
-
-
-@dataclass(frozen=True)
-class UnitFacts:
-    """What the rollout knows of one unit this sync (all derived from the request)."""
-
-    unit: str
-    step: int
-    has_child: bool
-    updated: bool
-    ready: bool
-    since: str | None = None
-    """When the unit started moving to its current child (only for an updated child that records it)."""
-    failed: bool = False
-    """The unit cannot be rendered (it keeps its child; Synced names it): it cannot move."""
-    departing: bool = False
-    """In its grace period (no nodes): in no step; it keeps its child unless that is already updated."""
-
-    @property
-    def healthy(self) -> bool:
-        return self.updated and self.ready
-
-    @property
-    def on_its_way(self) -> bool:
-        """Counts against maxUpdating: on the current render but not healthy, or getting its first child now."""
-        return (self.updated and not self.ready) or (not self.has_child and not self.failed)
 
 
 @dataclass(frozen=True)
@@ -84,6 +73,19 @@ class Decision:
     halted: tuple[str, ...] = field(default=())
     updated: frozenset[str] = field(default=frozenset())
     """Units whose observed child is on what is rendered for them now (departing ones included)."""
+    standing: Standing | None = None
+    offline: frozenset[str] = field(default_factory=frozenset)
+    failed: frozenset[str] = field(default_factory=frozenset)
+    rolled_back: frozenset[str] = field(default_factory=frozenset)
+    rollback_due: str | None = None
+    """Halted with onFailure Rollback and something to go back to: the reason to record on the current
+    revision's ControllerRevision (hooks.grids.rollback, first sync)."""
+
+    @property
+    def completed(self) -> bool:
+        """Every online unit is healthy on the current revision (its ControllerRevision says Completed)."""
+        s = self.standing
+        return s is not None and s.state in (COMPLETE, WAITING_FOR_OFFLINE) and any(f.healthy for f in s.everyone)
 
 
 def step_of(steps: tuple[Step, ...], unit: str, node_labels: list[Mapping]) -> int:
@@ -94,129 +96,149 @@ def step_of(steps: tuple[Step, ...], unit: str, node_labels: list[Mapping]) -> i
     return len(steps) - 1
 
 
-def decide(spec: RolloutSpec, revision: str, facts: Iterable[UnitFacts], now: str) -> Decision:
-    """Which units move, which are held back, and the rollout's status, condition and resync."""
+def decide(
+    spec: RolloutSpec, revision: str, facts: Iterable[UnitFacts], now: str, rollback: Rollback | None = None
+) -> Decision:
+    """Which units move, which are held back, and the rollout's status, condition and resync.
+
+    ``rollback`` is what the grid's history offers (hooks.grids.rollback); None: no history at all.
+    """
+    facts = list(facts)
+    due = None
+    if rollback is not None and rollback.ready:
+        standing = rolled_back_standing(spec, revision, facts, rollback)
+    else:
+        standing = stand(spec, revision, facts, now)
+        if standing.state == HALTED and spec.on_failure == ROLLBACK:
+            offered = rollback or Rollback(None)
+            standing = replace(standing, note=offered.plan())
+            due = _failure(standing) if offered.target is not None else None
+    return Decision(
+        tuple(standing.moving),
+        standing.held,
+        rollout_status(standing),
+        rollout_condition(standing),
+        _resync(standing, now),
+        tuple(f.unit for f in standing.failed) if standing.state == HALTED else (),
+        frozenset(f.unit for f in facts if f.updated),
+        standing,
+        frozenset(f.unit for f in facts if f.offline),
+        frozenset(f.unit for f in standing.failed),
+        frozenset(standing.rolled_back),
+        due,
+    )
+
+
+def _failure(s: Standing) -> str:
+    """Why a revision is rolled back, in a few words (recorded on its ControllerRevision)."""
+    names = named(sorted(f.unit for f in s.failed), 3)
+    return f"{len(s.failed)} unit(s) failed ({names}), more than maxFailedUnits {s.budget}"
+
+
+def stand(spec: RolloutSpec, revision: str, facts: Iterable[UnitFacts], now: str) -> Standing:
+    """Where the rollout stands and what moves this sync (the decision without its wording)."""
     facts = list(facts)
     units = [f for f in facts if not f.departing]
     members: list[list[UnitFacts]] = [[] for _ in spec.steps]
     for f in units:
         members[f.step].append(f)
-    current = next((i for i, m in enumerate(members) if not all(f.healthy for f in m)), None)
-    halted: list[UnitFacts] = []
+    overdue = {f.unit for f in units if _overdue(f, spec.deadline_seconds, now)}
+    budget = spec.max_failed.of(len(units))
+    current, failed = _position(members, overdue, budget)
+    halted = len(failed) > budget
     moving: list[str] = []
-    resync = None
+    on_way: list[UnitFacts] = []
+    blocked: list[str] = []
     if current is not None:
-        step, in_step = spec.steps[current], members[current]
-        on_way = [f for f in in_step if f.on_its_way]
-        halted = [f for f in on_way if f.updated and _overdue(f.since, spec.deadline_seconds, now)]
-        allowance = step.max_updating.of(len(in_step)) - len(on_way)
+        in_step = members[current]
+        on_way = [f for f in in_step if _on_its_way(f, overdue)]
+        allowance = spec.steps[current].max_updating.of(len(in_step)) - len(on_way)
         if not spec.paused and not halted and allowance > 0:
-            waiting = sorted(f.unit for f in in_step if f.has_child and not f.updated and not f.failed)
-            moving = waiting[:allowance]
-        timed = [f.since for f in on_way if f.updated and f not in halted] + ([now] if moving else [])
-        resync = seconds_to_earliest_deadline(timed, spec.deadline_seconds, now)
+            moving = sorted(f.unit for f in in_step if _movable(f))[:allowance]
+        blocked = sorted(f.unit for f in in_step if f.broken and not f.offline)
+    reached = range(len(spec.steps) if current is None else current + 1)
+    deferred = sorted(f.unit for i in reached for f in members[i] if f.offline and _behind(f))
     chosen = set(moving)
-    held = frozenset(f.unit for f in units if f.has_child and not f.updated and not f.failed and f.unit not in chosen)
-    held |= {f.unit for f in facts if f.departing and f.has_child and not f.updated and not f.failed}
-    state = _state(spec, current, halted)
-    status = _status(spec, revision, members, current, state, moving, halted, held, now)
-    blocked = sorted(f.unit for f in members[current] if f.failed) if current is not None else []
-    return Decision(
-        tuple(moving),
-        held,
-        status,
-        _condition(spec, state, status, halted, blocked),
-        resync,
-        tuple(f.unit for f in halted),
-        frozenset(f.unit for f in facts if f.updated),
+    held = frozenset(f.unit for f in units if _behind(f) and f.unit not in chosen)
+    held |= {f.unit for f in facts if f.departing and _behind(f)}
+    state = _state(spec, current, halted, failed, deferred, bool(blocked and not moving and not on_way))
+    return Standing(
+        spec=spec,
+        revision=revision,
+        members=members,
+        current=current,
+        state=state,
+        moving=moving,
+        on_way=on_way,
+        failed=failed,
+        budget=budget,
+        deferred=deferred,
+        held=held,
+        blocked=blocked,
     )
 
 
-def _overdue(since: str | None, deadline: int, now: str) -> bool:
-    start, current = parse_time(since), parse_time(now)
+def _position(members: list[list[UnitFacts]], overdue: set[str], budget: int) -> tuple[int | None, list[UnitFacts]]:
+    """The current step and the failed units up to it: the first step not done, or whose failures (with the
+    earlier steps') exceed the budget."""
+    failed: list[UnitFacts] = []
+    for i, in_step in enumerate(members):
+        failed += [f for f in in_step if f.unit in overdue]
+        if len(failed) > budget or not all(f.offline or f.healthy or f.unit in overdue for f in in_step):
+            return i, failed
+    return None, failed
+
+
+def _overdue(f: UnitFacts, deadline: int, now: str) -> bool:
+    """Failed: online, updated, not healthy, and its deadline has passed."""
+    if f.offline or not f.updated or f.ready:
+        return False
+    start, current = parse_time(f.started), parse_time(now)
     return start is not None and current is not None and (current - start).total_seconds() >= deadline
 
 
-def _state(spec: RolloutSpec, current: int | None, halted: list[UnitFacts]) -> str:
-    if current is None:
-        return COMPLETE
+def _on_its_way(f: UnitFacts, overdue: set[str]) -> bool:
+    """Counts against maxUpdating: on the current render but not healthy (nor failed), or getting its first
+    child now; never while offline."""
+    if f.offline or f.unit in overdue:
+        return False
+    return (f.updated and not f.ready) or (not f.has_child and not f.broken)
+
+
+def _movable(f: UnitFacts) -> bool:
+    """Can be sent its new child: it has an older one, can be rendered and has a Ready node."""
+    return _behind(f) and not f.offline and not f.dark
+
+
+def _behind(f: UnitFacts) -> bool:
+    """Keeps an older child unless moved: it has one, not on the current render, and the render exists."""
+    return f.has_child and not f.updated and not f.broken
+
+
+def _state(spec: RolloutSpec, current: int | None, halted: bool, failed: list, deferred: list, stuck: bool) -> str:
     if halted:
         return HALTED
-    return PAUSED if spec.paused else PROGRESSING
+    if current is None:
+        return DEGRADED if failed else (WAITING_FOR_OFFLINE if deferred else COMPLETE)
+    if spec.paused:
+        return PAUSED
+    return STUCK if stuck else PROGRESSING
 
 
-def _status(
-    spec: RolloutSpec,
-    revision: str,
-    members: list[list[UnitFacts]],
-    current: int | None,
-    state: str,
-    moving: list[str],
-    halted: list[UnitFacts],
-    held: frozenset[str],
-    now: str,
-) -> dict:
-    """``status.rollout``: small at any fleet size (per-step counts, at most LISTED units named)."""
-    everyone = [f for m in members for f in m]
-    out: dict = {
-        "revision": revision,
-        "state": state,
-        "units": len(everyone),
-        "updatedUnits": sum(f.updated for f in everyone),
-        "healthyUnits": sum(f.healthy for f in everyone),
-        "heldUnits": len(held),
-        "steps": [
-            {
-                "name": step.name,
-                "units": len(m),
-                "updated": sum(f.updated for f in m),
-                "healthy": sum(f.healthy for f in m),
-                "maxUpdating": step.max_updating.of(len(m)),
-            }
-            for step, m in zip(spec.steps, members, strict=True)
-        ],
-    }
-    if current is not None:
-        on_way = sorted({*moving, *(f.unit for f in members[current] if f.on_its_way)})
-        out["step"] = spec.steps[current].name
-        out["stepIndex"] = current
-        out["updating"] = on_way[:LISTED]
-        out["updatingUnits"] = len(on_way)
-    if halted:
-        out["haltedUnits"] = len(halted)
-        out["halted"] = [
-            {"unit": f.unit, "since": f.since, "reason": f"not healthy {spec.deadline_seconds}s after it was updated"}
-            for f in sorted(halted, key=lambda f: f.unit)[:LISTED]
-        ]
-    return out
-
-
-def _condition(spec: RolloutSpec, state: str, status: Mapping, halted: list[UnitFacts], blocked: list[str]) -> dict:
-    """The ``Rollout`` condition; a step held up by units that cannot be rendered says so (Synced says why)."""
-    revision = status["revision"]
-    if state == COMPLETE:
-        return condition(CONDITION, True, COMPLETE, f"all {status['units']} units are healthy on revision {revision}")
-    step = status["step"]
-    figures = next(s for s in status["steps"] if s["name"] == step)
-    where = (
-        f"step {step} ({status['stepIndex'] + 1} of {len(spec.steps)}): {figures['updated']} of {figures['units']} "
-        f"units updated, {figures['healthy']} healthy; {status['heldUnits']} unit(s) keep an older child"
-    )
-    if blocked:
-        where += f"; the step waits for {named(blocked)}, which cannot be rendered (see the Synced condition)"
-    if state == HALTED:
-        names = named(sorted(f.unit for f in halted))
-        return condition(
-            CONDITION,
-            False,
-            HALTED,
-            f"{names} not healthy within {spec.deadline_seconds}s of being updated: no further unit moves and "
-            f"nothing is rolled back; {where}. It resumes when they are healthy; a spec change (e.g. the template "
-            "edited back) is a new revision",
+def _resync(s: Standing, now: str) -> int | None:
+    """Seconds to the earliest moment the decision can change without an event: a deadline of a unit on its
+    way (or moving now), or a dark unit becoming offline (a grid reading NodeUnits hears of nothing else)."""
+    starts = [f.started for f in s.on_way if f.updated] + ([now] if s.moving else [])
+    dark = [f.offline_at for f in s.everyone if f.dark]
+    found = [
+        t
+        for t in (
+            seconds_to_earliest_deadline(starts, s.spec.deadline_seconds, now),
+            seconds_to_earliest_deadline(dark, 0, now),
         )
-    if state == PAUSED:
-        return condition(CONDITION, False, PAUSED, f"spec.rollout.paused: no unit moves; {where}")
-    return condition(CONDITION, False, PROGRESSING, where)
+        if t is not None
+    ]
+    return min(found) if found else None
 
 
 # -- from the engine's per-unit renders to facts, and back ------------------------------------------------
@@ -227,15 +249,43 @@ def unit_facts(
     step: int,
     ready: Callable[[Mapping | None], bool],
     departing: bool,
+    online: Readiness = UNKNOWN,
+    spec: RolloutSpec | None = None,
+    now: str = "",
 ) -> UnitFacts:
-    """The facts of one rendered unit (its fresh child, if any, against the observed one)."""
-    if r.error is not None or r.child is None:
-        return UnitFacts(r.unit, step, r.seen is not None, False, False, failed=True, departing=departing)
+    """The facts of one rendered unit (its fresh child, if any, against the observed one); ``online`` is what
+    its nodes say (hooks.sites.readiness), judged against ``spec.offlineAfterSeconds`` at ``now``."""
     seen = r.seen
-    fresh = r.child["metadata"]["annotations"]["superedge.io/revision"]
-    updated = seen is not None and observed_revision(seen) == fresh
-    since = observed_since(seen) if updated else None
-    return UnitFacts(r.unit, step, seen is not None, updated, updated and ready(seen), since, departing=departing)
+    broken = r.error is not None or r.child is None
+    fresh = None if broken else r.child["metadata"]["annotations"]["superedge.io/revision"]
+    updated = seen is not None and fresh is not None and observed_revision(seen) == fresh
+    if not online.dark:  # the common case, kept cheap: this runs for every unit of every sync
+        return UnitFacts(
+            r.unit,
+            step,
+            seen is not None,
+            updated,
+            updated and ready(seen),
+            observed_since(seen) if updated else None,
+            broken,
+            departing,
+            online_since=online.ready_since,
+        )
+    after = spec.offline_after if spec is not None else 0
+    offline = online.offline(after, now)
+    return UnitFacts(
+        r.unit,
+        step,
+        seen is not None,
+        updated,
+        updated and ready(seen),
+        observed_since(seen) if updated else None,
+        broken,
+        departing,
+        offline=offline,
+        dark=not offline,
+        offline_at=online.offline_at(after),
+    )
 
 
 def observed_since(seen: Mapping | None) -> str | None:
@@ -257,7 +307,7 @@ def apply(renders: list[UnitRender], facts: Mapping[str, UnitFacts], decision: D
         f = facts[r.unit]
         if r.unit in decision.held:
             out.append(replace(r, held=True))
-        elif r.child is None or f.failed:
+        elif r.child is None or f.broken:
             out.append(r)
         else:
             since = f.since if f.updated else now
@@ -278,38 +328,59 @@ def roll(
     units: UnitSet,
     ready: Callable[[Mapping | None], bool],
     now: str,
+    rollback: Rollback | None = None,
 ) -> tuple[list[UnitRender], Decision]:
-    """Decide this sync's moves for a grid's per-unit renders (units that are not live are departing)."""
-    labels = unit_node_labels(sites, units.live, units.related, spec.uses_node_labels)
+    """Decide this sync's moves for a grid's per-unit renders (units that are not live are departing); once
+    a rollback is recorded, the moved units get the last completed revision instead (hooks.grids.rollback)."""
+    labels = unit_node_labels(sites, units.found, spec.uses_node_labels)
+    online = units.found.readiness()
     facts = {
-        r.unit: unit_facts(r, step_of(spec.steps, r.unit, labels.get(r.unit, [])), ready, r.unit not in labels)
+        r.unit: unit_facts(
+            r,
+            step_of(spec.steps, r.unit, labels.get(r.unit, [])),
+            ready,
+            r.unit not in labels,
+            online.get(r.unit, UNKNOWN),
+            spec,
+            now,
+        )
         for r in renders
     }
-    decision = decide(spec, revision, facts.values(), now)
+    if rollback is not None and rollback.ready:
+        back = {r.unit for r in renders if rolled_back_from(r.seen) == revision}
+        facts = {u: replace(f, rolled_back=True) if u in back else f for u, f in facts.items()}
+    decision = decide(spec, revision, facts.values(), now, rollback)
+    if rollback is not None and rollback.ready:
+        return roll_back(renders, facts, rollback, revision), decision
     return apply(renders, facts, decision, now), decision
 
 
-def unit_node_labels(
-    sites: SiteSpec, live: Iterable[str], related: Mapping, with_labels: bool
-) -> dict[str, list[Mapping]]:
+def unit_node_labels(sites: SiteSpec, found: Sites, with_labels: bool) -> dict[str, list[Mapping]]:
     """Live unit -> the label sets its nodes show to a step's ``nodeSelector``.
 
     With ``siteSource: NodeUnits`` a unit shows only ``{gridUniqKey: unit}`` (a NodeUnit carries no node
-    labels; the spec parser allows only such terms). Without node-label steps the labels are not needed,
-    and the Nodes are not read again.
+    labels; the spec parser allows only such terms). Without node-label steps the labels are not needed.
     """
     if sites.source == NODEUNITS_SOURCE:
-        return {unit: [{sites.key: unit}] for unit in live}
+        return {unit: [{sites.key: unit}] for unit in found.units}
     if not with_labels:
-        return {unit: [] for unit in live}
-    grouped = group_by_unit(objects_of(related, NODES), sites.key, sites.node_selector)
-    return {unit: [mapping(mapping(n, "metadata"), "labels") for n in grouped.get(unit, [])] for unit in live}
+        return {unit: [] for unit in found.units}
+    return {
+        unit: [mapping(mapping(n, "metadata"), "labels") for n in found.members.get(unit, [])] for unit in found.units
+    }
 
 
 def with_rollout(response: dict, decision: Decision) -> dict:
-    """The grid's answer with the rollout's status, each unit's ``updated`` and the deadline resync."""
+    """The grid's answer with the rollout's status, each unit's ``updated`` (and, only where true, ``offline``,
+    ``failed`` and ``rolledBack``, so that every such unit can be listed however many there are) and the
+    deadline resync."""
     for unit, state in response["status"]["states"].items():
         state["updated"] = unit in decision.updated
+        for flag, units in (("offline", decision.offline), ("failed", decision.failed)):
+            if unit in units:
+                state[flag] = True
+        if unit in decision.rolled_back:
+            state["rolledBack"] = True
     response["status"]["rollout"] = decision.status
     if decision.resync_after is not None:
         response["resyncAfterSeconds"] = decision.resync_after

@@ -24,13 +24,27 @@ from hooks.sites.site_spec import NODEUNITS_SOURCE, SiteSpec, check_unit_terms_o
 DEFAULT_DEADLINE_SECONDS = 600
 """As a Deployment's own ``progressDeadlineSeconds`` default: ten minutes to become healthy."""
 MAX_DEADLINE_SECONDS = 10 * 365 * 24 * 3600
+DEFAULT_OFFLINE_AFTER_SECONDS = 300
+"""Five minutes without a Ready node: longer than a node's restart or a short link outage (a node is marked
+not Ready some 40 s after its last heartbeat), short enough not to hold a rollout long."""
+HALT, ROLLBACK = "Halt", "Rollback"
+ON_FAILURE = (HALT, ROLLBACK)
 REMAINING_STEP = "remaining"
 """The name of the implicit last step: every unit no step names."""
 PERCENT = re.compile(r"^([1-9][0-9]?|100)%\Z")
+BUDGET_PERCENT = re.compile(r"^([0-9]|[1-9][0-9]|100)%\Z")
 REVISION_FIELDS = ("template", "templatePool", "templates", "defaultTemplateName", "overrides")
 """The spec fields that shape a workload grid's children (besides the sites): the grid-level revision."""
 STEP_FIELDS = {"name", "units", "nodeSelector", "maxUpdating"}
-ROLLOUT_FIELDS = {"steps", "maxUpdating", "progressDeadlineSeconds", "paused"}
+ROLLOUT_FIELDS = {
+    "steps",
+    "maxUpdating",
+    "progressDeadlineSeconds",
+    "paused",
+    "offlineAfterSeconds",
+    "maxFailedUnits",
+    "onFailure",
+}
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,23 @@ class MaxUpdating:
         if self.percent is None:
             return self.count
         return max(1, units * self.percent // 100)
+
+    def __str__(self) -> str:
+        return f"{self.percent}%" if self.percent is not None else str(self.count)
+
+
+@dataclass(frozen=True)
+class MaxFailed:
+    """A count (``2``) or a percentage of the rollout's units (``"5%"``, rounded down: ``0%`` and small fleets
+    may tolerate none)."""
+
+    count: int = 0
+    percent: int | None = None
+
+    def of(self, units: int) -> int:
+        if self.percent is None:
+            return self.count
+        return units * self.percent // 100
 
     def __str__(self) -> str:
         return f"{self.percent}%" if self.percent is not None else str(self.count)
@@ -74,6 +105,10 @@ class RolloutSpec:
     """The user's steps in order, then the implicit ``remaining`` step (always last, selecting nothing)."""
     deadline_seconds: int = DEFAULT_DEADLINE_SECONDS
     paused: bool = False
+    offline_after: int = DEFAULT_OFFLINE_AFTER_SECONDS
+    """A unit without a Ready node for this long is offline: deferred (hooks.grids.rollout)."""
+    max_failed: MaxFailed = MaxFailed()
+    on_failure: str = HALT
 
     @property
     def uses_node_labels(self) -> bool:
@@ -102,8 +137,11 @@ def parse_rollout(value: object, sites: SiteSpec) -> RolloutSpec | None:
     remaining = Step(REMAINING_STEP, frozenset(), None, default)
     return RolloutSpec(
         steps=(*parsed, remaining),
-        deadline_seconds=_deadline(value.get("progressDeadlineSeconds")),
+        deadline_seconds=_seconds(value.get("progressDeadlineSeconds"), "progressDeadlineSeconds", 1),
         paused=_paused(value.get("paused")),
+        offline_after=_seconds(value.get("offlineAfterSeconds"), "offlineAfterSeconds", 0),
+        max_failed=parse_max_failed(value.get("maxFailedUnits")),
+        on_failure=_on_failure(value.get("onFailure")),
     )
 
 
@@ -142,11 +180,38 @@ def parse_max_updating(value: object, field: str) -> MaxUpdating:
     raise SpecError(f"{field} must be an integer of at least 1 or a percentage from 1% to 100%, not {value!r}")
 
 
-def _deadline(value: object) -> int:
+def parse_max_failed(value: object) -> MaxFailed:
+    """An integer of at least 0, or a percentage from ``0%`` to ``100%``; absent means 0."""
     if value is None:
-        return DEFAULT_DEADLINE_SECONDS
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_DEADLINE_SECONDS:
-        raise SpecError(f"spec.rollout.progressDeadlineSeconds must be an integer from 1 to {MAX_DEADLINE_SECONDS}")
+        return MaxFailed()
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return MaxFailed(count=value)
+    if isinstance(value, str) and BUDGET_PERCENT.match(value):
+        return MaxFailed(percent=int(value[:-1]))
+    raise SpecError(
+        f"spec.rollout.maxFailedUnits must be an integer of at least 0 or a percentage from 0% to 100%, not {value!r}"
+    )
+
+
+DEFAULT_SECONDS = {
+    "progressDeadlineSeconds": DEFAULT_DEADLINE_SECONDS,
+    "offlineAfterSeconds": DEFAULT_OFFLINE_AFTER_SECONDS,
+}
+
+
+def _seconds(value: object, name: str, least: int) -> int:
+    if value is None:
+        return DEFAULT_SECONDS[name]
+    if not isinstance(value, int) or isinstance(value, bool) or not least <= value <= MAX_DEADLINE_SECONDS:
+        raise SpecError(f"spec.rollout.{name} must be an integer from {least} to {MAX_DEADLINE_SECONDS}")
+    return value
+
+
+def _on_failure(value: object) -> str:
+    if value is None:
+        return HALT
+    if value not in ON_FAILURE:
+        raise SpecError(f"spec.rollout.onFailure must be one of {', '.join(ON_FAILURE)}, not {value!r}")
     return value
 
 
@@ -166,12 +231,19 @@ def _no_unknown(obj: Mapping, known: set[str], field: str) -> None:
         raise SpecError(f"{field} has unknown field(s): {', '.join(unknown)}")
 
 
-def spec_revision(spec: Mapping) -> str:
-    """16 hex digits of sha256 over the spec fields that shape children (REVISION_FIELDS), sorted-key JSON.
+def revision_input(spec: Mapping) -> dict:
+    """The spec fields that shape a workload grid's children (REVISION_FIELDS), those that are set."""
+    return {name: spec[name] for name in REVISION_FIELDS if spec.get(name) is not None}
 
-    It names "what the grid renders now" for people (status, ``kubectl get``). Whether a unit is on it is
-    decided per unit by the child's own stamp (hooks.grids.revision), which also covers grid labels and
-    annotations and the unit's own overrides.
+
+def spec_revision(spec: Mapping, kind: str) -> str:
+    """16 hex digits of sha256 over the grid's kind and the spec fields that shape children (REVISION_FIELDS),
+    sorted-key JSON.
+
+    It names "what the grid renders now" for people (status, ``kubectl get``) and names the grid's
+    ControllerRevision of it (hooks.grids.history; the kind keeps a DeploymentGrid's and a StatefulSetGrid's
+    of one name apart). Whether a unit is on it is decided per unit by the child's own stamp
+    (hooks.grids.revision), which also covers grid labels and annotations and the unit's own overrides.
     """
-    shaping = {name: spec.get(name) for name in REVISION_FIELDS if spec.get(name) is not None}
+    shaping = {"kind": kind, **revision_input(spec)}
     return hashlib.sha256(orjson.dumps(shaping, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]

@@ -11,13 +11,17 @@ from hooks.grids.children import child_order
 from hooks.grids.config_refs import Configs, observed_configs, related_rules, with_unit_configs
 from hooks.grids.grid_spec import WorkloadSpec, parse_workload_spec, template_for
 from hooks.grids.grid_status import grid_status, synced_condition
+from hooks.grids.history import COMPLETED, CR_TYPE, ROLLED_BACK, History, history_children, read_history
 from hooks.grids.limits import with_limit_reason
 from hooks.grids.overrides import apply_overrides, unmatched_units
-from hooks.grids.rollout import roll, with_rollout
-from hooks.grids.rollout_spec import spec_revision
+from hooks.grids.rollback import Rollback
+from hooks.grids.rollout import Decision, roll, with_rollout
+from hooks.grids.rollout_spec import REVISION_FIELDS, ROLLBACK, revision_input, spec_revision
 from hooks.grids.stored_form import in_stored_form, with_stored_claim_templates
 from hooks.grids.workload import WorkloadKind, base_child, pin_to_unit, status_figures, unit_child_names
 from hooks.grids.workload_checks import CheckedContainers, check_workload
+from hooks.kube.errors import SpecError
+from hooks.kube.names import NameOf
 from hooks.sites.site_spec import ANY_KEY, AllowedKeys
 
 
@@ -33,8 +37,8 @@ def customize(request: object, kind: WorkloadKind, allowed: AllowedKeys = ANY_KE
 
 
 def sync(request: object, kind: WorkloadKind, now: str, allowed: AllowedKeys = ANY_KEY) -> dict:
-    """One child per unit, each pinned to its unit (and, autoscaled, its HPA); observed children kept on any
-    spec error.
+    """One child per unit, each pinned to its unit (and, autoscaled, its HPA), and the grid's revision history;
+    observed children kept on any spec error.
 
     ``allowed``: the keys this installation allows as ``gridUniqKey`` (hooks.sites.site_spec.AllowedKeys).
     """
@@ -44,17 +48,25 @@ def sync(request: object, kind: WorkloadKind, now: str, allowed: AllowedKeys = A
         request,
         kind.child_type,
         lambda spec: parse_spec(spec, kind),
-        lambda parent, spec, units, observed, at: render_units(parent, spec, kind, units, observed, at, hpas, related),
+        lambda parent, spec, units, observed, at: render_units(
+            parent, spec, kind, units, observed, at, hpas, observed_records(request), related
+        ),
         now,
         lambda grid_name, observed: unit_child_names(kind, grid_name, observed),
         allowed,
-        kept_types=(autoscaling.HPA_TYPE,),
+        kept_types=(autoscaling.HPA_TYPE, CR_TYPE),
     )
 
 
 def parse_spec(spec: object, kind: WorkloadKind) -> WorkloadSpec:
     """The grid's spec, read with the kind's name in messages and its rules for ``overrides`` entries."""
     return parse_workload_spec(spec, kind.kind, kind.overrides)
+
+
+def observed_records(request: Mapping) -> Mapping | None:
+    """The observed ControllerRevisions, or None when the controller does not declare them (no history)."""
+    records = request["children"].get(CR_TYPE)
+    return None if records is None else {k: v for k, v in records.items() if isinstance(v, dict)}
 
 
 def render_units(
@@ -65,6 +77,7 @@ def render_units(
     observed: Mapping,
     now: str,
     hpas: Mapping | None = None,
+    records: Mapping | None = None,
     related: Mapping | None = None,
 ) -> dict:
     """Render every unit; a unit that fails, or is unlisted, keeps its observed child and is named in status.
@@ -72,11 +85,11 @@ def render_units(
     With ``spec.rollout``, hooks.grids.rollout decides which units get their fresh child and which keep the
     observed one. A child sent and not observed is tracked by hooks.grids.applied. Autoscaled units
     (hooks.grids.autoscaling) keep their observed replicas and get an HPA (``hpas``: the observed ones by name).
-    ``related``: the request's related objects, where the ConfigMapGrids the spec names are
-    (hooks.grids.config_refs).
+    ``records`` are the observed ControllerRevisions (None: the controller keeps no history). ``related``: the
+    request's related objects, where the ConfigMapGrids the spec names are (hooks.grids.config_refs).
     """
-    namespace = parent["metadata"].get("namespace") or ""
-    configs = observed_configs(parent["spec"], related or {}, namespace, spec.sites.key)
+    meta = parent["metadata"]
+    configs = observed_configs(parent["spec"], related or {}, meta.get("namespace") or "", spec.sites.key)
     checked = CheckedContainers()  # one per sync: units share the template's container lists
     name_of = units.name_of
     unit_children = grid_sync.UnitChildren(
@@ -87,16 +100,24 @@ def render_units(
         state=lambda seen: _unit_state(kind, seen),
     )
     renders = grid_sync.render_each(units.all, observed, unit_children, unlisted=units.unlisted)
+    revision = spec_revision(parent["spec"], kind.grid_kind)
+    history = None
+    if records is not None:
+        data = {"spec": revision_input(parent["spec"])}
+        history = read_history(records, meta["name"], revision, data, spec.history_limit)
     decision = None
     if spec.rollout is not None:
-        revision = spec_revision(parent["spec"])
-        renders, decision = roll(renders, spec.rollout, revision, spec.sites, units, kind.ready, now)
+        rollback = rollback_of(parent, spec, kind, history, name_of, configs)
+        renders, decision = roll(renders, spec.rollout, revision, spec.sites, units, kind.ready, now, rollback)
     scaling = autoscaling.plan(spec, units.all, hpas or {})
     renders = autoscaling.with_replicas(renders, scaling)
     rendered = grid_sync.assemble(renders, unit_children)
     target = {"apiVersion": kind.api_version, "kind": kind.kind}
     scaled = autoscaling.finish(renders, scaling, target, parent["metadata"], spec.sites.key, rendered.states)
-    desired = sorted([*rendered.desired, *scaled.children], key=child_order)
+    records_now = []
+    if history is not None:
+        records_now = history_children(updated_history(history, decision, rendered, units), meta, kind.grid_kind)
+    desired = sorted([*rendered.desired, *scaled.children, *records_now], key=child_order)
     applied = track(rendered.pending, parent.get("status"), now)
     synced = synced_condition(rendered.errors, len(rendered.states), applied.overdue, rendered.unlisted)
     synced = with_limit_reason(synced, rendered.reasons)
@@ -110,6 +131,48 @@ def render_units(
     response = {"status": status, "children": desired}
     response = with_rollout(response, decision) if decision is not None else response
     return with_resync(response, applied.resync_after)
+
+
+def updated_history(
+    history: History, decision: Decision | None, rendered: grid_sync.Rendered, units: grid_sync.UnitSet
+) -> History:
+    """The current record marked Completed once every online unit is healthy on it (without a rollout: every
+    live unit ready on its fresh child), or RolledBack when a halted rollout is to roll back."""
+    if decision is not None:
+        if decision.rollback_due is not None:
+            return history.with_current(ROLLED_BACK, decision.rollback_due)
+        return history.with_current(COMPLETED if decision.completed else None)
+    live = [rendered.states[u] for u in units.live if u in rendered.states]
+    clean = not rendered.errors and not rendered.pending and not rendered.unlisted
+    done = clean and bool(live) and all(s["ready"] for s in live)  # a revision deployed nowhere never completed
+    return history.with_current(COMPLETED if done else None)
+
+
+def rollback_of(
+    parent: Mapping,
+    spec: WorkloadSpec,
+    kind: WorkloadKind,
+    history: History | None,
+    name_of: NameOf,
+    configs: Configs | None = None,
+) -> Rollback | None:
+    """What this grid can roll back to (hooks.grids.rollback); None without a history. The old revision is
+    rendered with the units' ConfigMaps as they are now (``configs``): a revision records the spec, not the
+    configuration data."""
+    assert spec.rollout is not None
+    if history is None or spec.rollout.on_failure != ROLLBACK:
+        return None
+    target = history.last_completed()
+    if target is None:
+        return Rollback(None, missing="no earlier revision of this grid has completed")
+    others = {k: v for k, v in parent["spec"].items() if k not in REVISION_FIELDS}
+    try:
+        old = parse_spec({**others, **target.spec}, kind)
+    except SpecError as err:
+        return Rollback(None, missing=f"revision {target.revision} cannot be read: {err}")
+    checked = CheckedContainers()
+    render = lambda unit, seen: render_unit(parent, old, kind, unit, name_of(unit), checked, seen, configs)  # noqa: E731
+    return Rollback(target, render, history.rolled_back, history.current.reason)
 
 
 def render_unit(

@@ -6,20 +6,38 @@ such strings, so the hook functions stay pure.
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
+TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z\Z")
+
+
 def parse_time(value: object) -> datetime | None:
-    """The time ``value`` names, or None when it is not a time in TIME_FORMAT (an edited annotation, say)."""
+    """The time ``value`` names, or None when it is not a time in TIME_FORMAT (an edited annotation, say).
+
+    Read by hand rather than with ``strptime``, which takes some 20 us a call: a rollout reads the Ready
+    condition's time of every Node (5,000 of them), and Kubernetes writes every time in exactly this form
+    (two ASCII digits per field; ``strptime`` would also take one).
+    """
     if not isinstance(value, str):
         return None
+    return _parse(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(value: str) -> datetime | None:
+    match = TIME.match(value)
+    if match is None:
+        return None
     try:
-        return datetime.strptime(value, TIME_FORMAT).replace(tzinfo=UTC)
-    except ValueError:
+        return datetime(*map(int, match.groups()), tzinfo=UTC)
+    except ValueError:  # 2026-02-30, 25:00:00
         return None
 
 

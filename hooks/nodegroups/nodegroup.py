@@ -16,6 +16,8 @@ from hooks import API_VERSION
 from hooks.grids.children import kept_children
 from hooks.grids.grid_status import invalid_spec_status
 from hooks.kube.errors import SpecError
+from hooks.kube.names import NameOf
+from hooks.kube.objects import mapping
 from hooks.nodegroups.nodegroup_status import nodegroup_status, unit_entry
 from hooks.nodegroups.tombstones import tombstone_seconds, tombstones
 from hooks.nodegroups.workload_readiness import (
@@ -28,7 +30,8 @@ from hooks.nodegroups.workload_readiness import (
 )
 from hooks.protocol.request import objects_of, parent_of, sync_parts
 from hooks.sites.discovery import node_rule
-from hooks.sites.nodeunit import NODEUNIT_TYPE, nodeunit_children, nodeunit_names
+from hooks.sites.nodeunit import NODEUNIT_TYPE, nodeunit_children, nodeunit_names, unit_of_nodeunit
+from hooks.sites.readiness import UNKNOWN, Readiness, kept_readiness, nodeunit_readiness, unit_readiness
 from hooks.sites.site_spec import ANY_KEY, AllowedKeys, parse_sites
 from hooks.sites.units import NODES, group_by_unit, node_name
 
@@ -82,7 +85,8 @@ def sync(request: object, now: str, allowed: AllowedKeys = ANY_KEY) -> dict:
     entries = {unit: unit_entry(nodes, workloads[unit]) for unit, nodes in units.items()}
     members = {unit: [node_name(n) for n in nodes] for unit, nodes in units.items()}
     name_of = nodeunit_names(parent["metadata"]["name"], sites.key, observed)
-    nodeunits, name_errors = nodeunit_children(parent["metadata"], sites.key, members, name_of)
+    readiness = site_readiness(name_of, sites.key, units, observed)
+    nodeunits, name_errors = nodeunit_children(parent["metadata"], sites.key, members, name_of, readiness)
     # Only a NodeGroup that sees every Node of the key knows a reported site has no node: with a nodeSelector,
     # a site outside it may be live under another NodeGroup of the key, and a tombstone would remove it.
     reported = units_reported_by_nodeunit_grids(grids) if not sites.node_selector else ()
@@ -98,6 +102,20 @@ def sync(request: object, now: str, allowed: AllowedKeys = ANY_KEY) -> dict:
     if gone.resync_after is not None:
         response["resyncAfterSeconds"] = gone.resync_after
     return response
+
+
+def site_readiness(
+    name_of: NameOf, key: str, units: Mapping[str, list[Mapping]], observed: list[dict]
+) -> dict[str, Readiness]:
+    """Each unit's readiness for its NodeUnit: from its Nodes, keeping the time its NodeUnit recorded while
+    the unit stays in the same state (hooks.sites.readiness.kept_readiness), so that the NodeUnit, and the
+    grids reading it, change only when the whole site goes dark or comes back."""
+    recorded = {}
+    for obj in observed:
+        unit = unit_of_nodeunit(obj, key)
+        if unit is not None and mapping(obj, "metadata").get("name") == name_of(unit):
+            recorded[unit] = nodeunit_readiness(obj)
+    return {unit: kept_readiness(unit_readiness(nodes), recorded.get(unit, UNKNOWN)) for unit, nodes in units.items()}
 
 
 def _missing_related(related: Mapping) -> tuple[str, str] | None:

@@ -44,7 +44,7 @@ import msgspec
 
 from hooks.kube.errors import RequestError
 from hooks.protocol import codec
-from hooks.protocol.partial import ANY, TEXT, TEXT_MAP, Partial, RequestReads, Shape
+from hooks.protocol.partial import ANY, TEXT, TEXT_MAP, Only, Partial, RequestReads, Shape
 
 log = logging.getLogger("hooks.fast_decode")
 
@@ -165,6 +165,7 @@ class _Reduced:
         self.whole = shape == ANY
         reduced = _msgspec_type(shape)
         self.any_paths = [] if self.whole else _any_paths(shape)
+        self.only_paths = [] if self.whole else [(path, _Items(only)) for path, only in _only_paths(shape)]
         self.decoder = msgspec.json.Decoder(reduced)
         self.map_type = msgspec.Raw if self.whole else dict[str, reduced]
         self.raw_map_type = msgspec.Raw if self.whole else dict[str, msgspec.Raw]
@@ -180,16 +181,44 @@ class _Reduced:
         return {name: self.finish(self.decoder.decode(r), lambda r=r: _load(r)) for name, r in objects.items()}
 
     def finish(self, obj: dict, load_whole: Callable[[], object] | None = None) -> Partial:
-        """Decode the ``ANY`` leaves with the reference decoder and mark the object as reduced."""
+        """Decode the ``ANY`` leaves with the reference decoder, keep the matching items of ``Only`` arrays,
+        and mark the object as reduced."""
         for *parents, leaf in self.any_paths:
-            holder = obj
-            for name in parents:
-                holder = holder.get(name)
-                if holder is None:
-                    break
+            holder = _holder(obj, parents)
             if holder is not None and leaf in holder:
                 holder[leaf] = _load(holder[leaf])
+        for (*parents, leaf), items in self.only_paths:
+            holder = _holder(obj, parents)
+            if holder is not None and leaf in holder:
+                holder[leaf] = items.keep(holder[leaf])
         return Partial(obj, load_whole)
+
+
+def _holder(obj: dict, parents: list[str]) -> dict | None:
+    for name in parents:
+        obj = obj.get(name)
+        if obj is None:
+            return None
+    return obj
+
+
+class _Items:
+    """The items of an :class:`Only` array, decoded in one call each array (the others are dropped at once, so
+    they never add up). Anything but an array of objects of the shape's types raises (-> full decode)."""
+
+    def __init__(self, only: Only) -> None:
+        self.value = only.value
+        self.name = only.key
+        fields = {only.key: str, **{k: _msgspec_type(v) for k, v in only.shape.items() if k != only.key}}
+        self.items = msgspec.json.Decoder(list[TypedDict(f"Items{next(_type_names)}", fields, total=False)])
+        self.declared = set(only.shape)
+
+    def keep(self, raw: msgspec.Raw) -> list[dict]:
+        kept = [item for item in self.items.decode(raw) if item.get(self.name) == self.value]
+        if self.name not in self.declared:
+            for item in kept:
+                del item[self.name]
+        return kept
 
 
 def _keyed_struct(name: str, fields: Mapping[str, object], other_keys: bool = False) -> type:
@@ -221,13 +250,15 @@ def _load(raw: msgspec.Raw) -> object:
     return codec.loads(memoryview(raw))
 
 
-def _msgspec_type(shape: Shape | list | str) -> object:
+def _msgspec_type(shape: Shape | list | str | Only) -> object:
     if isinstance(shape, str):
         return _LEAF_TYPES[shape]
+    if isinstance(shape, Only):
+        return msgspec.Raw
     if isinstance(shape, list):
         (item,) = shape
-        if _any_paths(item) or item == ANY:
-            raise ValueError("ANY is not supported inside a list shape; declare the list itself ANY")
+        if item == ANY or isinstance(item, Only) or _any_paths(item) or _only_paths(item):
+            raise ValueError("ANY and Only are not supported inside a list shape; declare the list itself ANY")
         return list[_msgspec_type(item)]
     fields = {name: _msgspec_type(sub) for name, sub in shape.items()}
     return TypedDict(f"Reduced{next(_type_names)}", fields, total=False)
@@ -240,6 +271,16 @@ def _any_paths(shape: Shape) -> list[tuple[str, ...]]:
             paths.append((name,))
         elif isinstance(sub, Mapping):
             paths.extend((name, *path) for path in _any_paths(sub))
+    return paths
+
+
+def _only_paths(shape: Shape) -> list[tuple[tuple[str, ...], Only]]:
+    paths = []
+    for name, sub in shape.items():
+        if isinstance(sub, Only):
+            paths.append(((name,), sub))
+        elif isinstance(sub, Mapping):
+            paths.extend(((name, *path), only) for path, only in _only_paths(sub))
     return paths
 
 

@@ -12,7 +12,9 @@ from hooks.grids.config_refs import CONFIGMAP_FIELDS, CONFIGMAPGRID_FIELDS, CONF
 from hooks.grids.configmap_grid import CONFIGMAP_TYPE
 from hooks.grids.grace import GRACE_FIELDS
 from hooks.grids.grid_kinds import WORKLOAD_KINDS, sync_route
+from hooks.grids.history import CR_TYPE
 from hooks.grids.revision import REVISION_FIELDS
+from hooks.grids.rollback import ROLLED_BACK_FIELDS
 from hooks.grids.rollout import SINCE_FIELDS
 from hooks.grids.service_grid import SERVICE_TYPE
 from hooks.grids.workload import OBSERVED_FIELDS, WorkloadKind
@@ -23,17 +25,21 @@ from hooks.sites.units import NODE_FIELDS, NODE_HEALTH_FIELDS, NODES
 
 
 def workload_sync_reads(kind: WorkloadKind) -> RequestReads:
-    """What workload_grid.sync reads: Node names and labels (or whole NodeUnits, which are small), and of
-    each observed child its status figures (hooks.grids.workload), its unit label and grace mark
-    (hooks.grids.grace), its revision stamp (hooks.grids.revision) and when it started moving to it
-    (hooks.grids.rollout), Metacontroller's record of it (hooks.grids.children: does it hold ``replicas``?);
-    of each observed HPA its name and status (hooks.grids.autoscaling; kinds with replicas); of the
-    ConfigMapGrids the spec names, their key, and of their ConfigMaps the unit, the key and the data
-    (hooks.grids.config_refs)."""
-    observed = merge_shapes(OBSERVED_FIELDS, GRACE_FIELDS, REVISION_FIELDS, SINCE_FIELDS, RECORD_FIELDS)
-    children = {kind.child_type: observed, **({HPA_TYPE: HPA_FIELDS} if kind.overrides.replicas else {})}
+    """What workload_grid.sync reads: Node names, labels and Ready condition (a rollout defers offline
+    sites, hooks.sites.readiness), or whole NodeUnits, which are small; and of each observed child its
+    status figures (hooks.grids.workload), its unit label and grace mark (hooks.grids.grace), its revision
+    stamp (hooks.grids.revision), when it started moving to it (hooks.grids.rollout), whether it was rolled
+    back (hooks.grids.rollback) and Metacontroller's record of it (hooks.grids.children: does it hold
+    ``replicas``?); of each observed HPA its name and status (hooks.grids.autoscaling; kinds with replicas).
+    The grid's ControllerRevisions (hooks.grids.history) are few and small: whole. Of the ConfigMapGrids the
+    spec names, their key, and of their ConfigMaps the unit, the key and the data (hooks.grids.config_refs)."""
+    observed = merge_shapes(
+        OBSERVED_FIELDS, GRACE_FIELDS, REVISION_FIELDS, SINCE_FIELDS, ROLLED_BACK_FIELDS, RECORD_FIELDS
+    )
+    scaling = {HPA_TYPE: HPA_FIELDS} if kind.overrides.replicas else {}
+    children = {kind.child_type: observed, **scaling, CR_TYPE: ANY}
     related = {
-        NODES: NODE_FIELDS,
+        NODES: NODE_HEALTH_FIELDS,
         NODEUNIT_TYPE: ANY,
         CONFIGMAPGRID_TYPE: CONFIGMAPGRID_FIELDS,
         CONFIGMAP_TYPE: CONFIGMAP_FIELDS,
@@ -56,7 +62,8 @@ def configmap_sync_reads() -> RequestReads:
 
 
 def nodegroup_sync_reads() -> RequestReads:
-    """What nodegroup.sync reads: Node names, labels and Ready condition; grids and NodeUnits whole (few)."""
+    """What nodegroup.sync reads: Node names, labels and Ready condition (with its transition time, for the
+    NodeUnits' readiness); grids and NodeUnits whole (few)."""
     grids = {grid_type_key(kind): ANY for kind in WORKLOAD_GRID_KINDS}
     return RequestReads(children={NODEUNIT_TYPE: ANY}, related={NODES: NODE_HEALTH_FIELDS, **grids})
 

@@ -5,7 +5,7 @@ A grid's customize hook asks for :func:`site_rules`; its sync hook calls
 Both follow ``spec.siteSource``:
 
 - ``Nodes``: the Nodes carrying ``gridUniqKey`` and matching ``nodeSelector``;
-  units are the distinct label values (:func:`hooks.sites.units.discover_units`).
+  units are the distinct label values (:func:`hooks.sites.units.group_by_unit`).
 - ``NodeUnits``: the NodeUnits labelled with the key's label form; units are
   their ``spec.unit``, for those whose ``spec.gridUniqKey`` is exactly the key,
   narrowed by ``nodeSelector`` (which may only name units, see
@@ -30,14 +30,15 @@ a NodeGroup is missing or a request is odd.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hooks.kube.errors import SpecError
 from hooks.kube.selectors import matches, with_key_exists
 from hooks.protocol.request import objects_of
 from hooks.sites.nodeunit import NODEUNIT_TYPE, is_tombstone, nodeunit_rule, unit_of_nodeunit
-from hooks.sites.site_spec import NODEUNITS_SOURCE, SiteSpec
-from hooks.sites.units import NODES, discover_units
+from hooks.sites.readiness import Readiness, combined, nodeunit_readiness, unit_readiness
+from hooks.sites.site_spec import NODES_SOURCE, NODEUNITS_SOURCE, SiteSpec
+from hooks.sites.units import NODES, group_by_unit
 
 NO_NODEUNITS = "NoNodeUnits"  # the Synced reason when the key has no NodeUnit at all
 
@@ -61,10 +62,19 @@ class Sites:
 
     units: list[str]
     known: frozenset[str] | None = None
+    members: Mapping[str, list[Mapping]] = field(default_factory=dict)
+    """Each live unit's Nodes (sorted by name) or, with NodeUnits, its live NodeUnits (one per NodeGroup)."""
+    source: str = NODES_SOURCE
 
     def vouches_for(self, unit: str) -> bool:
         """Whether the request says something about ``unit`` (so its absence from ``units`` means gone)."""
         return self.known is None or unit in self.known
+
+    def readiness(self) -> dict[str, Readiness]:
+        """Each live unit's readiness (hooks.sites.readiness), from its Nodes or what its NodeUnits say."""
+        if self.source == NODEUNITS_SOURCE:
+            return {u: combined(nodeunit_readiness(o) for o in self.members.get(u, ())) for u in self.units}
+        return {u: unit_readiness(self.members.get(u, ())) for u in self.units}
 
 
 def site_rules(sites: SiteSpec) -> list[dict]:
@@ -85,7 +95,8 @@ def sites_from_request(sites: SiteSpec, related: Mapping) -> Sites:
         return _units_from_nodeunits(sites, related)
     if NODES not in related:
         raise SitesUnavailable("NodesNotObserved", "the request carried no Node list")
-    return Sites(list(discover_units(objects_of(related, NODES), sites.key, sites.node_selector)))
+    members = group_by_unit(objects_of(related, NODES), sites.key, sites.node_selector)
+    return Sites(list(members), members=members)
 
 
 def _units_from_nodeunits(sites: SiteSpec, related: Mapping) -> Sites:
@@ -95,14 +106,14 @@ def _units_from_nodeunits(sites: SiteSpec, related: Mapping) -> Sites:
     """
     if NODEUNIT_TYPE not in related:
         raise SitesUnavailable("NodeUnitsNotObserved", "the request carried no NodeUnit list")
-    live: set[str] = set()
+    live: dict[str, list[Mapping]] = {}
     known: set[str] = set()
     for obj in objects_of(related, NODEUNIT_TYPE):
         unit = unit_of_nodeunit(obj, sites.key)
         if unit:
             known.add(unit)
             if not is_tombstone(obj):
-                live.add(unit)
+                live.setdefault(unit, []).append(obj)
     if not known:
         raise SitesUnavailable(
             NO_NODEUNITS,
@@ -110,4 +121,5 @@ def _units_from_nodeunits(sites: SiteSpec, related: Mapping) -> Sites:
             "(every observed child is kept meanwhile)",
         )
     # A unit's only label is the key, so a selector over unit names is a selector over {key: unit}.
-    return Sites(sorted(u for u in live if matches(sites.node_selector, {sites.key: u})), frozenset(known))
+    units = sorted(u for u in live if matches(sites.node_selector, {sites.key: u}))
+    return Sites(units, frozenset(known), {u: live[u] for u in units}, NODEUNITS_SOURCE)

@@ -1,10 +1,11 @@
 """The NodeUnit object: one site of one label key, as a small cluster-scoped object.
 
 A NodeGroup writes one NodeUnit per site of its key; grids with
-``siteSource: NodeUnits`` read them instead of Nodes. A NodeUnit holds only
-membership (``spec.nodes``), never anything a kubelet heartbeat changes, so it
-is rewritten only when a site gains or loses nodes, and so are the grids that
-relate it woken only then.
+``siteSource: NodeUnits`` read them instead of Nodes. A NodeUnit holds
+membership (``spec.nodes``) and since when the site has (or has not) had a
+Ready node (:mod:`hooks.sites.readiness`), never anything a kubelet heartbeat
+changes, so it is rewritten only when a site gains or loses nodes or goes dark
+or comes back, and so are the grids that relate it woken only then.
 
 ``superedge.io/unit-key`` holds the key in label-value form
 (:func:`unit_key_value`): a grid asks Metacontroller for the NodeUnits of its
@@ -27,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from hooks import API_VERSION
 from hooks.kube.names import ChildNames, NameOf, child_names, is_label_value, label_safe
 from hooks.kube.objects import mapping
+from hooks.sites.readiness import UNKNOWN, Readiness, readiness_fields
 
 NODEUNIT_KIND = "NodeUnit"
 NODEUNIT_TYPE = f"{NODEUNIT_KIND}.{API_VERSION}"  # its key in a v2 request's ``children``/``related`` maps
@@ -64,8 +66,13 @@ def nodeunit_names(node_group: str, key: str, observed: Iterable[Mapping]) -> Ch
     return child_names(node_group, units)
 
 
-def nodeunit(node_group_meta: Mapping, key: str, unit: str, nodes: list[str], name_of: NameOf) -> dict:
-    """The desired NodeUnit of ``unit``, named by ``name_of``: cluster-scoped, so no namespace; ``nodes`` sorted."""
+def nodeunit(
+    node_group_meta: Mapping, key: str, unit: str, nodes: list[str], name_of: NameOf, readiness: Readiness = UNKNOWN
+) -> dict:
+    """The desired NodeUnit of ``unit``, named by ``name_of``: cluster-scoped, so no namespace; ``nodes`` sorted.
+
+    ``readiness`` adds ``spec.readySince`` or ``spec.notReadySince`` (hooks.sites.readiness).
+    """
     return {
         "apiVersion": API_VERSION,
         "kind": NODEUNIT_KIND,
@@ -73,7 +80,13 @@ def nodeunit(node_group_meta: Mapping, key: str, unit: str, nodes: list[str], na
             "name": name_of(unit),
             "labels": {NODE_GROUP_LABEL: label_safe(node_group_meta["name"]), UNIT_KEY_LABEL: unit_key_value(key)},
         },
-        "spec": {"gridUniqKey": key, "unit": unit, "nodes": nodes, "nodeCount": len(nodes)},
+        "spec": {
+            "gridUniqKey": key,
+            "unit": unit,
+            "nodes": nodes,
+            "nodeCount": len(nodes),
+            **readiness_fields(readiness),
+        },
     }
 
 
@@ -111,9 +124,15 @@ def is_tombstone(obj: object) -> bool:
 
 
 def nodeunit_children(
-    node_group_meta: Mapping, key: str, units: Mapping[str, list[str]], name_of: NameOf
+    node_group_meta: Mapping,
+    key: str,
+    units: Mapping[str, list[str]],
+    name_of: NameOf,
+    readiness: Mapping[str, Readiness] | None = None,
 ) -> tuple[list[dict], dict[str, str]]:
     """One NodeUnit per unit (unit -> sorted node names), sorted by name, and the units that got none.
+
+    ``readiness`` (unit -> what its nodes say) is written into each NodeUnit; absent units say nothing.
 
     Two units of one NodeGroup can still map to one name (a natural name equal
     to another unit's hashed fallback, or a hash collision); then the later
@@ -124,7 +143,7 @@ def nodeunit_children(
     owners: dict[str, str] = {}
     errors: dict[str, str] = {}
     for unit, nodes in units.items():
-        child = nodeunit(node_group_meta, key, unit, nodes, name_of)
+        child = nodeunit(node_group_meta, key, unit, nodes, name_of, (readiness or {}).get(unit, UNKNOWN))
         name = child["metadata"]["name"]
         if name in owners:
             errors[unit] = f"NodeUnit name {name!r} is already used by unit {owners[name]!r}"

@@ -6,13 +6,14 @@ from collections.abc import Iterable, Mapping
 
 from hooks.kube.selectors import matches
 from hooks.protocol.partial import TEXT, TEXT_MAP
+from hooks.sites.readiness import NODE_READY_FIELDS
 
 NODES = "Node.v1"
 """The key of the Node list in a v2 request's ``related`` map."""
 NODE_FIELDS = {"metadata": {"name": TEXT, "labels": TEXT_MAP}}
 """The fields of a Node that unit discovery reads (hooks.protocol.partial): keep in step with discover_units."""
-NODE_HEALTH_FIELDS = {**NODE_FIELDS, "status": {"conditions": [{"type": TEXT, "status": TEXT}]}}
-"""What :func:`node_ready` reads on top of NODE_FIELDS (hooks.protocol.partial)."""
+NODE_HEALTH_FIELDS = {**NODE_FIELDS, **NODE_READY_FIELDS}
+"""What :func:`node_ready` and hooks.sites.readiness read on top of NODE_FIELDS (hooks.protocol.partial)."""
 
 
 def node_name(node: Mapping) -> str:

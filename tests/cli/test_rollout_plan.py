@@ -92,3 +92,44 @@ def test_plan_of_grids_without_rollout_warns_and_a_bad_clock_is_refused(capsys, 
     with pytest.raises(SystemExit):
         cli.main(["render", "-f", GRID, "--nodes", NODES, "--now", "yesterday"])
     assert "is not a UTC time" in capsys.readouterr().err
+
+
+OFFLINE = "examples/rollout-offline/"
+OFFLINE_ARGS = ["render", "--plan", "-f", OFFLINE + "deploymentgrid.yaml", "--nodes", OFFLINE + "nodes.yaml"]
+
+
+def test_the_plan_shows_offline_stores_deferred_and_a_failure_within_the_budget(capsys, monkeypatch):
+    args = [*OFFLINE_ARGS, "--observed", OFFLINE + "observed.yaml", "--now", "2026-03-02T09:20:00Z"]
+    code, out, err = run(capsys, monkeypatch, *args)
+    assert code == 0, err
+    head = out.splitlines()[0]
+    assert "rollout Progressing" in head and "step remaining (3 of 3), 1 failed, 2 offline, deferred" in head
+    plan = rows(out)
+    assert plan["store-essen-03"][1].startswith("current, FAILED (within maxFailedUnits)")
+    assert plan["store-kiel-04"] == ("wave-1", "keep (offline: deferred until it is back online)")
+    assert plan["store-trier-07"][1] == "keep (offline: deferred until it is back online)"
+    assert plan["store-ulm-08"][1] == "update (moves to the current revision)"  # mainz is on its way: one slot left
+
+
+def test_the_plan_shows_which_stores_roll_back_and_which_never_moved(capsys, monkeypatch):
+    args = [*OFFLINE_ARGS, "--observed", OFFLINE + "observed-rollback.yaml", "--now", "2026-03-02T09:25:00Z"]
+    code, out, err = run(capsys, monkeypatch, *args)
+    assert code == 0, err
+    head = out.splitlines()[0]
+    assert "rollout RolledBack" in head and ", rolled back to revision " in head
+    target = head.rsplit(" ", 1)[-1]
+    plan = rows(out)
+    moved = ["store-aachen-01", "store-bonn-02", "store-essen-03", "store-luebeck-05", "store-mainz-06"]
+    assert all(plan[u][1] == f"roll back to revision {target}" for u in moved)
+    assert plan["store-kiel-04"][1] == "keep (never moved, offline)" and plan["store-ulm-08"][1] == "keep (never moved)"
+
+
+def test_the_rolled_back_children_are_the_completed_revisions(capsys, monkeypatch):
+    args = ["render", "-f", OFFLINE + "deploymentgrid.yaml", "--nodes", OFFLINE + "nodes.yaml"]
+    args += ["--observed", OFFLINE + "observed-rollback.yaml", "--now", "2026-03-02T09:25:00Z"]
+    code, out, err = run(capsys, monkeypatch, *args)
+    assert code == 0, err
+    children = [d for d in yaml.safe_load_all(out) if d]
+    assert {d["kind"] for d in children} == {"Deployment"}  # the grid's ControllerRevisions are not printed
+    image = {d["metadata"]["labels"]["site"]: d["spec"]["template"]["spec"]["containers"][0]["image"] for d in children}
+    assert set(image.values()) == {"registry.example.com/kiosk:3.1.0"}

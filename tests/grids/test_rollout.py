@@ -34,7 +34,7 @@ def test_without_rollout_every_unit_moves_at_once_and_nothing_new_is_written() -
     assert set(images(response["children"]).values()) == {NEW}
     assert "rollout" not in response["status"] and "resyncAfterSeconds" not in response
     assert all("updated" not in s for s in response["status"]["states"].values())
-    assert all(SINCE_ANNOTATION not in c["metadata"]["annotations"] for c in response["children"])
+    assert all(SINCE_ANNOTATION not in c["metadata"].get("annotations", {}) for c in response["children"])
     assert [c["type"] for c in response["status"]["conditions"]] == ["Ready", "Synced"]
 
 
@@ -197,11 +197,18 @@ def test_a_unit_that_cannot_be_rendered_blocks_its_step_without_using_the_allowa
     new = grid(rollout=rollout, template=deployment_spec(image=NEW), templates={"a": "nope"})
     response = sync(new, nodes, observed, T1)
     assert images(response["children"]) == {"web-a": OLD, "web-b": NEW, "web-c": OLD}
+    progressing = condition_of(response, "Rollout")  # b is still on its way: not stuck yet
+    assert (
+        progressing["reason"] == "Progressing"
+        and "the step waits for a, which cannot be rendered" in (progressing["message"])
+    )
     observed = applied(response, observed)
     response = sync(new, nodes, observed, T1)
     assert images(response["children"])["web-c"] == OLD  # step 1 is not done while a cannot be rendered
     assert condition_of(response, "Synced")["reason"] == "UnitErrors"
-    assert "the step waits for a, which cannot be rendered" in condition_of(response, "Rollout")["message"]
+    stuck = condition_of(response, "Rollout")  # nothing else can move: the column says so (it used to say Progressing)
+    assert stuck["reason"] == "Stuck" and response["status"]["rollout"]["state"] == "Stuck"
+    assert stuck["message"].startswith("the step cannot complete: a cannot be rendered")
 
 
 def test_an_invalid_rollout_keeps_every_child() -> None:
@@ -217,7 +224,7 @@ def test_a_child_updated_before_the_rollout_is_not_timed_and_gets_no_annotation(
     nodes = site_nodes(a=1)
     observed = steady(grid(), nodes, T0)
     response = sync(grid(rollout=CANARY), nodes, observed, T1)
-    child = response["children"][0]
+    child = next(c for c in response["children"] if c["kind"] == "Deployment")
     assert SINCE_ANNOTATION not in child["metadata"]["annotations"]
     assert (
         child["metadata"]["annotations"][REVISION_ANNOTATION]

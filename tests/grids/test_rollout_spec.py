@@ -98,9 +98,11 @@ def test_a_step_picks_by_name_or_by_any_node() -> None:
 
 def test_the_grid_revision_follows_the_fields_that_shape_children_only() -> None:
     spec = {"gridUniqKey": "site", "template": {"replicas": 1}}
-    base = spec_revision(spec)
-    # sha256 of the hand-written canonical JSON '{"template":{"replicas":1}}' (printf '%s' ... | sha256sum)
-    assert base == hashlib.sha256(b'{"template":{"replicas":1}}').hexdigest()[:16] == "04f30a09bd780186"
+    base = spec_revision(spec, "DeploymentGrid")
+    # sha256 of the hand-written canonical JSON '{"kind":"DeploymentGrid","template":{"replicas":1}}'
+    # (printf '%s' ... | sha256sum)
+    canonical = b'{"kind":"DeploymentGrid","template":{"replicas":1}}'
+    assert base == hashlib.sha256(canonical).hexdigest()[:16] == "98729af1bef5f5a8"
     for field, value in [
         ("template", {"replicas": 2}),
         ("templatePool", {"big": {}}),
@@ -108,6 +110,7 @@ def test_the_grid_revision_follows_the_fields_that_shape_children_only() -> None
         ("defaultTemplateName", "big"),
         ("overrides", [{"replicas": 3}]),
     ]:
-        assert spec_revision({**spec, field: value}) != base, field
+        assert spec_revision({**spec, field: value}, "DeploymentGrid") != base, field
     for field, value in [("rollout", {"paused": True}), ("nodeSelector", {}), ("unitRemovalGracePeriodSeconds", 9)]:
-        assert spec_revision({**spec, field: value}) == base, field
+        assert spec_revision({**spec, field: value}, "DeploymentGrid") == base, field
+    assert spec_revision(spec, "StatefulSetGrid") != base  # one name per kind: their ControllerRevisions never clash

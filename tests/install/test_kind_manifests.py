@@ -16,6 +16,7 @@ RESOURCES = {
     "ConfigMap.v1": "configmaps",
     "Service.v1": "services",
     "HorizontalPodAutoscaler.autoscaling/v2": "horizontalpodautoscalers",
+    "ControllerRevision.apps/v1": "controllerrevisions",
 }
 """Metacontroller's child type key -> the resource a controller names (for the kinds of this release)."""
 

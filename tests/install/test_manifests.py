@@ -126,18 +126,22 @@ def test_composite_controllers_generate_selector_and_update_children(ctl):
 
 @pytest.mark.parametrize("grid_kind", ["DeploymentGrid", "StatefulSetGrid"])
 def test_workload_controllers_declare_every_child_type_the_hooks_answer(grid_kind):
-    """The workload and its HorizontalPodAutoscaler: a child type the controller does not declare would be
-    refused by Metacontroller, one it declares but the hook never answers would be deleted."""
+    """The workload, its HorizontalPodAutoscaler and its revision history (ControllerRevisions): a child type
+    the controller does not declare would be created by Metacontroller but never observed (it has no informer
+    for it), so created again on every sync and never updated or deleted; one it declares but the hook never
+    answers would be deleted."""
     ctl = next(c for c in CONTROLLERS if c["spec"].get("parentResource", {}).get("resource") == f"{grid_kind.lower()}s")
     plural = {
         "Deployment": "deployments",
         "StatefulSet": "statefulsets",
         "HorizontalPodAutoscaler": "horizontalpodautoscalers",
+        "ControllerRevision": "controllerrevisions",
     }
     declared = {(c["apiVersion"], c["resource"]) for c in ctl["spec"]["childResources"]}
     answered = {(t.partition(".")[2], plural[t.partition(".")[0]]) for t in GRID_KINDS[grid_kind].child_types}
     assert declared == answered
     assert ("autoscaling/v2", "horizontalpodautoscalers") in declared
+    assert ("apps/v1", "controllerrevisions") in declared
 
 
 def test_hook_server_service_matches_deployment():

@@ -34,12 +34,15 @@ def test_crd_is_cluster_scoped_with_short_name_and_columns():
         "Nodes": ".spec.nodeCount",
         "Age": ".metadata.creationTimestamp",
         "Node-Names": ".spec.nodes",
+        "Not-Ready-Since": ".spec.notReadySince",
     }
     assert SPEC["required"] == ["gridUniqKey", "unit", "nodes"]
 
 
 def test_nodeunit_has_no_status():
-    """Membership only: nothing a heartbeat changes, so no status and no status subresource."""
+    """Membership and readiness transitions only: nothing a heartbeat changes, so no status and no status
+    subresource."""
+    assert set(SPEC["properties"]) == {"gridUniqKey", "unit", "nodes", "nodeCount", "readySince", "notReadySince"}
     assert "subresources" not in VERSION
     assert "status" not in SCHEMA["properties"]
 

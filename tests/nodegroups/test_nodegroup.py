@@ -339,3 +339,46 @@ def test_the_first_status_is_stamped_with_the_creation_time(spec):
     parent["metadata"]["creationTimestamp"] = "2025-12-31T23:00:00Z"
     status = sync(ng_request(parent, fleet(a=1)), now=NOW)["status"]
     assert {c["lastTransitionTime"] for c in status["conditions"]} == {"2025-12-31T23:00:00Z"}
+
+
+class TestSiteReadiness:
+    """NodeUnits say since when their site has (or has not) had a Ready node, and change only when it flips."""
+
+    T1, T2, T3, T4 = (f"2026-01-01T00:0{m}:00Z" for m in (1, 2, 3, 4))
+
+    def nodes(self, states: dict[str, tuple], heartbeat: str = "2026-01-01T00:00:00Z") -> dict:
+        """node name -> (ready, since); the unit is the name's prefix before ``-``."""
+        return {
+            name: health_node(name, {"site": name.split("-")[0]}, ready, since, heartbeat)
+            for name, (ready, since) in states.items()
+        }
+
+    def units(self, nodes: dict, seen: dict | None = None) -> dict:
+        children = sync(ng_request(node_group(), nodes, nodeunits=seen))["children"]
+        return {c["spec"]["unit"]: c for c in children}
+
+    def test_each_nodeunit_says_since_when_its_site_is_online_or_dark(self):
+        units = self.units(self.nodes({"a-0": (True, self.T2), "a-1": (True, self.T1), "b-0": (False, self.T3)}))
+        assert units["a"]["spec"]["readySince"] == self.T1 and "notReadySince" not in units["a"]["spec"]
+        assert units["b"]["spec"]["notReadySince"] == self.T3 and "readySince" not in units["b"]["spec"]
+
+    def test_nodes_that_do_not_say_add_nothing(self):
+        spec = self.units(fleet(a=1))["a"]["spec"]
+        assert "readySince" not in spec and "notReadySince" not in spec
+
+    def test_heartbeats_and_one_node_of_an_online_site_flapping_leave_the_nodeunits_unchanged(self):
+        first = self.units(self.nodes({"a-0": (True, self.T1), "a-1": (True, self.T2), "b-0": (False, self.T1)}))
+        seen = {c["metadata"]["name"]: c for c in first.values()}
+        later = self.nodes(
+            {"a-0": (False, self.T3), "a-1": (True, self.T2), "b-0": ("Unknown", self.T4)}, heartbeat=self.T4
+        )
+        assert self.units(later, seen) == first  # a stayed online, b stayed dark: nothing to write
+
+    def test_a_site_going_dark_and_coming_back_changes_its_nodeunit(self):
+        first = self.units(self.nodes({"a-0": (True, self.T1)}))
+        seen = {c["metadata"]["name"]: c for c in first.values()}
+        dark = self.units(self.nodes({"a-0": ("Unknown", self.T2)}), seen)
+        assert dark["a"]["spec"]["notReadySince"] == self.T2 and "readySince" not in dark["a"]["spec"]
+        seen = {c["metadata"]["name"]: c for c in dark.values()}
+        back = self.units(self.nodes({"a-0": (True, self.T4)}), seen)
+        assert back["a"]["spec"]["readySince"] == self.T4

@@ -21,11 +21,12 @@ from hooks.grids.autoscaling import HPA_TYPE
 from hooks.grids.cronjob import CRONJOB
 from hooks.grids.daemonset import DAEMONSET
 from hooks.grids.grace import MISSING_SINCE
+from hooks.grids.history import CR_TYPE
 from hooks.grids.rollout import SINCE_ANNOTATION
 from hooks.grids.workload import DEPLOYMENT, STATEFULSET
 from hooks.kube.errors import RequestError
 from hooks.protocol import codec
-from hooks.protocol.partial import ANY, TEXT, Partial, RequestReads, whole
+from hooks.protocol.partial import ANY, TEXT, Only, Partial, RequestReads, whole
 from hooks.server.app import create_app, hook_table
 from hooks.server.body import READ_CHUNK, Deadline, read_exactly
 from hooks.server.fast_decode import BodyRefused, decoder_for, full_decode
@@ -141,6 +142,14 @@ def sync_requests(draw):
     kind_name, child_type, template, live = SYNC_ROUTES[route]
     units = draw(st.lists(st.sampled_from(["a", "b", "c", "Dd", "e_1", "x" * 70]), unique=True, max_size=4))
     nodes = {f"{u}-{i}": node(f"{u}-{i}", {"site": u, "kubernetes.io/os": "linux"}) for u in units for i in (0, 1)}
+    health_fits = True
+    for one in nodes.values():  # a rollout reads the Ready condition (hooks.sites.readiness)
+        ready = draw(st.sampled_from([None, "True", "False", "Unknown"]))
+        since = draw(st.sampled_from(["2025-12-31T23:00:00Z", "2025-12-31T23:59:50Z", "garbled", 7]))
+        if ready is not None:
+            cond = {"type": "Ready", "status": ready, "lastTransitionTime": since, "lastHeartbeatTime": NOW}
+            one["status"] = {"conditions": [{"type": "DiskPressure", "status": "False"}, cond]}
+            health_fits = health_fits and isinstance(since, str)
     odd_nodes = draw(st.lists(st.sampled_from(ODD_NODES), max_size=2))
     for i, odd in enumerate(odd_nodes):
         nodes[f"odd-{i}"] = odd
@@ -160,13 +169,18 @@ def sync_requests(draw):
         spec["autoscaling"] = autoscaling()
         spec["overrides"] = [{"units": ["b"], "autoscaling": {"mode": draw(st.sampled_from(["External", "Disabled"]))}}]
     parent = grid(kind_name, **spec)
-    rendered = hook_table()[route](sync_request(parent, nodes, child_type=child_type), NOW)["children"]
+    declared = kind_name not in ("ServiceGrid", "ConfigMapGrid") and draw(st.booleans())  # keeps a history
+    first = sync_request(parent, nodes, child_type=child_type)
+    if declared:
+        first["children"][CR_TYPE] = {}
+    rendered = hook_table()[route](first, NOW)["children"]
+    records = {f"shop/{c['metadata']['name']}": c for c in rendered if c["kind"] == "ControllerRevision"}
     hpas = [c for c in rendered if c["kind"] == "HorizontalPodAutoscaler"]
-    rendered = [c for c in rendered if c["kind"] != "HorizontalPodAutoscaler"]
+    rendered = [c for c in rendered if c["kind"] not in ("HorizontalPodAutoscaler", "ControllerRevision")]
     if rollout and draw(st.booleans()):
         parent["spec"]["template"] = deployment_spec(image="nginx:1.28")  # a new revision: units move in steps
     lives = [live(c, ready=draw(st.booleans())) for c in rendered if draw(st.booleans())]
-    fits = all([mutate_child(child, draw) for child in lives]) and not odd_nodes
+    fits = all([mutate_child(child, draw) for child in lives]) and not odd_nodes and health_fits
     kids = children_map(lives)
     for gone in draw(st.lists(st.sampled_from(units), unique=True, max_size=2)) if units else ():
         nodes = {name: n for name, n in nodes.items() if not name.startswith(f"{gone}-")}
@@ -179,6 +193,10 @@ def sync_requests(draw):
     if configs:
         cms = [config_map(u, draw) for u in units if draw(st.booleans())]
         req = with_configs(req, [configmap_grid("conf")], cms)
+    if declared:
+        req["children"][CR_TYPE] = {
+            k: {**r, "revision": draw(st.sampled_from([1, 2, BIG]))} for k, r in records.items()
+        }
     if kind_name in SCALABLE:
         statuses = st.sampled_from([("True", "True"), ("True", "False"), ("False", "True")])
         seen = [live_hpa(h, 2, 3, *draw(statuses)) for h in hpas if draw(st.booleans())]
@@ -213,8 +231,9 @@ def config_map(unit: str, draw) -> dict:
 def reduced_objects(request):
     """Whether the decoded request's Nodes and children are reduced (None when it has neither)."""
     objects = [*request["related"].get("Node.v1", {}).values()]
-    for group in request["children"].values():
-        objects.extend(group.values())
+    for key, group in request["children"].items():
+        if key != CR_TYPE:  # declared ANY: decoded whole
+            objects.extend(group.values())
     return all(isinstance(o, Partial) for o in objects) if objects else None
 
 
@@ -256,8 +275,10 @@ def test_realistic_request_takes_the_reduced_path_and_matches():
     request = decoder_for(route_reads()["/deploymentgrid/sync"])(body)
     some_node = next(iter(request["related"]["Node.v1"].values()))
     some_child = next(iter(request["children"]["Deployment.apps/v1"].values()))
-    assert isinstance(some_node, Partial) and set(some_node) == {"metadata"}
+    assert isinstance(some_node, Partial) and set(some_node) == {"metadata", "status"}
     assert set(some_node["metadata"]) == {"name", "labels"}
+    [ready] = some_node["status"]["conditions"]  # of its five conditions, only Ready is decoded
+    assert ready["type"] == "Ready" and set(ready) == {"type", "status", "lastTransitionTime"}
     assert isinstance(some_child, Partial) and set(some_child) == {"apiVersion", "kind", "metadata", "spec", "status"}
     assert (
         whole(some_child)
@@ -271,7 +292,11 @@ def test_kept_children_are_sent_whole_when_the_spec_breaks():
     body["parent"]["spec"]["gridUniqKey"] = "not a key"
     status, answer = assert_same_answer("/deploymentgrid/sync", orjson.dumps(body))
     kept = orjson.loads(answer)["children"]
-    assert status == "200" and len(kept) == 2 and all(c["spec"]["template"]["spec"]["containers"] for c in kept)
+    workloads = [c for c in kept if c["kind"] == "Deployment"]
+    assert (
+        status == "200" and len(workloads) == 2 and all(c["spec"]["template"]["spec"]["containers"] for c in workloads)
+    )
+    assert [c["kind"] for c in kept].count("ControllerRevision") == 1  # the revision history is kept too
 
 
 def test_odd_requests_fall_back_to_the_full_decode_and_say_why(caplog):
@@ -314,6 +339,18 @@ def test_shapes_reduce_only_declared_fields():
     assert child == {"metadata": {"name": "y"}, "status": {"n": 2}} and isinstance(child, Partial)
     assert child.whole() == orjson.loads(body)["children"]["T"]["x/y"]
     assert request["related"] == orjson.loads(body)["related"]
+
+
+def test_only_shapes_keep_the_matching_items_and_odd_items_take_the_full_decode():
+    shape = {"status": {"conditions": Only("type", "Ready", {"type": TEXT, "status": TEXT})}}
+    reads = RequestReads(related={"N": shape})
+    body = b"""{"related": {"N": {"n": {"status": {"conditions": [{"type": "Disk", "status": "False", "x": 1},
+        {"type": "Ready", "status": "True", "lastHeartbeatTime": "t"}, {"status": "True"}]}}}}}"""
+    node = decoder_for(reads)(body)["related"]["N"]["n"]
+    assert node == {"status": {"conditions": [{"type": "Ready", "status": "True"}]}} and isinstance(node, Partial)
+    for odd in (b'[{"type": 5}]', b"[7]", b'[{"type": "Ready", "status": true}]', b'{"type": "Ready"}'):
+        request = body.replace(body[body.index(b"[") : body.rindex(b"]") + 1], odd)
+        assert decoder_for(reads)(request) == orjson.loads(request)  # not the declared shape: decoded in full
 
 
 def test_list_shapes_reduce_each_item():
@@ -383,6 +420,10 @@ ODD_HEALTH = [
 def nodegroup_requests(draw):
     units = {u: draw(st.integers(0, 3)) for u in draw(st.lists(st.sampled_from("abcd"), unique=True, max_size=4))}
     nodes = fleet(down=tuple(draw(st.lists(st.sampled_from(["a-node-0", "b-node-1", "c-node-0"])))), **units)
+    for one in nodes.values():  # the Ready condition's transition time feeds the NodeUnits' readiness
+        since = draw(st.sampled_from([None, "2025-12-31T22:00:00Z", "2025-12-31T23:30:00Z", "garbled"]))
+        if since is not None:
+            one["status"]["conditions"][1]["lastTransitionTime"] = since
     for i, odd in enumerate(draw(st.lists(st.sampled_from(ODD_HEALTH), max_size=2))):
         nodes[f"odd-{i}"] = odd
     grids = [ng_workload_grid("shop", "web", {u: draw(st.booleans()) for u in units})]

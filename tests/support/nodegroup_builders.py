@@ -10,17 +10,22 @@ from hooks.sites.nodeunit import NODEUNIT_TYPE
 NODE_TYPE = "Node.v1"
 
 
-def health_node(name: str, labels: dict, ready: bool = True) -> dict:
+def health_node(
+    name: str, labels: dict, ready: bool | str = True, since: str | None = None, heartbeat: str | None = None
+) -> dict:
+    """A Node with a Ready condition (``ready``: True, False or a status string such as ``"Unknown"``);
+    ``since`` and ``heartbeat`` set its ``lastTransitionTime`` and ``lastHeartbeatTime``."""
+    status = ready if isinstance(ready, str) else ("True" if ready else "False")
+    cond: dict = {"type": "Ready", "status": status}
+    if since is not None:
+        cond["lastTransitionTime"] = since
+    if heartbeat is not None:
+        cond["lastHeartbeatTime"] = heartbeat
     return {
         "apiVersion": "v1",
         "kind": "Node",
         "metadata": {"name": name, "labels": labels},
-        "status": {
-            "conditions": [
-                {"type": "MemoryPressure", "status": "False"},
-                {"type": "Ready", "status": "True" if ready else "False"},
-            ]
-        },
+        "status": {"conditions": [{"type": "MemoryPressure", "status": "False"}, cond]},
     }
 
 
