@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from hooks import API_VERSION
 from hooks.grids.grid_kinds import WORKLOAD_KINDS
-from hooks.grids.workload import WorkloadKind
+from hooks.grids.workload import DEPLOYMENT, STATEFULSET, WorkloadKind
 from hooks.kube.errors import SpecError
 from hooks.kube.selectors import matches, validate_selector
 from hooks.protocol import codec
@@ -23,6 +23,11 @@ from hooks.protocol.request import objects_of
 from hooks.sites.site_spec import NODEUNITS_SOURCE
 
 WORKLOAD_GRID_KINDS: tuple[WorkloadKind, ...] = WORKLOAD_KINDS
+FIRST_GRID_KINDS: tuple[WorkloadKind, ...] = (DEPLOYMENT, STATEFULSET)
+"""The kinds a NodeGroup has asked for since release 0.1.0: a request without their list was not built from
+its rules, and the NodeGroup keeps everything. A kind added later may be missing from a request built from a
+customize answer Metacontroller cached before the upgrade (it keeps them up to 20 minutes): none of its
+grids can exist from before the upgrade, so its missing list counts as none."""
 
 
 def grid_type_key(kind: WorkloadKind) -> str:
