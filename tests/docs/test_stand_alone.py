@@ -1,9 +1,10 @@
 """The repository stands alone: no file points a reader at a document they cannot open.
 
 The project was designed against a document that is not part of the repository, and worked through issues
-in a tracker that is not either. A pointer like "DESIGN section 5", "fact 10" or "issue 13" cannot be
-followed by a user or a maintainer; what such a pointer stood for belongs in docs/ (docs/metacontroller.md,
-docs/decisions.md, ...) in the project's own words. Links to public pages (an upstream issue's URL) are fine.
+in a tracker that is not either. A pointer to a section or a numbered fact of that document, or to an
+issue number, cannot be followed by a user or a maintainer; what such a pointer stood for belongs in
+docs/ (docs/metacontroller.md, docs/decisions.md, ...) in the project's own words.
+Links to public pages (an upstream issue's URL) are fine.
 """
 
 from __future__ import annotations
@@ -75,13 +76,13 @@ def test_no_file_cites_an_issue_of_the_tracker():
 
 def test_the_patterns_catch_what_they_are_for():
     for cited in [
-        "see DESIGN section 5",
+        "see DESIGN " + "section 5",  # spelt in two parts so a plain grep of the tree finds no citation
         "DESIGN.md",
         "(DESIGN 5.10)",
         "fact 16",
         "Section 7 sets the targets",
         "the design of record",
-        "../shared/DESIGN.md",
+        "../sha" + "red/DESIGN.md",
         "the report of issue 13",
         "(issue 13.4)",
     ]:
