@@ -31,10 +31,10 @@ from bench.nodegroup import STAMP, bench_node
 from hooks import API_VERSION
 from hooks.grids import workload_grid
 from hooks.grids.children import METACONTROLLER_LAST_APPLIED
-from hooks.grids.workload import STATEFULSET, WorkloadKind
+from hooks.grids.workload import DEPLOYMENT, STATEFULSET, WorkloadKind
 from hooks.kube.selectors import matches
 from hooks.nodegroups import nodegroup
-from hooks.nodegroups.workload_readiness import WORKLOAD_GRID_KINDS, grid_type_key
+from hooks.nodegroups.workload_readiness import WORKLOAD_GRID_KINDS, grid_resource, grid_type_key
 from hooks.protocol import codec
 from hooks.server.app import create_app
 from hooks.sites.nodeunit import NODEUNIT_TYPE
@@ -45,8 +45,7 @@ ROUND_SECONDS = 300  # kubelet's longest Node status interval: every Node posts 
 KIND_OF_RESOURCE = {  # what a customize rule's ``resource`` names, for the kind check Metacontroller makes
     "nodes": ("v1", "Node"),
     "nodeunits": (API_VERSION, "NodeUnit"),
-    "deploymentgrids": (API_VERSION, "DeploymentGrid"),
-    "statefulsetgrids": (API_VERSION, "StatefulSetGrid"),
+    **{grid_resource(kind): (API_VERSION, kind.grid_kind) for kind in WORKLOAD_GRID_KINDS},
 }
 
 
@@ -111,8 +110,12 @@ def workload_status(kind: WorkloadKind) -> dict:
     return status
 
 
+FLEET_KINDS = (DEPLOYMENT, STATEFULSET)
+"""The fleet's grids alternate between these (their template is a Deployment or StatefulSet spec)."""
+
+
 def grid_parent(index: int, source: str) -> tuple[WorkloadKind, dict]:
-    kind = WORKLOAD_GRID_KINDS[index % len(WORKLOAD_GRID_KINDS)]
+    kind = FLEET_KINDS[index % len(FLEET_KINDS)]
     template = {
         "replicas": 2,
         "selector": {"matchLabels": {"app": f"svc-{index}"}},

@@ -20,7 +20,15 @@ if str(ROOT) not in sys.path:  # run as a script (sys.path[0] is crds/): use thi
 
 from crds.label_selector import label_selector  # noqa: E402
 from crds.rollout_schema import ROLLOUT_COLUMNS, ROLLOUT_SPEC, ROLLOUT_STATUS  # noqa: E402
-from crds.structural import DEPLOYMENT_SPEC, HPA_SPEC, SERVICE_SPEC, STATEFULSET_SPEC, structural  # noqa: E402
+from crds.structural import (  # noqa: E402
+    CRONJOB_SPEC,
+    DAEMONSET_SPEC,
+    DEPLOYMENT_SPEC,
+    HPA_SPEC,
+    SERVICE_SPEC,
+    STATEFULSET_SPEC,
+    structural,
+)
 from hooks import GROUP  # noqa: E402
 from hooks.grids.autoscaling_spec import MODES  # noqa: E402
 from hooks.grids.history import DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT  # noqa: E402
@@ -146,39 +154,56 @@ PATCH_OPERATION = {
     },
 }
 
-OVERRIDES = {
+UNITS = {
     "type": "array",
-    "maxItems": MAX_OVERRIDES,
-    "description": "Per-unit differences, applied in order after the template choice; the unit pinning, "
-    "name, namespace, unit labels and selector are enforced afterwards.",
-    "items": {
-        "type": "object",
-        "properties": {
-            "units": {
-                "type": "array",
-                "description": "Unit values this entry applies to; omitted means every unit.",
-                "items": {"type": "string", "maxLength": 63, "pattern": LABEL_VALUE_PATTERN},
-            },
-            "replicas": {"type": "integer", "format": "int32", "minimum": 0},
-            "images": {
-                "type": "object",
-                "description": "Container (or initContainer) name -> image.",
-                "additionalProperties": {"type": "string", "minLength": 1},
-            },
-            "patch": {
-                "type": "array",
-                "maxItems": MAX_PATCH_OPERATIONS_PER_ENTRY,
-                "description": f"RFC 6902 operations (at most {MAX_PATCH_OPERATIONS_PER_ENTRY} per entry, "
-                f"{MAX_PATCH_OPERATIONS:,} per grid, {MAX_UNIT_PATCH_OPERATIONS} applying to one unit).",
-                "items": PATCH_OPERATION,
-            },
-            "autoscaling": autoscaling_schema(
-                "Laid over spec.autoscaling for these units: each field given replaces the grid's; "
-                "mode: Disabled opts the units out."
-            ),
-        },
-    },
+    "description": "Unit values this entry applies to; omitted means every unit.",
+    "items": {"type": "string", "maxLength": 63, "pattern": LABEL_VALUE_PATTERN},
 }
+
+PATCH = {
+    "type": "array",
+    "maxItems": MAX_PATCH_OPERATIONS_PER_ENTRY,
+    "description": f"RFC 6902 operations (at most {MAX_PATCH_OPERATIONS_PER_ENTRY} per entry, "
+    f"{MAX_PATCH_OPERATIONS:,} per grid, {MAX_UNIT_PATCH_OPERATIONS} applying to one unit).",
+    "items": PATCH_OPERATION,
+}
+
+REPLICAS = {"replicas": {"type": "integer", "format": "int32", "minimum": 0}}
+
+
+def overrides_schema(fields: dict, description: str = "", after: dict | None = None) -> dict:
+    """``spec.overrides`` of a workload grid whose entries may set ``fields`` (besides units, images, patch)
+    and ``after`` (listed last: a kind with replicas may autoscale)."""
+    after = after or {}
+    return {
+        "type": "array",
+        "maxItems": MAX_OVERRIDES,
+        "description": "Per-unit differences, applied in order after the template choice; the unit pinning, "
+        f"name, namespace, unit labels and selector are enforced afterwards.{description}",
+        "items": {
+            "type": "object",
+            "properties": {
+                "units": UNITS,
+                **fields,
+                "images": {
+                    "type": "object",
+                    "description": "Container (or initContainer) name -> image.",
+                    "additionalProperties": {"type": "string", "minLength": 1},
+                },
+                "patch": PATCH,
+                **after,
+            },
+        },
+    }
+
+
+ENTRY_AUTOSCALING = {
+    "autoscaling": autoscaling_schema(
+        "Laid over spec.autoscaling for these units: each field given replaces the grid's; "
+        "mode: Disabled opts the units out."
+    )
+}
+OVERRIDES = overrides_schema(REPLICAS, after=ENTRY_AUTOSCALING)
 
 GRACE_PERIOD = {
     "type": "integer",
@@ -312,10 +337,22 @@ NODEUNIT_COLUMNS = [
 ]
 
 
-WORKLOAD_TEMPLATES = {"Deployment": DEPLOYMENT_SPEC, "StatefulSet": STATEFULSET_SPEC}
+WORKLOAD_TEMPLATES = {
+    "Deployment": DEPLOYMENT_SPEC,
+    "StatefulSet": STATEFULSET_SPEC,
+    "DaemonSet": DAEMONSET_SPEC,
+    "CronJob": CRONJOB_SPEC,
+}
+
+CRONJOB_OVERRIDES = {
+    "schedule": {"type": "string", "minLength": 1, "description": "The unit's cron schedule (spec.schedule)."},
+    "timeZone": {"type": "string", "minLength": 1, "description": "The unit's time zone (spec.timeZone)."},
+    "suspend": {"type": "boolean", "description": "Suspend the unit's CronJob (spec.suspend)."},
+}
 
 
-def workload_spec(what: str) -> dict:
+def workload_spec(what: str, overrides: dict = OVERRIDES, scalable: bool = True) -> dict:
+    """A workload grid's spec; ``scalable``: the kind has replicas, so it may be autoscaled."""
     template = structural(WORKLOAD_TEMPLATES[what])
     return {
         "type": "object",
@@ -337,10 +374,10 @@ def workload_spec(what: str) -> dict:
             "autoDeleteUnusedTemplate": {"type": "boolean", "description": "Accepted for compatibility; ignored."},
             "nodeSelector": NODE_SELECTOR,
             "unitRemovalGracePeriodSeconds": GRACE_PERIOD,
-            "overrides": OVERRIDES,
+            "overrides": overrides,
             "siteSource": SITE_SOURCE,
             "rollout": ROLLOUT_SPEC,
-            "autoscaling": AUTOSCALING,
+            **({"autoscaling": AUTOSCALING} if scalable else {}),
             "revisionHistoryLimit": {
                 "type": "integer",
                 "minimum": 0,
@@ -390,6 +427,10 @@ WORKLOAD_COLUMNS = [
     *AUTOSCALING_COLUMNS[1:],
 ]
 
+# Workload grids without replicas (DaemonSetGrid, CronJobGrid) have the rollout but no autoscaling.
+UNSCALED_STATUS = {**GRID_STATUS, "properties": {**GRID_STATUS["properties"], "rollout": ROLLOUT_STATUS}}
+UNSCALED_COLUMNS = [*GRID_COLUMNS[:-1], ROLLOUT_COLUMNS[0], GRID_COLUMNS[-1], *ROLLOUT_COLUMNS[1:]]
+
 
 SERVICEGRID_SPEC = {
     "type": "object",
@@ -408,6 +449,46 @@ SERVICEGRID_SPEC = {
             "type": "boolean",
             "description": "Also keep one Service <name>-svc-<unit> per unit selecting only that unit's pods "
             "(default true).",
+        },
+    },
+}
+
+
+CONFIG_DATA = {
+    "type": "object",
+    "description": "Key -> value of every unit's ConfigMap; {{unit}} in a value becomes the unit value.",
+    "additionalProperties": {"type": "string"},
+}
+CONFIG_BINARY = {
+    "type": "object",
+    "description": "Key -> base64 of bytes, in every unit's ConfigMap as binaryData (canonical base64).",
+    "additionalProperties": {"type": "string", "format": "byte"},
+}
+
+CONFIGMAPGRID_SPEC = {
+    "type": "object",
+    "required": ["gridUniqKey"],
+    "properties": {
+        "gridUniqKey": GRID_UNIQ_KEY,
+        "data": CONFIG_DATA,
+        "binaryData": CONFIG_BINARY,
+        "nodeSelector": NODE_SELECTOR,
+        "unitRemovalGracePeriodSeconds": GRACE_PERIOD,
+        "siteSource": SITE_SOURCE,
+        "overrides": {
+            "type": "array",
+            "maxItems": MAX_OVERRIDES,
+            "description": "Per-unit differences, applied in order: data and binaryData set keys, patch is RFC "
+            "6902 on the whole ConfigMap; name, namespace and unit labels are enforced afterwards.",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "units": UNITS,
+                    "data": {**CONFIG_DATA, "description": "Keys set in the units' ConfigMaps ({{unit}} replaced)."},
+                    "binaryData": {**CONFIG_BINARY, "description": "Keys set in the units' binaryData."},
+                    "patch": PATCH,
+                },
+            },
         },
     },
 }
@@ -465,11 +546,34 @@ def all_crds() -> dict[str, dict]:
             WORKLOAD_COLUMNS,
             "Namespaced",
         ),
+        "daemonsetgrids.yaml": crd(
+            "DaemonSetGrid",
+            "daemonsetgrids",
+            "dsg",
+            workload_spec("DaemonSet", overrides_schema({}, " A DaemonSet has no replicas."), scalable=False),
+            UNSCALED_STATUS,
+            UNSCALED_COLUMNS,
+            "Namespaced",
+        ),
+        "cronjobgrids.yaml": crd(
+            "CronJobGrid",
+            "cronjobgrids",
+            "cjg",
+            workload_spec(
+                "CronJob", overrides_schema(CRONJOB_OVERRIDES, " A CronJob has no replicas."), scalable=False
+            ),
+            UNSCALED_STATUS,
+            UNSCALED_COLUMNS,
+            "Namespaced",
+        ),
         # Same columns as the grids: Key, Units, Ready (ready units), Age.
         "nodegroups.yaml": crd(
             "NodeGroup", "nodegroups", "ng", NODEGROUP_SPEC, NODEGROUP_STATUS, GRID_COLUMNS, "Cluster"
         ),
         "nodeunits.yaml": crd("NodeUnit", "nodeunits", "nu", NODEUNIT_SPEC, None, NODEUNIT_COLUMNS, "Cluster"),
+        "configmapgrids.yaml": crd(
+            "ConfigMapGrid", "configmapgrids", "cmg", CONFIGMAPGRID_SPEC, GRID_STATUS, GRID_COLUMNS, "Namespaced"
+        ),
         "servicegrids.yaml": crd(
             "ServiceGrid", "servicegrids", "sg", SERVICEGRID_SPEC, GRID_STATUS, GRID_COLUMNS, "Namespaced"
         ),

@@ -36,6 +36,8 @@ KUBERNETES_VERSION = "1.36"
 DEPLOYMENT_SPEC = "io.k8s.api.apps.v1.DeploymentSpec"
 STATEFULSET_SPEC = "io.k8s.api.apps.v1.StatefulSetSpec"
 SERVICE_SPEC = "io.k8s.api.core.v1.ServiceSpec"
+DAEMONSET_SPEC = "io.k8s.api.apps.v1.DaemonSetSpec"
+CRONJOB_SPEC = "io.k8s.api.batch.v1.CronJobSpec"
 HPA_SPEC = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec"
 
 _INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"

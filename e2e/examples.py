@@ -8,8 +8,9 @@ from typing import Any
 
 from e2e.kube import Kube
 from e2e.manifests import EXAMPLES, load_docs
+from hooks.grids import grid_kinds
 
-GRID_KINDS = ("DeploymentGrid", "StatefulSetGrid", "ServiceGrid")
+GRID_KINDS = tuple(grid_kinds.GRID_KINDS)
 NODES_FILE = EXAMPLES / "nodes.yaml"  # input for `servicegroup render`, not an object set to apply
 RENDER_INPUTS = ("nodes.yaml", "observed.yaml", "observed-*.yaml")
 """File names that hold `servicegroup render` inputs (Nodes, live children) in any example folder: applying

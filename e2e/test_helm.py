@@ -26,6 +26,9 @@ from e2e.previous_release import COMMIT
 
 CHART = REPO / "charts" / "servicegroup"
 GRID_CRDS = ("deploymentgrids", "statefulsetgrids", "servicegrids", "nodegroups", "nodeunits")
+"""The CRDs 0.1.0 shipped."""
+CURRENT_CRDS = tuple(sorted(p.stem for p in (CHART / "crds").glob("*.yaml")))
+"""The CRDs this chart ships (0.2.0 added the DaemonSetGrid, CronJobGrid and ConfigMapGrid kinds)."""
 TYPO = "imagePullPolicey"
 
 
@@ -38,6 +41,8 @@ def previous_chart(into: Path) -> Path:
     """The chart as a 0.1.0 Helm user's CRDs were: this chart with 0.1.0's CRD files, version 0.1.0."""
     chart = into / "charts" / "servicegroup"
     shutil.copytree(CHART, chart)
+    for newer in set(CURRENT_CRDS) - set(GRID_CRDS):
+        (chart / "crds" / f"{newer}.yaml").unlink()
     for name in GRID_CRDS:
         shown = subprocess.run(
             ["git", "-C", str(REPO), "show", f"{COMMIT}:crds/{name}.yaml"], capture_output=True, check=True, timeout=60
@@ -129,7 +134,7 @@ def test_helm_install_upgrade_with_changed_crds_and_uninstall_as_documented(
     assert failed.returncode != 0 and "servicegroup-view" in failed.stderr, failed.stderr
     assert grid_crds(kube) == {f"{n}.superedge.io" for n in GRID_CRDS}, "the failed install left no CRDs?"
     for command in readme.commands("Install into a cluster", containing="helm list"):
-        run(command, current)
+        run(command, previous)  # from the chart whose install failed (its CRDs are the ones to remove)
     assert grid_crds(kube) == set()
     kube.kubectl("delete", "clusterrole", "servicegroup-view")
 
@@ -174,7 +179,7 @@ def test_helm_install_upgrade_with_changed_crds_and_uninstall_as_documented(
     assert from_notes and from_notes.group(1) == readme.commands("Uninstall", containing="helm")[0], notes
     run(from_notes.group(1), current)
     assert kube.get_or_none("DeploymentGrid", "shop", "web") is not None
-    assert grid_crds(kube) == {f"{n}.superedge.io" for n in GRID_CRDS}
+    assert grid_crds(kube) == {f"{n}.superedge.io" for n in CURRENT_CRDS}
     assert not kube.kubectl("get", "compositecontrollers", "-o", "name").stdout.strip(), "controllers left"
     for command in readme.commands("Uninstall", containing="charts/servicegroup/crds"):
         run(command, current)

@@ -20,7 +20,16 @@ from typing import Any
 
 from hooks.cli.field_diff import Change, field_changes
 from hooks.cli.lint import field_warnings
-from hooks.cli.render import CHILDREN_NOT_APPLIED, RenderError, Sites, Synced, describe, sync_offline, with_namespace
+from hooks.cli.render import (
+    CHILDREN_NOT_APPLIED,
+    RenderError,
+    Sites,
+    Synced,
+    describe,
+    offline_configs,
+    sync_offline,
+    with_namespace,
+)
 from hooks.grids.children import GRID_SELECTOR_LABEL
 from hooks.grids.grid_kinds import GRID_KINDS
 from hooks.kube.documents import Sourced
@@ -72,6 +81,8 @@ def diff_all(
     observed = list(live)
     compared: set[int] = set()
     seen: dict[str, str] = {}
+    grids = list(grids)
+    configs = offline_configs(grids, sites.nodes, default_namespace, observed, now, sites.nodeunits)
     for item in grids:
         name = grid_label(item, default_namespace)
         if item.obj.get("kind") in GRID_KINDS:
@@ -81,7 +92,7 @@ def diff_all(
             continue
         seen[name] = item.where
         try:
-            synced = sync_offline(item, sites.nodes, default_namespace, observed, now, sites.nodeunits)
+            synced = sync_offline(item, sites.nodes, default_namespace, observed, now, sites.nodeunits, configs)
         except RenderError as err:
             outcome.errors.append(str(err))
             continue

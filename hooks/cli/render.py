@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from hooks.cli.lint import as_stored, field_warnings, override_warnings, pasted_template
 from hooks.cli.rollout_plan import rollout_plan
 from hooks.grids.children import GRID_SELECTOR_LABEL
+from hooks.grids.config_refs import CONFIGMAPGRID_TYPE
+from hooks.grids.configmap_grid import CONFIGMAP_GRID_LABEL, CONFIGMAP_TYPE
 from hooks.grids.grid_kinds import GRID_KINDS, GROUP, GridKind
 from hooks.grids.grid_status import group_by_message, units_phrase
 from hooks.grids.history import CR_KIND
@@ -116,12 +118,14 @@ def render_all(
     outcome = Outcome([], [], [])
     seen: dict[tuple[str, str], str] = {}
     live = list(observed)
+    grids = list(grids)
+    configs = offline_configs(grids, nodes, default_namespace, live, now, nodeunits)
     for item in grids:
         if item.obj.get("kind") in GRID_KINDS:
             label = f"{item.where}: {item.obj['kind']} {describe(with_namespace(item.obj, default_namespace))}"
             outcome.notes += [f"{label}: {warning}" for warning in field_warnings(item.obj)]
         try:
-            rendered = render_grid(item, nodes, default_namespace, live, now, nodeunits)
+            rendered = render_grid(item, nodes, default_namespace, live, now, nodeunits, configs)
         except RenderError as err:
             outcome.errors.append(str(err))
             continue
@@ -145,9 +149,10 @@ def render_grid(
     observed: Iterable[Mapping] = (),
     now: str = RENDER_TIME,
     nodeunits: Mapping[str, dict] | None = None,
+    configs: Mapping[str, dict] | None = None,
 ) -> Rendered:
     """The children of one grid, each with its namespace set; RenderError for anything the server would refuse."""
-    synced = sync_offline(item, nodes, default_namespace, observed, now, nodeunits)
+    synced = sync_offline(item, nodes, default_namespace, observed, now, nodeunits, configs)
     parent, label, response = synced.parent, f"{item.where}: {synced.label}", synced.response
     if synced_reason(response) == NO_NODEUNITS:
         return Rendered([], f"{label}: no children: {no_offline_nodeunits(parent, nodeunits)}")
@@ -191,11 +196,13 @@ def sync_offline(
     observed: Iterable[Mapping] = (),
     now: str = RENDER_TIME,
     nodeunits: Mapping[str, dict] | None = None,
+    configs: Mapping[str, dict] | None = None,
 ) -> Synced:
     """Call the grid kind's sync hook on the request Metacontroller would send; RenderError when it cannot run.
 
     ``nodeunits`` are the cluster's NodeUnits (``kubectl get nodeunits``); without them a NodeUnits-mode
-    grid gets those a NodeGroup of its key would keep for ``nodes``.
+    grid gets those a NodeGroup of its key would keep for ``nodes``. ``configs``: namespace -> the related
+    ConfigMapGrids and ConfigMaps a workload grid there is given (:func:`offline_configs`); without it, none.
     """
     obj = item.obj
     kind = _grid_kind(item)
@@ -210,7 +217,7 @@ def sync_offline(
         "controller": {},
         "parent": parent,
         "children": children_of,
-        "related": {NODES: dict(nodes), **units},
+        "related": {NODES: dict(nodes), **units, **(configs or {}).get(parent["metadata"]["namespace"], NO_CONFIGS)},
         "finalizing": False,
     }
     try:
@@ -218,6 +225,61 @@ def sync_offline(
     except (RequestError, SpecError) as err:
         raise RenderError(f"{item.where}: {label}: {err}") from None
     return Synced(label, request, response)
+
+
+NO_CONFIGS = {CONFIGMAPGRID_TYPE: {}, CONFIGMAP_TYPE: {}}
+
+
+def offline_configs(
+    grids: list[Sourced],
+    nodes: Mapping[str, dict],
+    default_namespace: str,
+    observed: list[Mapping],
+    now: str = RENDER_TIME,
+    nodeunits: Mapping[str, dict] | None = None,
+) -> dict[str, dict]:
+    """Namespace -> the related ConfigMapGrids and ConfigMaps Metacontroller would give a workload grid there.
+
+    The ConfigMapGrids are those among the inputs. Their ConfigMaps are the live ones given with
+    ``--observed`` (labelled ``superedge.io/configmap-grid``) or, for a ConfigMapGrid none of whose ConfigMaps
+    was given, the ones it renders itself: what the cluster will hold once it has applied them.
+    """
+    out: dict[str, dict] = {}
+    for cm in observed:
+        meta = mapping(cm, "metadata")
+        if (
+            cm.get("kind") == "ConfigMap"
+            and CONFIGMAP_GRID_LABEL in labels_of(cm)
+            and isinstance(meta.get("name"), str)
+        ):
+            namespace = meta.get("namespace") or default_namespace
+            related = out.setdefault(namespace, {CONFIGMAPGRID_TYPE: {}, CONFIGMAP_TYPE: {}})
+            related[CONFIGMAP_TYPE][f"{namespace}/{meta['name']}"] = {
+                **cm,
+                "metadata": {**meta, "namespace": namespace},
+            }
+    for item in grids:
+        if item.obj.get("kind") != "ConfigMapGrid" or not isinstance(item.obj.get("metadata"), Mapping):
+            continue
+        grid = with_namespace(dict(as_stored(item.obj)), default_namespace)
+        namespace, name = grid["metadata"]["namespace"], grid["metadata"].get("name")
+        if not isinstance(name, str):
+            continue
+        related = out.setdefault(namespace, {CONFIGMAPGRID_TYPE: {}, CONFIGMAP_TYPE: {}})
+        related[CONFIGMAPGRID_TYPE][f"{namespace}/{name}"] = grid
+        own = label_safe(name)
+        if any(labels_of(cm).get(CONFIGMAP_GRID_LABEL) == own for cm in related[CONFIGMAP_TYPE].values()):
+            continue
+        try:
+            rendered = render_grid(item, nodes, default_namespace, (), now, nodeunits).children
+        except RenderError:
+            continue  # reported when the ConfigMapGrid itself is rendered
+        related[CONFIGMAP_TYPE].update({f"{namespace}/{cm['metadata']['name']}": cm for cm in rendered})
+    return out
+
+
+def labels_of(obj: Mapping) -> Mapping:
+    return string_map(mapping(obj, "metadata"), "labels")
 
 
 def owned_children(parent: Mapping, child_type: str, observed: Iterable[Mapping]) -> dict[str, Mapping]:

@@ -10,13 +10,15 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from hooks import GROUP
-from hooks.grids import service_grid, workload_grid
+from hooks.grids import configmap_grid, service_grid, workload_grid
 from hooks.grids.autoscaling import HPA_TYPE
+from hooks.grids.cronjob import CRONJOB
+from hooks.grids.daemonset import DAEMONSET
 from hooks.grids.history import CR_TYPE
-from hooks.grids.workload import DEPLOYMENT, STATEFULSET
+from hooks.grids.workload import DEPLOYMENT, STATEFULSET, WorkloadKind
 from hooks.sites.site_spec import ANY_KEY, AllowedKeys
 
-__all__ = ["GRID_KINDS", "GROUP", "GridKind", "customize_route", "sync_route"]
+__all__ = ["GRID_KINDS", "GROUP", "WORKLOAD_KINDS", "GridKind", "customize_route", "sync_route"]
 
 
 class Sync(Protocol):
@@ -38,17 +40,28 @@ class GridKind:
     child_types: tuple[str, ...]
 
 
-# Lambdas look the hook functions up at call time, so wrapping a module's ``sync`` (tests do) takes effect.
+WORKLOAD_KINDS: tuple[WorkloadKind, ...] = (DEPLOYMENT, STATEFULSET, DAEMONSET, CRONJOB)
+"""Every workload grid kind: one engine (hooks.grids.workload_grid), one WorkloadKind each."""
+
+
+def workload_grid_kind(kind: WorkloadKind) -> GridKind:
+    """The hooks of one workload kind, and its child types: the workloads, an HPA per autoscaled unit (kinds
+    with replicas) and the grid's revision history. Lambdas look the hook functions up at call time, so
+    wrapping ``workload_grid.sync`` (tests do) takes effect."""
+    scaling = (HPA_TYPE,) if kind.overrides.replicas else ()
+    return GridKind(
+        lambda req, now, allowed=ANY_KEY: workload_grid.sync(req, kind, now, allowed),
+        lambda req, allowed=ANY_KEY: workload_grid.customize(req, kind, allowed),
+        (kind.child_type, *scaling, CR_TYPE),
+    )
+
+
 GRID_KINDS: dict[str, GridKind] = {
-    "DeploymentGrid": GridKind(
-        lambda req, now, allowed=ANY_KEY: workload_grid.sync(req, DEPLOYMENT, now, allowed),
-        lambda req, allowed=ANY_KEY: workload_grid.customize(req, DEPLOYMENT, allowed),
-        (DEPLOYMENT.child_type, HPA_TYPE, CR_TYPE),
-    ),
-    "StatefulSetGrid": GridKind(
-        lambda req, now, allowed=ANY_KEY: workload_grid.sync(req, STATEFULSET, now, allowed),
-        lambda req, allowed=ANY_KEY: workload_grid.customize(req, STATEFULSET, allowed),
-        (STATEFULSET.child_type, HPA_TYPE, CR_TYPE),
+    **{kind.grid_kind: workload_grid_kind(kind) for kind in WORKLOAD_KINDS},
+    "ConfigMapGrid": GridKind(
+        lambda req, now, allowed=ANY_KEY: configmap_grid.sync(req, now, allowed),
+        lambda req, allowed=ANY_KEY: configmap_grid.customize(req, allowed),
+        (configmap_grid.CONFIGMAP_TYPE,),
     ),
     "ServiceGrid": GridKind(
         lambda req, now, allowed=ANY_KEY: service_grid.sync(req, now, allowed),

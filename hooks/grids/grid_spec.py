@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from hooks.grids.autoscaling_spec import Autoscaling, parse_autoscaling
 from hooks.grids.history import DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT
 from hooks.grids.limits import measured
-from hooks.grids.overrides import Override, parse_overrides
+from hooks.grids.overrides import WORKLOAD_RULES, EntryRules, Override, parse_overrides
 from hooks.grids.rollout_spec import RolloutSpec, parse_rollout
 from hooks.kube.errors import SpecError
 from hooks.kube.objects import pasted_object_error
@@ -19,7 +19,7 @@ DEFAULT_TEMPLATE_NAMES = ("", "default")
 
 @dataclass(frozen=True)
 class WorkloadSpec:
-    """A DeploymentGrid/StatefulSetGrid spec after validation."""
+    """A workload grid's spec after validation."""
 
     sites: SiteSpec
     template: dict
@@ -35,8 +35,11 @@ class WorkloadSpec:
     """``spec.revisionHistoryLimit``: older revisions kept as ControllerRevisions (hooks.grids.history)."""
 
 
-def parse_workload_spec(spec: object, kind: str = "Deployment or StatefulSet") -> WorkloadSpec:
-    """``kind`` names the workload in messages (``spec.template must be a Deployment spec, not ...``)."""
+def parse_workload_spec(
+    spec: object, kind: str = "Deployment or StatefulSet", rules: EntryRules = WORKLOAD_RULES
+) -> WorkloadSpec:
+    """``kind`` names the workload in messages (``spec.template must be a Deployment spec, not ...``); ``rules``
+    say what its ``overrides`` entries may set."""
     sites = parse_sites(spec)
     template = spec.get("template")
     if not isinstance(template, dict):
@@ -51,8 +54,10 @@ def parse_workload_spec(spec: object, kind: str = "Deployment or StatefulSet") -
     default = spec.get("defaultTemplateName") or ""
     if not isinstance(default, str):
         raise SpecError("spec.defaultTemplateName must be a string")
-    overrides = parse_overrides(spec.get("overrides"))
+    overrides = parse_overrides(spec.get("overrides"), rules)
     rollout = parse_rollout(spec.get("rollout"), sites)
+    if not rules.replicas and spec.get("autoscaling") is not None:
+        raise SpecError(f"spec.autoscaling: a {rules.grid_kind} has no replicas to autoscale")
     autoscaling = parse_autoscaling(spec.get("autoscaling"), "spec.autoscaling")
     limit = _history_limit(spec.get("revisionHistoryLimit"))
     return WorkloadSpec(sites, template, pool, templates, default, overrides, rollout, autoscaling, limit)

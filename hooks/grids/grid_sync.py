@@ -19,7 +19,7 @@ from hooks.grids.applied import Pending
 from hooks.grids.children import kept_child, kept_children, observed_units
 from hooks.grids.grace import departing_units, with_departures
 from hooks.grids.grid_status import invalid_spec_status
-from hooks.grids.limits import LimitExceeded, check_child_size
+from hooks.grids.limits import check_child_size
 from hooks.grids.revision import landed, observed_revision, revision_of_stamped, stamped
 from hooks.grids.unlisted import unlisted_units
 from hooks.kube.errors import SpecError, brief
@@ -203,7 +203,7 @@ def render_each(
         except SpecError as err:
             if owners.get(name) != f"unit {unit!r}":
                 seen = None  # the child of that name belongs to another unit (or another child)
-            reason = err.reason if isinstance(err, LimitExceeded) else None
+            reason = None if err.reason == SpecError.reason else err.reason  # a limit, ConfigMaps pending...
             out.append(UnitRender(unit, name, seen, None, brief(str(err)), reason=reason))
     return out
 

@@ -1,8 +1,8 @@
 """Per-unit differences: ``spec.overrides`` entries applied, in order, to one unit's child.
 
-Each entry may set ``replicas``, replace container ``images`` and apply an RFC 6902
-``patch`` to the whole child. Parsing checks the list once per sync (a bad list is a
-whole-spec error); applying happens per unit and fails only that unit.
+Each entry may set ``replicas`` (or the other spec fields a kind allows: :class:`EntryRules`), replace
+container ``images`` and apply an RFC 6902 ``patch`` to the whole child. Parsing checks the list once per
+sync (a bad list is a whole-spec error); applying happens per unit and fails only that unit.
 
 Children are built by path copying: the template's subtrees are shared between
 units. ``replicas`` and ``images`` copy only the path they change; a ``patch`` may
@@ -16,7 +16,7 @@ when the list is read, and, for each unit, the child's size and the patch's work
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import orjson
@@ -55,7 +55,60 @@ from hooks.kube.sizes import json_size
 from hooks.sites.site_spec import MAX_SPEC_DEPTH
 
 ENTRY_FIELDS = ("units", "replicas", "images", "patch", "autoscaling")
+SCALING_FIELDS = ("replicas", "autoscaling")
+"""Entry fields of kinds with replicas only."""
 CONTAINER_LISTS = ("containers", "initContainers")
+POD_PATH = ("spec", "template")
+
+FieldCheck = Callable[[object, str], object]
+"""(value, where) -> the checked value, or SpecError naming ``where``."""
+Path = tuple[str, ...]
+Settings = tuple[tuple[Path, object], ...]
+
+
+def in_spec(name: str, value: object) -> Settings:
+    """An entry field that sets the child's ``spec.<name>`` (a CronJob's ``schedule``)."""
+    return ((("spec", name), value),)
+
+
+def each_key(name: str, value: object) -> Settings:
+    """An entry field holding a map whose keys each set ``<name>.<key>`` of the child (a ConfigMap's ``data``)."""
+    assert isinstance(value, dict)
+    return tuple(((name, key), item) for key, item in value.items())
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """One field an entry may hold: its check (when the spec is read) and where it goes in the child."""
+
+    check: FieldCheck
+    place: Callable[[str, object], Settings] = in_spec
+
+
+@dataclass(frozen=True)
+class EntryRules:
+    """What one kind's ``overrides`` entries may hold besides ``units`` and ``patch``.
+
+    ``replicas`` is a workload's pod count (a DaemonSet or CronJob has none: an entry setting it is an invalid
+    spec, not a silent no-op); ``fields`` are other fields an entry may set (a CronJob's ``schedule``, a
+    ConfigMap's ``data`` keys), each with its rule; ``images`` replaces container images of the pod template
+    at ``pod_path`` (kinds without pods have no ``images``).
+    """
+
+    grid_kind: str = "DeploymentGrid"
+    replicas: bool = True
+    fields: Mapping[str, FieldRule] = field(default_factory=dict)
+    pod_path: tuple[str, ...] = POD_PATH
+    images: bool = True
+
+    def entry_fields(self) -> tuple[str, ...]:
+        own = ("replicas",) if self.replicas else ()
+        images = ("images",) if self.images else ()
+        scaling = ("autoscaling",) if self.replicas else ()
+        return ("units", *own, *self.fields, *images, "patch", *scaling)
+
+
+WORKLOAD_RULES = EntryRules()
 
 
 @dataclass(frozen=True)
@@ -69,12 +122,16 @@ class Override:
     patch: tuple[Operation, ...] = ()
     autoscaling: Autoscaling | None = None
     """Laid over ``spec.autoscaling`` for the entry's units (hooks.grids.autoscaling); not applied to the child."""
+    fields: tuple[tuple[str, Path, object], ...] = ()
+    """(entry field, path in the child, value) of the other fields the entry sets (:attr:`EntryRules.fields`),
+    in the order the kind lists them. ``{{unit}}`` in a string value becomes the unit value."""
+    pod_path: tuple[str, ...] = POD_PATH
 
     def applies_to(self, unit: str) -> bool:
         return self.units is None or unit in self.units
 
 
-def parse_overrides(value: object) -> tuple[Override, ...]:
+def parse_overrides(value: object, rules: EntryRules = WORKLOAD_RULES) -> tuple[Override, ...]:
     """Check ``spec.overrides`` as a whole; anything malformed is a SpecError for the grid."""
     if value is None:
         return ()
@@ -88,27 +145,39 @@ def parse_overrides(value: object) -> tuple[Override, ...]:
             f"spec.overrides hold {total:,} patch operations in all, over the limit of {MAX_PATCH_OPERATIONS:,} "
             f"({LIMITS_DOC})",
         )
-    return tuple(_parse_entry(i, entry) for i, entry in enumerate(value))
+    return tuple(_parse_entry(i, entry, rules) for i, entry in enumerate(value))
 
 
-def _parse_entry(index: int, entry: object) -> Override:
+def _parse_entry(index: int, entry: object, rules: EntryRules) -> Override:
     where = f"spec.overrides[{index}]"
     if not isinstance(entry, dict):
         raise SpecError(f"{where} must be an object")
-    unknown = sorted(set(entry) - set(ENTRY_FIELDS))
+    allowed = rules.entry_fields()
+    for name in SCALING_FIELDS:
+        if not rules.replicas and entry.get(name) is not None:
+            raise SpecError(f"{where}.{name}: a {rules.grid_kind} has no replicas (its child has no spec.replicas)")
+    unknown = sorted(set(entry) - set(allowed) - set(SCALING_FIELDS))
     if unknown:
-        raise SpecError(f"{where} has unknown field(s) {', '.join(unknown)}; allowed: {', '.join(ENTRY_FIELDS)}")
+        raise SpecError(f"{where} has unknown field(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+    fields = tuple(
+        (name, path, value)
+        for name, rule in rules.fields.items()
+        if entry.get(name) is not None
+        for path, value in rule.place(name, rule.check(entry[name], f"{where}.{name}"))
+    )
     return Override(
         index=index,
-        units=_parse_units(entry.get("units"), f"{where}.units"),
+        units=parse_units(entry.get("units"), f"{where}.units"),
         replicas=_parse_replicas(entry.get("replicas"), f"{where}.replicas"),
-        images=_parse_images(entry.get("images"), f"{where}.images"),
-        patch=_parse_patch(entry.get("patch"), f"{where}.patch"),
-        autoscaling=parse_autoscaling(entry.get("autoscaling"), f"{where}.autoscaling"),
+        images=_parse_images(entry.get("images"), f"{where}.images") if rules.images else {},
+        patch=parse_patch(entry.get("patch"), f"{where}.patch"),
+        autoscaling=parse_autoscaling(entry.get("autoscaling"), f"{where}.autoscaling") if rules.replicas else None,
+        fields=fields,
+        pod_path=rules.pod_path,
     )
 
 
-def _parse_units(value: object, where: str) -> frozenset[str] | None:
+def parse_units(value: object, where: str) -> frozenset[str] | None:
     if value is None:
         return None
     if not isinstance(value, list):
@@ -141,7 +210,7 @@ def _parse_images(value: object, where: str) -> dict[str, str]:
     return value
 
 
-def _parse_patch(value: object, where: str) -> tuple[Operation, ...]:
+def parse_patch(value: object, where: str) -> tuple[Operation, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
@@ -218,7 +287,13 @@ def apply_overrides(child: dict, overrides: Iterable[Override], unit: str) -> di
         if budget is None:
             budget = Budget(json_size(child))
         if entry.replicas is not None:
-            child = _with_replicas(child, entry, budget)
+            child = _with_field(
+                child, f"spec.overrides[{entry.index}].replicas", ("spec", "replicas"), entry.replicas, budget
+            )
+        for name, path, value in entry.fields:
+            if isinstance(value, str):
+                value = value.replace(UNIT_PLACEHOLDER, unit)
+            child = _with_field(child, f"spec.overrides[{entry.index}].{name}", path, value, budget)
         if entry.images:
             child = _with_images(child, entry, budget)
         if entry.patch:
@@ -226,20 +301,29 @@ def apply_overrides(child: dict, overrides: Iterable[Override], unit: str) -> di
     return child
 
 
-def _with_replicas(child: dict, entry: Override, budget: Budget) -> dict:
-    spec = child.get("spec")
-    if not isinstance(spec, dict):
-        raise SpecError(f"spec.overrides[{entry.index}].replicas: the child's spec is not an object")
-    _grow(budget, member_delta(spec, "replicas", json_size(entry.replicas)), f"spec.overrides[{entry.index}].replicas")
-    return {**child, "spec": {**spec, "replicas": entry.replicas}}
+def _with_field(child: dict, where: str, path: Path, value: object, budget: Budget) -> dict:
+    """``child`` with the value at ``path`` set (``spec.replicas``, a CronJob's ``spec.schedule``, a ConfigMap's
+    ``data.<key>``); missing objects on the path are created, only the objects on it are copied."""
+    containers = [child]
+    for depth, key in enumerate(path[:-1]):
+        below = containers[-1].get(key)
+        if below is None:
+            nested = value
+            for inner in reversed(path[depth + 1 :]):
+                nested = {inner: nested}
+            _grow(budget, member_delta(containers[-1], key, json_size(nested)), where)
+            return _replaced(child, path[: depth + 1], nested)
+        if not isinstance(below, dict):
+            raise SpecError(f"{where}: the child's {_dotted(path[: depth + 1])} is not an object")
+        containers.append(below)
+    _grow(budget, member_delta(containers[-1], path[-1], json_size(value)), where)
+    return _replaced(child, path, value)
 
 
 def _with_images(child: dict, entry: Override, budget: Budget) -> dict:
-    """Path-copy spec -> template -> pod spec -> container lists, replacing the named images."""
+    """Path-copy down to the pod spec (``entry.pod_path``) and its container lists, replacing the named images."""
     where = f"spec.overrides[{entry.index}].images"
-    spec = _object(child.get("spec"), f"{where}: the child's spec")
-    pod = _object(spec.get("template"), f"{where}: spec.template")
-    pod_spec = _object(pod.get("spec"), f"{where}: spec.template.spec")
+    pod_spec = _object(_at(child, (*entry.pod_path, "spec"), where), f"{where}: {_dotted((*entry.pod_path, 'spec'))}")
     found: set[str] = set()
     new_pod_spec = dict(pod_spec)
     delta = 0
@@ -248,7 +332,7 @@ def _with_images(child: dict, entry: Override, budget: Budget) -> dict:
         if containers is None:
             continue
         if not isinstance(containers, list):
-            raise SpecError(f"{where}: spec.template.spec.{list_name} is not a list")
+            raise SpecError(f"{where}: {_dotted((*entry.pod_path, 'spec', list_name))} is not a list")
         _charge(budget, len(containers), where)  # every entry with images scans (and copies) the list
         new_list = []
         for container in containers:
@@ -264,7 +348,25 @@ def _with_images(child: dict, entry: Override, budget: Budget) -> dict:
     if missing:
         raise SpecError(f"{where}: no container or initContainer named {', '.join(map(repr, missing))}")
     _grow(budget, delta, where)
-    return {**child, "spec": {**spec, "template": {**pod, "spec": new_pod_spec}}}
+    return _replaced(child, (*entry.pod_path, "spec"), new_pod_spec)
+
+
+def _at(obj: dict, path: tuple[str, ...], where: str) -> object:
+    """The value at ``path`` below ``obj``; every level above it must be an object."""
+    node: object = obj
+    for depth, key in enumerate(path):
+        node = _object(node, f"{where}: {_dotted(path[:depth]) or 'the child'}").get(key)
+    return node
+
+
+def _replaced(obj: dict, path: tuple[str, ...], value: object) -> dict:
+    """``obj`` with the value at ``path`` replaced, copying only the objects on the path."""
+    head, *rest = path
+    return {**obj, head: _replaced(obj[head], tuple(rest), value) if rest else value}
+
+
+def _dotted(path: tuple[str, ...]) -> str:
+    return ".".join(path)
 
 
 def _image_of(container: object, images: Mapping[str, str]) -> str | None:

@@ -35,25 +35,38 @@ CLAIM_DEFAULTS = {"apiVersion": "v1", "kind": "PersistentVolumeClaim"}
 TOKEN_EXPIRATION_SECONDS = 3600
 
 
-def in_stored_form(child: dict) -> dict:
-    """``child`` with its claim templates and projected volume sources as the API server stores them.
+def in_stored_form(child: dict, pod_path: tuple[str, ...] = ("spec", "template")) -> dict:
+    """``child`` with its claim templates and projected volume sources (of the pod template at ``pod_path``)
+    as the API server stores them.
 
     Path copying: only the changed paths are new objects; the input is not modified.
     """
     spec = child.get("spec")
     if not isinstance(spec, dict):
         return child
-    new_spec = spec
+    out = child
     claims = spec.get("volumeClaimTemplates")
     if isinstance(claims, list):
-        new_spec = {**new_spec, "volumeClaimTemplates": [stored_claim_template(c) for c in claims]}
-    pod = spec.get("template")
-    pod_spec = pod.get("spec") if isinstance(pod, dict) else None
-    if isinstance(pod_spec, dict) and isinstance(pod_spec.get("volumes"), list):
-        volumes = [_stored_volume(v) for v in pod_spec["volumes"]]
-        if any(new is not old for new, old in zip(volumes, pod_spec["volumes"], strict=True)):
-            new_spec = {**new_spec, "template": {**pod, "spec": {**pod_spec, "volumes": volumes}}}
-    return child if new_spec is spec else {**child, "spec": new_spec}
+        out = {**out, "spec": {**spec, "volumeClaimTemplates": [stored_claim_template(c) for c in claims]}}
+    return _with_stored_volumes(out, (*pod_path, "spec"))
+
+
+def _with_stored_volumes(obj: dict, path: tuple[str, ...]) -> dict:
+    """``obj`` with the pod spec at ``path`` holding its volumes in stored form (``obj`` itself if unchanged)."""
+    head, *rest = path
+    below = obj.get(head)
+    if not isinstance(below, dict):
+        return obj
+    if rest:
+        new = _with_stored_volumes(below, tuple(rest))
+        return obj if new is below else {**obj, head: new}
+    volumes = below.get("volumes")
+    if not isinstance(volumes, list):
+        return obj
+    stored = [_stored_volume(v) for v in volumes]
+    if all(new is old for new, old in zip(stored, volumes, strict=True)):
+        return obj
+    return {**obj, head: {**below, "volumes": stored}}
 
 
 def stored_claim_template(claim: object) -> object:

@@ -1,4 +1,5 @@
-"""Sync and customize hooks of DeploymentGrid and StatefulSetGrid (one engine, two kinds)."""
+"""Sync and customize hooks of the workload grids: DeploymentGrid, StatefulSetGrid, DaemonSetGrid and
+CronJobGrid (one engine; the kinds differ only by their :class:`~hooks.grids.workload.WorkloadKind`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Mapping
 from hooks.grids import autoscaling, grid_sync
 from hooks.grids.applied import track, with_applied, with_resync
 from hooks.grids.children import child_order
+from hooks.grids.config_refs import Configs, observed_configs, related_rules, with_unit_configs
 from hooks.grids.grid_spec import WorkloadSpec, parse_workload_spec, template_for
 from hooks.grids.grid_status import grid_status, synced_condition
 from hooks.grids.history import COMPLETED, CR_TYPE, ROLLED_BACK, History, history_children, read_history
@@ -16,7 +18,7 @@ from hooks.grids.rollback import Rollback
 from hooks.grids.rollout import Decision, roll, with_rollout
 from hooks.grids.rollout_spec import REVISION_FIELDS, ROLLBACK, revision_input, spec_revision
 from hooks.grids.stored_form import in_stored_form, with_stored_claim_templates
-from hooks.grids.workload import WorkloadKind, base_child, is_ready, pin_to_unit, status_figures, unit_child_names
+from hooks.grids.workload import WorkloadKind, base_child, pin_to_unit, status_figures, unit_child_names
 from hooks.grids.workload_checks import CheckedContainers, check_workload
 from hooks.kube.errors import SpecError
 from hooks.kube.names import NameOf
@@ -24,11 +26,14 @@ from hooks.sites.site_spec import ANY_KEY, AllowedKeys
 
 
 def customize(request: object, kind: WorkloadKind, allowed: AllowedKeys = ANY_KEY) -> dict:
-    """The grid's sites: Nodes or NodeUnits of its key (see :func:`hooks.grids.grid_sync.customize`).
-
-    Both workload kinds ask the same; ``kind`` keeps the signature alike to :func:`sync`.
-    """
-    return grid_sync.customize(request, lambda spec: parse_workload_spec(spec, kind.kind), allowed)
+    """The grid's sites: Nodes or NodeUnits of its key (see :func:`hooks.grids.grid_sync.customize`), and the
+    ConfigMapGrids its spec names with their ConfigMaps (hooks.grids.config_refs)."""
+    answer = grid_sync.customize(request, lambda spec: parse_spec(spec, kind), allowed)
+    if answer["relatedResources"]:  # a valid spec whose key is allowed
+        parent = request["parent"]  # checked by grid_sync.customize
+        namespace = parent["metadata"].get("namespace") or ""
+        answer["relatedResources"] += related_rules(parent.get("spec"), namespace)
+    return answer
 
 
 def sync(request: object, kind: WorkloadKind, now: str, allowed: AllowedKeys = ANY_KEY) -> dict:
@@ -38,18 +43,24 @@ def sync(request: object, kind: WorkloadKind, now: str, allowed: AllowedKeys = A
     ``allowed``: the keys this installation allows as ``gridUniqKey`` (hooks.sites.site_spec.AllowedKeys).
     """
     hpas = autoscaling.observed_autoscalers(request)
+    related = request.get("related") if isinstance(request, dict) else None  # grid_sync.sync checks the shape
     return grid_sync.sync(
         request,
         kind.child_type,
-        lambda spec: parse_workload_spec(spec, kind.kind),
+        lambda spec: parse_spec(spec, kind),
         lambda parent, spec, units, observed, at: render_units(
-            parent, spec, kind, units, observed, at, hpas, observed_records(request)
+            parent, spec, kind, units, observed, at, hpas, observed_records(request), related
         ),
         now,
         lambda grid_name, observed: unit_child_names(kind, grid_name, observed),
         allowed,
         kept_types=(autoscaling.HPA_TYPE, CR_TYPE),
     )
+
+
+def parse_spec(spec: object, kind: WorkloadKind) -> WorkloadSpec:
+    """The grid's spec, read with the kind's name in messages and its rules for ``overrides`` entries."""
+    return parse_workload_spec(spec, kind.kind, kind.overrides)
 
 
 def observed_records(request: Mapping) -> Mapping | None:
@@ -67,20 +78,25 @@ def render_units(
     now: str,
     hpas: Mapping | None = None,
     records: Mapping | None = None,
+    related: Mapping | None = None,
 ) -> dict:
     """Render every unit; a unit that fails, or is unlisted, keeps its observed child and is named in status.
 
     With ``spec.rollout``, hooks.grids.rollout decides which units get their fresh child and which keep the
     observed one. A child sent and not observed is tracked by hooks.grids.applied. Autoscaled units
     (hooks.grids.autoscaling) keep their observed replicas and get an HPA (``hpas``: the observed ones by name).
-    ``records`` are the observed ControllerRevisions (None: the controller keeps no history).
+    ``records`` are the observed ControllerRevisions (None: the controller keeps no history). ``related``: the
+    request's related objects, where the ConfigMapGrids the spec names are (hooks.grids.config_refs).
     """
     meta = parent["metadata"]
+    configs = observed_configs(parent["spec"], related or {}, meta.get("namespace") or "", spec.sites.key)
     checked = CheckedContainers()  # one per sync: units share the template's container lists
     name_of = units.name_of
     unit_children = grid_sync.UnitChildren(
         name=name_of,
-        render=lambda unit: render_unit(parent, spec, kind, unit, name_of(unit), checked, observed.get(name_of(unit))),
+        render=lambda unit: render_unit(
+            parent, spec, kind, unit, name_of(unit), checked, observed.get(name_of(unit)), configs
+        ),
         state=lambda seen: _unit_state(kind, seen),
     )
     renders = grid_sync.render_each(units.all, observed, unit_children, unlisted=units.unlisted)
@@ -91,8 +107,8 @@ def render_units(
         history = read_history(records, meta["name"], revision, data, spec.history_limit)
     decision = None
     if spec.rollout is not None:
-        rollback = rollback_of(parent, spec, kind, history, name_of)
-        renders, decision = roll(renders, spec.rollout, revision, spec.sites, units, is_ready, now, rollback)
+        rollback = rollback_of(parent, spec, kind, history, name_of, configs)
+        renders, decision = roll(renders, spec.rollout, revision, spec.sites, units, kind.ready, now, rollback)
     scaling = autoscaling.plan(spec, units.all, hpas or {})
     renders = autoscaling.with_replicas(renders, scaling)
     rendered = grid_sync.assemble(renders, unit_children)
@@ -133,9 +149,16 @@ def updated_history(
 
 
 def rollback_of(
-    parent: Mapping, spec: WorkloadSpec, kind: WorkloadKind, history: History | None, name_of: NameOf
+    parent: Mapping,
+    spec: WorkloadSpec,
+    kind: WorkloadKind,
+    history: History | None,
+    name_of: NameOf,
+    configs: Configs | None = None,
 ) -> Rollback | None:
-    """What this grid can roll back to (hooks.grids.rollback); None without a history."""
+    """What this grid can roll back to (hooks.grids.rollback); None without a history. The old revision is
+    rendered with the units' ConfigMaps as they are now (``configs``): a revision records the spec, not the
+    configuration data."""
     assert spec.rollout is not None
     if history is None or spec.rollout.on_failure != ROLLBACK:
         return None
@@ -144,11 +167,11 @@ def rollback_of(
         return Rollback(None, missing="no earlier revision of this grid has completed")
     others = {k: v for k, v in parent["spec"].items() if k not in REVISION_FIELDS}
     try:
-        old = parse_workload_spec({**others, **target.spec}, kind.kind)
+        old = parse_spec({**others, **target.spec}, kind)
     except SpecError as err:
         return Rollback(None, missing=f"revision {target.revision} cannot be read: {err}")
     checked = CheckedContainers()
-    render = lambda unit, seen: render_unit(parent, old, kind, unit, name_of(unit), checked, seen)  # noqa: E731
+    render = lambda unit, seen: render_unit(parent, old, kind, unit, name_of(unit), checked, seen, configs)  # noqa: E731
     return Rollback(target, render, history.rolled_back, history.current.reason)
 
 
@@ -160,8 +183,10 @@ def render_unit(
     name: str,
     checked: CheckedContainers | None = None,
     seen: Mapping | None = None,
+    configs: Configs | None = None,
 ) -> dict:
-    """Resolution order: template choice -> child ``name`` -> overrides in order -> invariants -> well-formedness.
+    """Resolution order: template choice -> child ``name`` -> overrides in order -> invariants -> the unit's
+    ConfigMaps for the ConfigMapGrids it names (``configs``, hooks.grids.config_refs) -> well-formedness.
 
     Then lists Metacontroller replaces whole are put in the form the API server stores
     (:mod:`hooks.grids.stored_form`), with ``seen`` (the unit's observed child, if any) giving
@@ -171,16 +196,18 @@ def render_unit(
     child = base_child(kind, meta, template_for(spec, unit), name)
     child = apply_overrides(child, spec.overrides, unit)
     child = pin_to_unit(kind, child, meta, spec.sites.key, unit, name)
-    check_workload(child, checked)
+    if configs is not None:
+        child = with_unit_configs(child, kind.pod_path, configs, spec.sites.key, unit)
+    check_workload(child, checked, kind)
     scaling = autoscaling.unit_scaling(spec.autoscaling, spec.overrides, unit)
     if scaling is not None:
         child = autoscaling.without_replicas(child)  # the autoscaler's value goes in after the stamp
         autoscaling.check_storable(scaling, {"apiVersion": kind.api_version, "kind": kind.kind, "name": name}, meta,
                                    spec.sites.key, unit)  # fmt: skip
-    return with_stored_claim_templates(in_stored_form(child), seen)
+    return with_stored_claim_templates(in_stored_form(child, kind.pod_path), seen)
 
 
 def _unit_state(kind: WorkloadKind, seen: Mapping | None) -> dict:
     state = status_figures(kind, seen) if seen is not None else {}
-    state["ready"] = is_ready(seen)
+    state["ready"] = kind.ready(seen)
     return state

@@ -21,6 +21,7 @@ from hooks.kube.objects import mapping
 from hooks.nodegroups.nodegroup_status import nodegroup_status, unit_entry
 from hooks.nodegroups.tombstones import tombstone_seconds, tombstones
 from hooks.nodegroups.workload_readiness import (
+    FIRST_GRID_KINDS,
     WORKLOAD_GRID_KINDS,
     grid_resource,
     grid_type_key,
@@ -127,7 +128,7 @@ def _missing_related(related: Mapping) -> tuple[str, str] | None:
     """
     if NODES not in related:
         return "NodesNotObserved", "the request carried no Node list"
-    absent = [grid_type_key(k) for k in WORKLOAD_GRID_KINDS if grid_type_key(k) not in related]
+    absent = [grid_type_key(k) for k in FIRST_GRID_KINDS if grid_type_key(k) not in related]
     if absent:
         return "GridsNotObserved", f"the request carried no {' or '.join(absent)} list"
     return None

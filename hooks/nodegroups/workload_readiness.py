@@ -1,9 +1,10 @@
 """Which workload grids are not ready, or cannot scale, in which unit, read from the grids' ``status.states``.
 
-A NodeGroup never looks at Deployments, StatefulSets or HorizontalPodAutoscalers: each grid already
-judges its children (:func:`hooks.grids.workload.is_ready`, :func:`hooks.grids.autoscaling.unit_state`)
-and publishes the verdict per unit, so reading ``states[unit].ready`` and
-``states[unit].autoscaling.canScale`` keeps one definition of each.
+A NodeGroup never looks at the workloads themselves (Deployments, StatefulSets, DaemonSets, CronJobs) or at
+HorizontalPodAutoscalers: each grid already judges its children (its kind's ``ready``,
+:class:`hooks.grids.workload.WorkloadKind`; :func:`hooks.grids.autoscaling.unit_state`) and publishes the
+verdict per unit, so reading ``states[unit].ready`` and ``states[unit].autoscaling.canScale`` keeps one
+definition of each.
 Only workload grids count: a ServiceGrid's readiness is not per unit.
 """
 
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from hooks import API_VERSION
+from hooks.grids.grid_kinds import WORKLOAD_KINDS
 from hooks.grids.workload import DEPLOYMENT, STATEFULSET, WorkloadKind
 from hooks.kube.errors import SpecError
 from hooks.kube.selectors import matches, validate_selector
@@ -20,7 +22,12 @@ from hooks.protocol import codec
 from hooks.protocol.request import objects_of
 from hooks.sites.site_spec import NODEUNITS_SOURCE
 
-WORKLOAD_GRID_KINDS: tuple[WorkloadKind, ...] = (DEPLOYMENT, STATEFULSET)
+WORKLOAD_GRID_KINDS: tuple[WorkloadKind, ...] = WORKLOAD_KINDS
+FIRST_GRID_KINDS: tuple[WorkloadKind, ...] = (DEPLOYMENT, STATEFULSET)
+"""The kinds a NodeGroup has asked for since release 0.1.0: a request without their list was not built from
+its rules, and the NodeGroup keeps everything. A kind added later may be missing from a request built from a
+customize answer Metacontroller cached before the upgrade (it keeps them up to 20 minutes): none of its
+grids can exist from before the upgrade, so its missing list counts as none."""
 
 
 def grid_type_key(kind: WorkloadKind) -> str:

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from hooks.grids.autoscaling import HPA_FIELDS, HPA_TYPE
 from hooks.grids.children import RECORD_FIELDS
+from hooks.grids.config_refs import CONFIGMAP_FIELDS, CONFIGMAPGRID_FIELDS, CONFIGMAPGRID_TYPE
+from hooks.grids.configmap_grid import CONFIGMAP_TYPE
 from hooks.grids.grace import GRACE_FIELDS
-from hooks.grids.grid_kinds import sync_route
+from hooks.grids.grid_kinds import WORKLOAD_KINDS, sync_route
 from hooks.grids.history import CR_TYPE
 from hooks.grids.revision import REVISION_FIELDS
 from hooks.grids.rollback import ROLLED_BACK_FIELDS
 from hooks.grids.rollout import SINCE_FIELDS
 from hooks.grids.service_grid import SERVICE_TYPE
-from hooks.grids.workload import DEPLOYMENT, OBSERVED_FIELDS, STATEFULSET, WorkloadKind
+from hooks.grids.workload import OBSERVED_FIELDS, WorkloadKind
 from hooks.nodegroups.workload_readiness import WORKLOAD_GRID_KINDS, grid_type_key
 from hooks.protocol.partial import ANY, TEXT, RequestReads, merge_shapes
 from hooks.sites.nodeunit import NODEUNIT_TYPE
@@ -28,13 +30,21 @@ def workload_sync_reads(kind: WorkloadKind) -> RequestReads:
     status figures (hooks.grids.workload), its unit label and grace mark (hooks.grids.grace), its revision
     stamp (hooks.grids.revision), when it started moving to it (hooks.grids.rollout), whether it was rolled
     back (hooks.grids.rollback) and Metacontroller's record of it (hooks.grids.children: does it hold
-    ``replicas``?); of each observed HPA its name and status (hooks.grids.autoscaling). The grid's
-    ControllerRevisions (hooks.grids.history) are few and small: whole."""
+    ``replicas``?); of each observed HPA its name and status (hooks.grids.autoscaling; kinds with replicas).
+    The grid's ControllerRevisions (hooks.grids.history) are few and small: whole. Of the ConfigMapGrids the
+    spec names, their key, and of their ConfigMaps the unit, the key and the data (hooks.grids.config_refs)."""
     observed = merge_shapes(
         OBSERVED_FIELDS, GRACE_FIELDS, REVISION_FIELDS, SINCE_FIELDS, ROLLED_BACK_FIELDS, RECORD_FIELDS
     )
-    children = {kind.child_type: observed, HPA_TYPE: HPA_FIELDS, CR_TYPE: ANY}
-    return RequestReads(children=children, related={NODES: NODE_HEALTH_FIELDS, NODEUNIT_TYPE: ANY})
+    scaling = {HPA_TYPE: HPA_FIELDS} if kind.overrides.replicas else {}
+    children = {kind.child_type: observed, **scaling, CR_TYPE: ANY}
+    related = {
+        NODES: NODE_HEALTH_FIELDS,
+        NODEUNIT_TYPE: ANY,
+        CONFIGMAPGRID_TYPE: CONFIGMAPGRID_FIELDS,
+        CONFIGMAP_TYPE: CONFIGMAP_FIELDS,
+    }
+    return RequestReads(children=children, related=related)
 
 
 def service_sync_reads() -> RequestReads:
@@ -42,6 +52,13 @@ def service_sync_reads() -> RequestReads:
     when it exists), unit label, grace mark and revision stamp."""
     observed = merge_shapes({"metadata": {"name": TEXT}}, GRACE_FIELDS, REVISION_FIELDS)
     return RequestReads(children={SERVICE_TYPE: observed}, related={NODES: NODE_FIELDS, NODEUNIT_TYPE: ANY})
+
+
+def configmap_sync_reads() -> RequestReads:
+    """What configmap_grid.sync reads: the sites as above, and of each observed ConfigMap its name (it is
+    ready when it exists), unit label, grace mark and revision stamp."""
+    observed = merge_shapes({"metadata": {"name": TEXT}}, GRACE_FIELDS, REVISION_FIELDS)
+    return RequestReads(children={CONFIGMAP_TYPE: observed}, related={NODES: NODE_FIELDS, NODEUNIT_TYPE: ANY})
 
 
 def nodegroup_sync_reads() -> RequestReads:
@@ -53,8 +70,8 @@ def nodegroup_sync_reads() -> RequestReads:
 
 def route_reads() -> dict[str, RequestReads]:
     return {
-        sync_route("DeploymentGrid"): workload_sync_reads(DEPLOYMENT),
-        sync_route("StatefulSetGrid"): workload_sync_reads(STATEFULSET),
+        **{sync_route(kind.grid_kind): workload_sync_reads(kind) for kind in WORKLOAD_KINDS},
+        sync_route("ConfigMapGrid"): configmap_sync_reads(),
         sync_route("ServiceGrid"): service_sync_reads(),
         "/nodegroup/sync": nodegroup_sync_reads(),
     }

@@ -311,6 +311,8 @@ class TestCustomize:
                 },
                 {"apiVersion": "superedge.io/v1", "resource": "deploymentgrids", "labelSelector": {}},
                 {"apiVersion": "superedge.io/v1", "resource": "statefulsetgrids", "labelSelector": {}},
+                {"apiVersion": "superedge.io/v1", "resource": "daemonsetgrids", "labelSelector": {}},
+                {"apiVersion": "superedge.io/v1", "resource": "cronjobgrids", "labelSelector": {}},
             ]
         }
 

@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 
 from bench.fleet import steady_state_request
 from hooks.grids.autoscaling import HPA_TYPE
+from hooks.grids.cronjob import CRONJOB
+from hooks.grids.daemonset import DAEMONSET
 from hooks.grids.grace import MISSING_SINCE
 from hooks.grids.history import CR_TYPE
 from hooks.grids.rollout import SINCE_ANNOTATION
@@ -32,6 +34,15 @@ from hooks.server.route_reads import route_reads
 from tests.conftest import schema_check_paused
 from tests.support.autoscaling_builders import autoscaling, live_hpa
 from tests.support.builders import NOW, children_map, deployment_spec, grid, node, observed, sync_request
+from tests.support.kind_builders import (
+    configmap_grid,
+    cronjob_spec,
+    daemonset_spec,
+    live_child,
+    observed_configmap,
+    observed_daemonset,
+    with_configs,
+)
 from tests.support.nodegroup_builders import fleet, ng_request, node_group
 from tests.support.nodegroup_builders import workload_grid as ng_workload_grid
 from tests.support.service_builders import observed_service, service_spec
@@ -40,8 +51,18 @@ from tests.support.service_builders import observed_service, service_spec
 SYNC_ROUTES = {
     "/deploymentgrid/sync": ("DeploymentGrid", DEPLOYMENT.child_type, deployment_spec, observed),
     "/statefulsetgrid/sync": ("StatefulSetGrid", STATEFULSET.child_type, deployment_spec, observed),
+    "/daemonsetgrid/sync": (
+        "DaemonSetGrid",
+        DAEMONSET.child_type,
+        daemonset_spec,
+        lambda child, ready: observed_daemonset(child, ready=ready),
+    ),
+    "/cronjobgrid/sync": ("CronJobGrid", CRONJOB.child_type, cronjob_spec, live_child),
+    "/configmapgrid/sync": ("ConfigMapGrid", "ConfigMap.v1", dict, lambda child, ready: observed_configmap(child)),
     "/servicegrid/sync": ("ServiceGrid", "Service.v1", service_spec, lambda child, ready: observed_service(child)),
 }
+SCALABLE = ("DeploymentGrid", "StatefulSetGrid")
+"""Kinds with replicas, which may be autoscaled (their routes read HPAs)."""
 BIG = "__BIG_INT__"  # replaced in the body by an integer beyond 64 bits (orjson reads it as a float)
 ODD_NODES = [
     "not an object",
@@ -105,7 +126,7 @@ def mutate_child(child, draw):
     elif choice == "no-status":
         child.pop("status", None)
     elif choice == "big":
-        child["status"]["readyReplicas"] = BIG
+        child.setdefault("status", {})["readyReplicas"] = BIG
         meta["generation"] = BIG
     elif choice == "odd-gen":
         meta["generation"] = "3"
@@ -133,19 +154,22 @@ def sync_requests(draw):
     for i, odd in enumerate(odd_nodes):
         nodes[f"odd-{i}"] = odd
     spec = {"gridUniqKey": "site", "template": template()}
+    configs = route == "/deploymentgrid/sync" and draw(st.booleans())
+    if configs:  # a ConfigMapGrid named in the pod: the related ConfigMaps are read (hooks.grids.config_refs)
+        spec["template"]["template"]["spec"]["containers"][0]["envFrom"] = [{"configMapRef": {"name": "conf"}}]
     if draw(st.booleans()):
         spec["templates"] = {"a": "missing-from-pool"}  # fails unit "a" only: its child is kept
     if draw(st.booleans()):
         spec["unitRemovalGracePeriodSeconds"] = 60  # vanished units below keep their children a while
-    rollout = kind_name != "ServiceGrid" and draw(st.booleans())
+    rollout = kind_name not in ("ServiceGrid", "ConfigMapGrid") and draw(st.booleans())
     if rollout:  # steps by name and by node labels; a 30 s deadline, so a "since" mark below is overdue
         steps = [{"units": ["b"]}, {"nodeSelector": {"matchLabels": {"kubernetes.io/os": "linux"}}, "maxUpdating": 1}]
         spec["rollout"] = {"steps": steps, "progressDeadlineSeconds": 30, "maxUpdating": "50%"}
-    if kind_name != "ServiceGrid" and draw(st.booleans()):  # autoscaled units: HPAs, replicas left to them
+    if kind_name in SCALABLE and draw(st.booleans()):  # autoscaled units: HPAs, replicas left to them
         spec["autoscaling"] = autoscaling()
         spec["overrides"] = [{"units": ["b"], "autoscaling": {"mode": draw(st.sampled_from(["External", "Disabled"]))}}]
     parent = grid(kind_name, **spec)
-    declared = kind_name != "ServiceGrid" and draw(st.booleans())  # a controller keeping the revision history
+    declared = kind_name not in ("ServiceGrid", "ConfigMapGrid") and draw(st.booleans())  # keeps a history
     first = sync_request(parent, nodes, child_type=child_type)
     if declared:
         first["children"][CR_TYPE] = {}
@@ -166,11 +190,14 @@ def sync_requests(draw):
     if draw(st.booleans()):
         parent["spec"]["gridUniqKey"] = draw(st.sampled_from(["bad key", ""]))  # invalid: every child kept
     req = sync_request(parent, nodes, kids, child_type=child_type)
+    if configs:
+        cms = [config_map(u, draw) for u in units if draw(st.booleans())]
+        req = with_configs(req, [configmap_grid("conf")], cms)
     if declared:
         req["children"][CR_TYPE] = {
             k: {**r, "revision": draw(st.sampled_from([1, 2, BIG]))} for k, r in records.items()
         }
-    if kind_name != "ServiceGrid":
+    if kind_name in SCALABLE:
         statuses = st.sampled_from([("True", "True"), ("True", "False"), ("False", "True")])
         seen = [live_hpa(h, 2, 3, *draw(statuses)) for h in hpas if draw(st.booleans())]
         if seen and draw(st.booleans()):
@@ -183,13 +210,22 @@ def sync_requests(draw):
     elif extra == "no-nodes":
         del req["related"]["Node.v1"]
     elif extra == "other-related":
-        req["related"]["ConfigMap.v1"] = {"shop/c": {"data": {"k": BIG}}}
+        req["related"]["Secret.v1"] = {"shop/c": {"data": {"k": BIG}}}  # a type no route declares
     elif extra == "other-children":
         req["children"]["Service.v1"] = {"shop/s": {"metadata": {"name": "s"}}}
     elif extra == "bad-map":
         req["children"][child_type] = draw(st.sampled_from([None, [], "x"]))
     body = orjson.dumps(req).replace(f'"{BIG}"'.encode(), b"123456789012345678901234567890")
     return route, body, fits
+
+
+def config_map(unit: str, draw) -> dict:
+    """A ConfigMapGrid's ConfigMap for ``unit``: data of any JSON (the hook hashes what it finds)."""
+    data = draw(st.sampled_from([{"k": "v"}, {"k": BIG}, {}, None, {"n": 1.5}]))
+    labels = {"superedge.io/configmap-grid": "conf", "site": unit}
+    meta = {"name": f"conf-{unit}", "namespace": "shop", "labels": labels}
+    meta["annotations"] = {"superedge.io/grid-uniq-key": "site", "other": "x"}
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": data}
 
 
 def reduced_objects(request):

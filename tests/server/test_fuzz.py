@@ -17,11 +17,23 @@ from hypothesis import strategies as st
 
 from hooks.server.app import create_app, hook_table
 from tests.support.builders import NOW, children_map, grid, observed, site_nodes, sync_request
+from tests.support.kind_builders import (
+    configmap_grid,
+    cronjob_grid,
+    cronjob_spec,
+    daemonset_grid,
+    daemonset_spec,
+    observed_configmap,
+    observed_cronjob,
+    observed_daemonset,
+    with_configs,
+)
 from tests.support.nodegroup_builders import fleet, ng_request, node_group
 from tests.support.nodegroup_builders import workload_grid as ng_workload_grid
 from tests.support.service_builders import observed_service, service_grid, service_sync_request, zone_request
 
 FUZZ_EXAMPLES = 250
+CM = "ConfigMap.v1"
 
 
 pytestmark = pytest.mark.usefixtures("without_schema_check")
@@ -81,9 +93,34 @@ def first_sync(path: str, req: dict, live) -> dict:
 
 
 def workload_request(kind: str, child_type: str) -> dict:
-    parent = grid(kind, templatePool={"big": grid()["spec"]["template"]}, templates={"b": "big"})
-    req = sync_request(parent, site_nodes(a=2, b=1, c=1), child_type=child_type)
+    """A workload grid whose pods name a ConfigMapGrid, with the related ConfigMapGrid and ConfigMaps."""
+    template = grid()["spec"]["template"]
+    template["template"]["spec"]["containers"][0]["envFrom"] = [{"configMapRef": {"name": "conf"}}]
+    parent = grid(kind, template=template, templatePool={"big": grid()["spec"]["template"]}, templates={"b": "big"})
+    nodes = site_nodes(a=2, b=1, c=1)
+    config = configmap_grid("conf")
+    configmaps = APP.test_client().post("/configmapgrid/sync", json=sync_request(config, nodes, child_type=CM))
+    req = with_configs(sync_request(parent, nodes, child_type=child_type), [config], configmaps.get_json()["children"])
     return first_sync(f"/{kind.lower()}/sync", req, observed)
+
+
+def configmap_request() -> dict:
+    parent = configmap_grid(overrides=[{"units": ["a"], "data": {"X": "{{unit}}"}}], unitRemovalGracePeriodSeconds=30)
+    return first_sync(
+        "/configmapgrid/sync", sync_request(parent, site_nodes(a=2, b=1), child_type=CM), observed_configmap
+    )
+
+
+def daemonset_request() -> dict:
+    parent = daemonset_grid(templatePool={"big": daemonset_spec("big")}, templates={"b": "big"})
+    req = sync_request(parent, site_nodes(a=2, b=1, c=1), child_type="DaemonSet.apps/v1")
+    return first_sync("/daemonsetgrid/sync", req, observed_daemonset)
+
+
+def cronjob_request() -> dict:
+    parent = cronjob_grid(templatePool={"big": cronjob_spec("big")}, templates={"b": "big"})
+    req = sync_request(parent, site_nodes(a=2, b=1, c=1), child_type="CronJob.batch/v1")
+    return first_sync("/cronjobgrid/sync", req, lambda child: observed_cronjob(child, active=[{"name": "j"}]))
 
 
 def service_request() -> dict:
@@ -157,6 +194,9 @@ SYNC_CASES = {
         "StatefulSet.apps/v1",
         "",
     ),
+    "/daemonsetgrid/sync": (daemonset_request, "DaemonSet.apps/v1", ""),
+    "/cronjobgrid/sync": (cronjob_request, "CronJob.batch/v1", ""),
+    "/configmapgrid/sync": (configmap_request, CM, ""),
     "/servicegrid/sync": (service_request, "Service.v1", "-svc"),
     "/nodegroup/sync": (nodegroup_request, None, ""),
     "/nodezone/sync": (lambda: zone_request({"site": "a", "zone": "x"}), None, ""),
@@ -164,6 +204,9 @@ SYNC_CASES = {
 OTHER_CASES = {
     "/deploymentgrid/customize": lambda: {"controller": {}, "parent": grid(nodeSelector={"matchLabels": {"t": "e"}})},
     "/statefulsetgrid/customize": lambda: {"controller": {}, "parent": grid("StatefulSetGrid")},
+    "/daemonsetgrid/customize": lambda: {"controller": {}, "parent": daemonset_grid()},
+    "/cronjobgrid/customize": lambda: {"controller": {}, "parent": cronjob_grid()},
+    "/configmapgrid/customize": lambda: {"controller": {}, "parent": configmap_grid()},
     "/servicegrid/customize": lambda: {"controller": {}, "parent": service_grid()},
     "/nodegroup/customize": lambda: {"controller": {}, "parent": node_group()},
 }

@@ -36,7 +36,13 @@ def test_sync_answers_status_and_nodeunits(client):
 def test_customize_answers_related_resources_only(client):
     body = post(client, "/nodegroup/customize", {"controller": {}, "parent": node_group()}).get_json()
     assert set(body) == {"relatedResources"}
-    assert [r["resource"] for r in body["relatedResources"]] == ["nodes", "deploymentgrids", "statefulsetgrids"]
+    assert [r["resource"] for r in body["relatedResources"]] == [
+        "nodes",
+        "deploymentgrids",
+        "statefulsetgrids",
+        "daemonsetgrids",
+        "cronjobgrids",
+    ]
 
 
 def test_the_order_of_a_requests_maps_does_not_change_the_answer(client):

@@ -97,7 +97,7 @@ def test_a_parent_or_controller_larger_than_any_kubernetes_object_is_refused(mon
 @pytest.mark.parametrize(
     "changes",
     [
-        {"related": {"Node.v1": {}, "ConfigMap.v1": 5}},  # a type the route did not declare
+        {"related": {"Node.v1": {}, "Secret.v1": 5}},  # a type the route did not declare
         {"related": {"Node.v1": {"n": "not an object"}}},
         {"children": {"Deployment.apps/v1": {"shop/x": 5}}},
     ],

@@ -13,6 +13,7 @@ from hooks.grids.workload import DEPLOYMENT
 from hooks.kube.names import is_label_value
 from hooks.protocol import codec
 from tests.support.builders import NOW, children_map, grid, node, observed, sync_request
+from tests.support.kind_builders import configmap_grid, cronjob_grid, daemonset_grid, live_child, observed_daemonset
 from tests.support.nodeunit_builders import nodeunits_of, nu_request
 from tests.support.service_builders import observed_service, service_grid
 
@@ -24,6 +25,12 @@ group_names = st.from_regex(r"\A[a-z][a-z0-9-]{0,60}[a-z0-9]\Z", fullmatch=True)
 BUILD = {
     "DeploymentGrid": (lambda name, spec: grid("DeploymentGrid", name=name, **spec), observed),
     "StatefulSetGrid": (lambda name, spec: grid("StatefulSetGrid", name=name, **spec), observed),
+    "DaemonSetGrid": (
+        lambda name, spec: daemonset_grid(name, **spec),
+        lambda child, ready: observed_daemonset(child, ready=ready),
+    ),
+    "CronJobGrid": (lambda name, spec: cronjob_grid(name, **spec), live_child),
+    "ConfigMapGrid": (lambda name, spec: configmap_grid(name, **spec), live_child),
     "ServiceGrid": (lambda name, spec: service_grid(name, **spec), lambda child, ready: observed_service(child)),
 }
 kinds = st.sampled_from(sorted(GRID_KINDS))

@@ -19,6 +19,14 @@ from hooks.grids.children import METACONTROLLER_LAST_APPLIED
 from hooks.grids.grid_kinds import GRID_KINDS
 from hooks.sites.nodeunit import is_tombstone
 from tests.support.builders import NOW, children_map, grid, node, observed
+from tests.support.kind_builders import (
+    configmap_grid,
+    cronjob_grid,
+    daemonset_grid,
+    observed_configmap,
+    observed_cronjob,
+    observed_daemonset,
+)
 from tests.support.nodeunit_builders import nodeunits_of, nu_request
 from tests.support.service_builders import observed_service, service_grid
 
@@ -27,6 +35,9 @@ LATER = "2026-01-01T00:30:00Z"
 BUILD = {
     "DeploymentGrid": (lambda spec: grid("DeploymentGrid", **spec), observed),
     "StatefulSetGrid": (lambda spec: grid("StatefulSetGrid", **spec), observed),
+    "DaemonSetGrid": (lambda spec: daemonset_grid(**spec), observed_daemonset),
+    "CronJobGrid": (lambda spec: cronjob_grid(**spec), observed_cronjob),
+    "ConfigMapGrid": (lambda spec: configmap_grid(**spec), observed_configmap),
     "ServiceGrid": (lambda spec: service_grid("api", **spec), lambda child: observed_service(child)),
 }
 
@@ -53,7 +64,7 @@ def fleets(draw):
     spec = {"gridUniqKey": "site", "siteSource": "NodeUnits"}
     if grace is not None:
         spec["unitRemovalGracePeriodSeconds"] = grace
-    if kind != "ServiceGrid" and draw(st.booleans()):
+    if kind not in ("ServiceGrid", "ConfigMapGrid") and draw(st.booleans()):
         spec["rollout"] = {"maxUpdating": 1}  # a rollout must not move an unlisted unit either
     parent = BUILD[kind][0](spec)
     real = nodeunits_of(nodes)
