@@ -156,7 +156,8 @@ def observed_configs(spec: object, related: Mapping, namespace: str, key: str) -
     for obj in sorted(_objects(related.get(CONFIGMAP_TYPE)), key=lambda o: str(mapping(o, "metadata").get("name"))):
         meta = mapping(obj, "metadata")
         labels = mapping(meta, "labels")
-        grid = by_label.get(labels.get(CONFIGMAP_GRID_LABEL))
+        label = labels.get(CONFIGMAP_GRID_LABEL)
+        grid = by_label.get(label) if isinstance(label, str) else None
         unit = labels.get(key)
         if (
             grid is None

@@ -151,6 +151,18 @@ def test_configmaps_of_other_grids_keys_or_namespaces_are_not_used():
     assert resp["children"] == [] and synced(resp["status"])["reason"] == "ConfigMapsPending"
 
 
+@pytest.mark.parametrize("label", [["app-config"], {"a": 1}, 7, None])
+def test_a_configmap_with_a_grid_label_that_is_not_a_string_is_not_used(label):
+    """Related objects are data from the API server's cache as Metacontroller passes them on; one that is not
+    what a label can be is passed over like a stranger's ConfigMap, never a failed sync."""
+    cmg = cm_grid()
+    cms = configmaps(cmg, NODES)
+    cms[0]["metadata"]["labels"]["superedge.io/configmap-grid"] = label
+    resp = sync(request(grid(template=using_config()), NODES, [cmg], cms))
+    assert synced(resp["status"])["reason"] == "ConfigMapsPending"
+    assert len(resp["children"]) == 1
+
+
 def test_without_the_related_lists_names_are_rendered_as_they_are():
     """Metacontroller may still use a customize answer from before the grid named a ConfigMap (up to 20 minutes,
     e.g. right after the upgrade): no child of the grid can have a rewritten name yet, so rendering the names
