@@ -36,6 +36,9 @@ LOOPBACK = "127.0.0.1"
 SERVICE_CIDR = "10.96.0.0/16"
 POD_CIDR = "10.244.0.0/16"
 METACONTROLLER_USER = "metacontroller"
+PEER_USER = "application-grid-controller"
+"""The identity of the fleet benchmark's peer, SuperEdge's controller (``e2e/peer.py``), audited as Metacontroller."""
+CONTROLLER_USERS = (METACONTROLLER_USER, PEER_USER)
 KWOK_GROUP_LABEL = "e2e.servicegroup.io/kwok"
 """Nodes carrying this label are managed by the kwok process of their group (``Cluster.start_kwok_group``), not
 by the layer's kwok: stopping that process lets their heartbeats and leases lapse, and the node lifecycle
@@ -123,6 +126,7 @@ class Options:
     mc_qps: float = field(default_factory=lambda: float(os.environ.get("SERVICEGROUP_E2E_MC_QPS", "5")))
     mc_burst: int = field(default_factory=lambda: int(os.environ.get("SERVICEGROUP_E2E_MC_BURST", "10")))
     mc_workers: int = field(default_factory=lambda: int(os.environ.get("SERVICEGROUP_E2E_MC_WORKERS", "5")))
+    mc_args: tuple[str, ...] = ()  # more Metacontroller flags (the fleet benchmark: --pprof-address, --apply-strategy)
 
 
 class Cluster:
@@ -229,6 +233,7 @@ class Cluster:
             f"--client-go-burst={o.mc_burst}",
             f"--workers={o.mc_workers}",
             "--discovery-interval=5s",
+            *o.mc_args,
         ]
         proc = self._spawn("metacontroller", argv)
         poll(
@@ -240,6 +245,10 @@ class Cluster:
     def stop_metacontroller(self) -> None:
         if "metacontroller" in self.procs:
             self.procs["metacontroller"].stop()
+
+    def start_extra(self, name: str, argv: list[str]) -> Proc:
+        """Start another process under this launcher: it logs to ``logs/<name>.log`` and stops with the rest."""
+        return self._spawn(name, argv)
 
     def kube(self, user: str = "e2e-admin") -> Kube:
         """A client for the API server as ``user`` (every identity is in system:masters)."""
@@ -319,8 +328,8 @@ class Cluster:
         )
 
     def _write_audit_policy(self) -> Path:
-        """Audit only writes by Metacontroller, and writes of workloads' scale: how the scenarios count child
-        updates and see who set ``replicas``.
+        """Audit only writes by Metacontroller (and the fleet benchmark's peer), and writes of workloads' scale:
+        how the scenarios count child updates and see who set ``replicas``.
 
         A write the API server turns into a no-op (same object) keeps the resourceVersion, so watching
         resourceVersions would miss exactly the useless PUTs the scenarios must catch; the audit log records
@@ -337,7 +346,7 @@ class Cluster:
             "rules": [
                 {
                     "level": "RequestResponse",
-                    "users": [METACONTROLLER_USER],
+                    "users": list(CONTROLLER_USERS),
                     "verbs": ["create", "update", "patch"],
                     "resources": [workloads],
                     "omitManagedFields": True,
@@ -350,7 +359,7 @@ class Cluster:
                 },
                 {
                     "level": "Metadata",
-                    "users": [METACONTROLLER_USER],
+                    "users": list(CONTROLLER_USERS),
                     "verbs": ["create", "update", "patch", "delete", "deletecollection"],
                 },
                 {"level": "None"},

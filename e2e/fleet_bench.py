@@ -1,9 +1,9 @@
 """Fleet benchmark on a real control plane: one DeploymentGrid over N sites, through Metacontroller.
 
 Not a test (pytest collects only ``e2e/test_*.py``). For each number of sites and each set of Metacontroller
-client limits it starts a fresh cluster with the launcher (``e2e/cluster.py``), makes one kwok Node per site
-(label ``site=site-NNN``), and times three phases of one DeploymentGrid (1 replica per site, image
-``registry.k8s.io/pause:3.10``; kwok runs no containers):
+client limits it starts a fresh cluster with the launcher (``e2e/cluster.py``), makes ``--nodes-per-site``
+kwok Nodes per site (label ``site=site-NNN``), and times three phases of one DeploymentGrid (1 replica per
+site, image ``registry.k8s.io/pause:3.10``; kwok runs no containers):
 
 - ``apply``: the grid applied -> every child Deployment Available;
 - ``template``: an env value of the template changed -> every child carries it and has rolled out;
@@ -16,10 +16,17 @@ current generation (what ``kubectl wait`` on the grid sees: one more sync after 
 Between ``apply`` and ``template`` an ``idle`` window measures what node heartbeats cost at rest.
 
 Per phase it also records the CPU seconds of every component's process tree (``/proc/<pid>/stat`` utime,
-stime and reaped children: the hook server is gunicorn's master and workers), the hook calls (the hook
-server's JSON log) and Metacontroller's write requests (the API server's audit log).
+stime and reaped children: the hook server is gunicorn's master and workers), the peak resident memory of
+each tree (the sum of its processes' ``VmHWM``), the hook calls (the hook server's JSON log) and the
+controller's write requests (the API server's audit log).
+
+With ``--impl ours,peer`` every site count also runs on a fresh cluster of its own with SuperEdge's
+application-grid-controller in place of Metacontroller and the hook server (``e2e/peer.py``: built by hand,
+given by environment variables), the same grid and phases, and the comparison table prints both side by
+side with the ratios ours / peer.
 
     python -m e2e.fleet_bench --sites 50,200 --qps 5,50 --burst 10,100 --workers 5
+    python -m e2e.fleet_bench --sites 200 --qps 1000 --burst 1000 --nodes-per-site 2 --impl ours,peer
 
 See docs/performance.md ("Real cluster") for figures and how to read them.
 """
@@ -32,13 +39,26 @@ import itertools
 import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from e2e.cluster import Cluster, Options, find_metacontroller, find_metacontroller_crds, sigterm_as_interrupt
+import requests
+
+from e2e import peer
+from e2e.cluster import (
+    LOOPBACK,
+    Cluster,
+    Options,
+    find_metacontroller,
+    find_metacontroller_crds,
+    free_port,
+    sigterm_as_interrupt,
+)
+from e2e.fleet_compare import comparison_table, hook_table
 from e2e.kube import Kube, path_of
 from e2e.observe import Mark, hook_calls, json_lines_since, mark
 from e2e.procs import poll
@@ -48,11 +68,18 @@ GRID = "fleet"
 NAMESPACE = "fleet"
 IMAGE = "registry.k8s.io/pause:3.10"
 GRID_SELECTOR = "superedge.io/grid-selector"
+SPARE_LABEL = {"fleet.e2e.servicegroup.io/spare": "true"}
 SYNC_HOOK = "deploymentgrid/sync"
 DECORATOR = "servicegroup-nodezone"
 MILESTONES = ("written", "available", "status")
+# The peer's grid status has no readiness summary to wait for (a map of per-site Deployment statuses).
+PEER_MILESTONES = ("written", "available")
+IMPLEMENTATIONS = ("ours", "peer")
 # Components whose CPU is recorded; "hooks" is gunicorn (master and workers), "bench" this process.
-COMPONENTS = ("hooks", "metacontroller", "kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "kwok")
+COMPONENTS = (
+    "hooks", "metacontroller", peer.PROCESS,
+    "kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "kwok",
+)  # fmt: skip
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -174,18 +201,44 @@ def parse_stat(text: str) -> tuple[int, int, float]:
     return pid, ppid, ticks / CLOCK_TICKS
 
 
-def tree_cpu(stats: Iterable[tuple[int, int, float]], root: int) -> float:
-    """CPU seconds of ``root`` and all its live descendants, from parsed stat lines."""
+def tree_pids(stats: Iterable[tuple[int, int, float]], root: int) -> list[int]:
+    """``root`` and the pids of all its live descendants, from parsed stat lines (root first)."""
     children: dict[int, list[int]] = {}
-    cpu: dict[int, float] = {}
-    for pid, ppid, seconds in stats:
+    for pid, ppid, _ in stats:
         children.setdefault(ppid, []).append(pid)
-        cpu[pid] = seconds
-    total, todo = 0.0, [root]
+    out, todo = [], [root]
     while todo:
         pid = todo.pop()
-        total += cpu.get(pid, 0.0)
+        out.append(pid)
         todo.extend(children.get(pid, []))
+    return out
+
+
+def tree_cpu(stats: Iterable[tuple[int, int, float]], root: int) -> float:
+    """CPU seconds of ``root`` and all its live descendants, from parsed stat lines."""
+    stats = list(stats)
+    cpu = {pid: seconds for pid, _, seconds in stats}
+    return sum(cpu.get(pid, 0.0) for pid in tree_pids(stats, root))
+
+
+def parse_peak_rss(status: str) -> float:
+    """``/proc/<pid>/status`` -> the process's peak resident set (``VmHWM``) in MB; 0 when absent (a zombie)."""
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024 / 1e6  # the kernel writes kB (KiB)
+    return 0.0
+
+
+def tree_peak_rss(stats: Iterable[tuple[int, int, float]], root: int) -> float:
+    """The sum of the peak resident sets of ``root`` and its live descendants, in MB.
+
+    Each process's own peak; they need not have come at the same moment, so this bounds the tree's peak from
+    above (for gunicorn: the master's and each worker's).
+    """
+    total = 0.0
+    for pid in tree_pids(stats, root):
+        with contextlib.suppress(OSError):
+            total += parse_peak_rss(Path(f"/proc/{pid}/status").read_text())
     return total
 
 
@@ -208,8 +261,10 @@ class PhaseResult:
     sync_calls: int
     hook_busy: float  # summed duration_ms of the sync calls, in seconds
     request_mb: float  # summed request bytes of the sync calls
-    mc_writes: dict[str, int]  # "verb resource[/subresource]" -> count
+    mc_writes: dict[str, int]  # "verb resource[/subresource]" -> count (the controller's: Metacontroller or peer)
     cpu: dict[str, float] = field(default_factory=dict)  # component -> CPU seconds in the window
+    impl: str = "ours"  # "ours" (Metacontroller + hook server) or "peer" (SuperEdge's controller)
+    rss_mb: dict[str, float] = field(default_factory=dict)  # component -> peak resident MB since its start
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -226,14 +281,17 @@ def writes_summary(writes: Mapping[str, int]) -> str:
 
 
 def markdown_table(results: Sequence[PhaseResult]) -> str:
-    """The headline table: one row per run and phase."""
+    """The headline table: one row per run and phase (the peer's CPU is in ``cpu_table``)."""
     head = (
         "| sites | MC qps/burst/workers | phase | children written (s) | all Available (s) | grid readyUnits (s) "
-        "| sync calls | hook CPU (s) | MC CPU (s) | MC writes |"
+        "| sync calls | hook CPU (s) | MC CPU (s) | controller writes |"
     )
     rows = [head, "|" + "---|" * 10]
     for r in results:
-        times = ["", "", ""] if r.phase == "idle" else [_fmt(r.seconds.get(m)) for m in MILESTONES]
+        # a milestone the run did not wait for (the peer's grid status) is "-", one not reached "timeout"
+        times = (
+            ["", "", ""] if r.phase == "idle" else [_fmt(r.seconds[m]) if m in r.seconds else "-" for m in MILESTONES]
+        )
         rows.append(
             f"| {r.sites} | {r.limits} | {r.phase}{f' ({r.wall:.0f} s)' if r.phase == 'idle' else ''} | "
             + " | ".join(times)
@@ -277,15 +335,41 @@ def grid_object() -> dict:
     }
 
 
-class Run:
-    """One cluster, one site count, one set of Metacontroller limits: the phases in order."""
+@dataclass(frozen=True)
+class Settings:
+    """What every run of one invocation shares (the command line)."""
 
-    def __init__(self, sites: int, limits: Limits, heartbeat: float, timeout: float, keep_decorator: bool) -> None:
-        self.sites, self.limits, self.timeout, self.keep_decorator = sites, limits, timeout, keep_decorator
+    heartbeat: float = 30.0
+    timeout: float = 900.0
+    keep_decorator: bool = False
+    nodes_per_site: int = 1
+    mc_args: tuple[str, ...] = ()
+    profile_dir: Path | None = None  # a Metacontroller CPU profile of the template phase is written here
+    profile_seconds: float = 45.0
+
+
+def node_name(site: int, index: int, width: int) -> str:
+    return f"node-{site:0{width}d}-{index}"
+
+
+class Run:
+    """One cluster, one site count, one implementation (with Metacontroller: one set of limits): the phases."""
+
+    def __init__(self, sites: int, limits: Limits, settings: Settings, impl: str = "ours") -> None:
+        self.sites, self.limits, self.settings, self.impl = sites, limits, settings, impl
+        self.timeout = settings.timeout
         self.width = max(3, len(str(sites)))
-        options = Options(heartbeat, mc_qps=limits.qps, mc_burst=limits.burst, mc_workers=limits.workers)
+        self.milestones = MILESTONES if impl == "ours" else PEER_MILESTONES
+        self.pprof_port = free_port() if impl == "ours" and settings.profile_dir else None
+        mc_args = settings.mc_args + ((f"--pprof-address={LOOPBACK}:{self.pprof_port}",) if self.pprof_port else ())
+        options = Options(
+            settings.heartbeat, mc_qps=limits.qps, mc_burst=limits.burst, mc_workers=limits.workers, mc_args=mc_args
+        )
         self.cluster = Cluster(options)
         self.results: list[PhaseResult] = []
+
+    def label(self) -> str:
+        return self.limits.label() if self.impl == "ours" else f"peer {self.limits.qps:g}/{self.limits.burst}"
 
     # snapshots
 
@@ -299,6 +383,14 @@ class Run:
         t = os.times()
         out["bench"] = t.user + t.system
         return out
+
+    def peak_rss(self) -> dict[str, float]:
+        stats = read_all_stats()
+        return {
+            name: tree_peak_rss(stats, proc.popen.pid)
+            for name, proc in self.cluster.procs.items()
+            if name in COMPONENTS and proc.popen
+        }
 
     def marks(self) -> tuple[Mark, Mark, dict[str, float], float]:
         return mark(self.cluster.hook_log), mark(self.cluster.audit_log), self.cpu(), time.monotonic()
@@ -317,7 +409,7 @@ class Run:
             writes[key] = writes.get(key, 0) + 1
         result = PhaseResult(
             sites=self.sites,
-            limits=self.limits.label(),
+            limits=self.label(),
             phase=phase,
             seconds=seconds,
             wall=wall,
@@ -326,6 +418,8 @@ class Run:
             request_mb=sum(c.get("request_bytes") or 0 for c in calls) / 1e6,
             mc_writes=writes,
             cpu={k: cpu_now[k] - cpu_at.get(k, 0.0) for k in cpu_now},
+            impl=self.impl,
+            rss_mb=self.peak_rss(),
         )
         self.results.append(result)
         say(f"  {phase}: {json.dumps(seconds)} wall {wall:.1f} s, {len(calls)} sync calls, {writes}")
@@ -341,30 +435,45 @@ class Run:
     def grid(self) -> dict | None:
         return self.kube.get_or_none("DeploymentGrid", NAMESPACE, GRID)
 
+    def grid_ready(self, units: int) -> bool:
+        """Ours: the grid's status says every unit is ready (the peer has no such summary: never asked)."""
+        return self.impl == "ours" and grid_ready(self.grid(), units)
+
     def child_names(self, count: int) -> set[str]:
         return {f"{GRID}-{site_name(i, self.width)}" for i in range(count)}
 
     # phases
 
     def setup(self) -> None:
-        say(f"== {self.sites} sites, Metacontroller qps/burst/workers {self.limits.label()}")
-        self.cluster.start()
+        say(f"== {self.sites} sites x {self.settings.nodes_per_site} nodes, {self.impl}: {self.label()}")
+        if self.impl == "ours":
+            self.cluster.start()
+        else:
+            self.cluster.start_control_plane()
+            peer.install_crds(self.cluster, peer_source())
         self.kube: Kube = self.cluster.kube()
-        if not self.keep_decorator:
+        if self.impl == "ours" and not self.settings.keep_decorator:
             # Installed for the key `site`: it would write every Node once (N updates through the same client
             # limit) before the grid could be measured; its cost is per Node, not per grid.
             self.kube.kubectl("delete", "decoratorcontroller", DECORATOR)
         self.kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
-        for i in range(self.sites):
-            node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"node-{i:0{self.width}d}"}}
+        per_site = self.settings.nodes_per_site
+        for i, j in itertools.product(range(self.sites), range(per_site)):
+            node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": node_name(i, j, self.width)}}
             node["metadata"]["labels"] = {KEY: site_name(i, self.width)}
             self.kube.create(node)
-        # the node of the new site joins now, unlabelled, so that phase times labelling, not kwok's start
-        spare = f"node-{self.sites:0{self.width}d}"
-        self.kube.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": spare}})
-        poll(f"{self.sites + 1} nodes Ready", lambda: self.ready_nodes() == self.sites + 1, 120, interval=1)
-        self.cluster.start_metacontroller()
-        if self.keep_decorator:
+        # The nodes of the new site join now, without the site key, so that phase times labelling, not kwok's
+        # start. They carry another label: kwok v0.8.0 left nodes without any label unmanaged (never Ready).
+        for j in range(per_site):
+            name = node_name(self.sites, j, self.width)
+            self.kube.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": SPARE_LABEL}})
+        total = (self.sites + 1) * per_site
+        poll(f"{total} nodes Ready", lambda: self.ready_nodes() == total, 120 + total / 10, interval=1)
+        if self.impl == "ours":
+            self.cluster.start_metacontroller()
+        else:
+            peer.start(self.cluster, peer_binary(), self.limits.qps, self.limits.burst)
+        if self.impl == "ours" and self.settings.keep_decorator:
             poll("the decorator's zone on every site node", self.zones_done, self.timeout, interval=1)
         time.sleep(3)
 
@@ -379,6 +488,9 @@ class Run:
         nodes = self.kube.request("GET", "/api/v1/nodes", params={"labelSelector": KEY})["items"]
         return all("topology.kubernetes.io/zone" in n["metadata"]["labels"] for n in nodes)
 
+    def wait(self, check: Callable[[], Mapping[str, bool]], start: float) -> dict[str, float | None]:
+        return wait_milestones(check, self.milestones, self.timeout, start=start)
+
     def phase_apply(self) -> None:
         names = self.child_names(self.sites)
 
@@ -387,12 +499,12 @@ class Run:
             return {
                 "written": names <= set(deps),
                 "available": names <= set(deps) and all(deployment_available(deps[n]) for n in names),
-                "status": grid_ready(self.grid(), self.sites),
+                "status": self.grid_ready(self.sites),
             }
 
         start = self.marks()
         self.kube.kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps(grid_object()))
-        self.record("apply", start, wait_milestones(check, MILESTONES, self.timeout, start=start[3]))
+        self.record("apply", start, self.wait(check, start[3]))
 
     def phase_idle(self, seconds: float) -> None:
         start = self.marks()
@@ -408,13 +520,17 @@ class Run:
             return {
                 "written": written,
                 "available": written and all(rolled_out(deps[n]) for n in names),
-                "status": grid_ready(self.grid(), self.sites),
+                "status": self.grid_ready(self.sites),
             }
 
         start = self.marks()
+        profile = self.start_profile()
         patch = {"spec": {"template": deployment_template("2")}}
         self.kube.merge_patch("DeploymentGrid", NAMESPACE, GRID, patch)
-        self.record("template", start, wait_milestones(check, MILESTONES, self.timeout, start=start[3]))
+        seconds = self.wait(check, start[3])
+        if profile:
+            profile.join()
+        self.record("template", start, seconds)
 
     def phase_new_site(self) -> None:
         new = f"{GRID}-{site_name(self.sites, self.width)}"
@@ -424,58 +540,139 @@ class Run:
             return {
                 "written": dep is not None,
                 "available": dep is not None and deployment_available(dep),
-                "status": grid_ready(self.grid(), self.sites + 1),
+                "status": self.grid_ready(self.sites + 1),
             }
 
         start = self.marks()
-        spare = f"node-{self.sites:0{self.width}d}"
-        self.kube.merge_patch("Node", None, spare, {"metadata": {"labels": {KEY: site_name(self.sites, self.width)}}})
-        self.record("new site", start, wait_milestones(check, MILESTONES, self.timeout, start=start[3]))
+        label = {"metadata": {"labels": {KEY: site_name(self.sites, self.width)}}}
+        for j in range(self.settings.nodes_per_site):
+            self.kube.merge_patch("Node", None, node_name(self.sites, j, self.width), label)
+        self.record("new site", start, self.wait(check, start[3]))
+
+    # Metacontroller's CPU profile
+
+    def start_profile(self) -> threading.Thread | None:
+        """Fetch a CPU profile of Metacontroller in the background (its pprof endpoint), if one was asked for."""
+        if not self.pprof_port or not self.settings.profile_dir:
+            return None
+        seconds = self.settings.profile_seconds
+        url = f"http://{LOOPBACK}:{self.pprof_port}/debug/pprof/profile?seconds={seconds:g}"
+        out = self.settings.profile_dir / f"metacontroller-template-{self.sites}.pprof"
+
+        def fetch() -> None:
+            session = requests.Session()
+            session.trust_env = False
+            try:
+                response = session.get(url, timeout=seconds + 60)
+                response.raise_for_status()
+                out.write_bytes(response.content)
+                say(f"  profile: {out}")
+            except requests.RequestException as error:
+                say(f"  profile failed: {error}")
+
+        thread = threading.Thread(target=fetch, daemon=True)
+        thread.start()
+        return thread
+
+
+def peer_binary() -> Path:
+    found = peer.find_binary()
+    if not found:
+        raise RuntimeError(f"no SuperEdge controller binary: set {peer.BINARY_VARIABLE} (see docs/performance.md)")
+    return found
+
+
+def peer_source() -> Path:
+    found = peer.find_source()
+    if not found:
+        raise RuntimeError(f"no SuperEdge source with its CRDs: set {peer.SOURCE_VARIABLE} (see docs/performance.md)")
+    return found
 
 
 def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def main(argv: list[str] | None = None) -> int:
+def run_one(
+    sites: int, limits: Limits, settings: Settings, impl: str, idle: float, keep_logs: bool
+) -> list[PhaseResult]:
+    """One fresh cluster through every phase; its logs are kept when a phase timed out (or when asked)."""
+    run = Run(sites, limits, settings, impl)
+    failed = True
+    try:
+        run.setup()
+        run.phase_apply()
+        if idle > 0:
+            run.phase_idle(idle)
+        run.phase_template()
+        run.phase_new_site()
+        failed = any(v is None for r in run.results for v in r.seconds.values())
+    finally:
+        run.cluster.stop()
+        run.cluster.cleanup(keep=failed or keep_logs)
+    return run.results
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m e2e.fleet_bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sites", default="50,200", help="site counts, comma-separated (one Node per site)")
+    parser.add_argument("--sites", default="50,200", help="site counts, comma-separated")
+    parser.add_argument("--nodes-per-site", type=int, default=1, help="kwok Nodes per site")
+    parser.add_argument("--impl", default="ours", help="ours, peer or ours,peer (peer: SuperEdge's controller)")
     parser.add_argument("--qps", default="5,50", help="Metacontroller --client-go-qps values")
     parser.add_argument("--burst", default="", help="--client-go-burst per qps value (default: twice the qps)")
     parser.add_argument("--workers", default="5", help="Metacontroller --workers values (crossed with the limits)")
+    parser.add_argument("--mc-arg", action="append", default=[], help="one more Metacontroller flag (repeatable)")
     parser.add_argument("--heartbeat", type=float, default=30.0, help="seconds between kwok node status posts")
     parser.add_argument("--idle", type=float, default=30.0, help="seconds of the idle window (0: none)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds a phase may take")
     parser.add_argument("--keep-decorator", action="store_true", help="keep the node zone decorator installed")
     parser.add_argument("--keep-logs", action="store_true", help="keep every run's folder, not only failed ones")
+    parser.add_argument("--profile-dir", type=Path, help="write a Metacontroller CPU profile of each template phase")
+    parser.add_argument("--profile-seconds", type=float, default=45.0, help="length of that profile")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args(argv)
-    if not find_metacontroller() or not find_metacontroller_crds():
+    args.impls = [i.strip() for i in args.impl.split(",") if i.strip()]
+    if not args.impls or set(args.impls) - set(IMPLEMENTATIONS):
+        parser.error(f"--impl takes {' or '.join(IMPLEMENTATIONS)}, comma-separated; got {args.impl!r}")
+    if "ours" in args.impls and (not find_metacontroller() or not find_metacontroller_crds()):
         parser.error("no Metacontroller binary or CRDs (see e2e/README.md)")
-    sites = parse_numbers(args.sites)
+    if "peer" in args.impls and (not peer.find_binary() or not peer.find_source()):
+        parser.error(f"the peer needs {peer.BINARY_VARIABLE} and {peer.SOURCE_VARIABLE} (see docs/performance.md)")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    settings = Settings(
+        heartbeat=args.heartbeat,
+        timeout=args.timeout,
+        keep_decorator=args.keep_decorator,
+        nodes_per_site=args.nodes_per_site,
+        mc_args=tuple(args.mc_arg),
+        profile_dir=args.profile_dir,
+        profile_seconds=args.profile_seconds,
+    )
+    if settings.profile_dir:
+        settings.profile_dir.mkdir(parents=True, exist_ok=True)
     limits = limit_sets(parse_numbers(args.qps, float), parse_numbers(args.burst) or None, parse_numbers(args.workers))
+    runs = [(n, lim, "ours") for n, lim in itertools.product(parse_numbers(args.sites), limits) if "ours" in args.impls]
+    if "peer" in args.impls:  # the peer's client limits are the first set's qps and burst
+        runs += [(n, limits[0], "peer") for n in parse_numbers(args.sites)]
+    runs.sort(key=lambda r: r[0])  # site count by site count: both implementations of one size together
     results: list[PhaseResult] = []
     with sigterm_as_interrupt():
-        for n, lim in itertools.product(sites, limits):
-            run = Run(n, lim, args.heartbeat, args.timeout, args.keep_decorator)
-            failed = True
-            try:
-                run.setup()
-                run.phase_apply()
-                if args.idle > 0:
-                    run.phase_idle(args.idle)
-                run.phase_template()
-                run.phase_new_site()
-                failed = any(v is None for r in run.results for v in r.seconds.values())
-            finally:
-                run.cluster.stop()
-                run.cluster.cleanup(keep=failed or args.keep_logs)
-                results.extend(run.results)
+        for n, lim, impl in runs:
+            results.extend(run_one(n, lim, settings, impl, args.idle, args.keep_logs))
+            if args.json:  # written after every run: a later failure keeps what was measured
+                args.json.write_text(json.dumps([asdict(r) for r in results], indent=1))
     print(markdown_table(results))
     print()
     print(cpu_table(results))
-    if args.json:
-        args.json.write_text(json.dumps([asdict(r) for r in results], indent=1))
+    print()
+    print(hook_table(results))
+    if len(args.impls) > 1:
+        print()
+        print(comparison_table(results))
     return 0
 
 
