@@ -1,0 +1,127 @@
+"""The fleet benchmark's comparison with its peer: the tables, ratios, peak memory and peer helpers (no cluster)."""
+
+from pathlib import Path
+
+import pytest
+
+from e2e import fleet_bench as fb
+from e2e import fleet_compare as fc
+from e2e import peer
+
+
+def result(impl, phase, seconds, cpu, rss, sites=200, limits="1000/1000/5", calls=0, mb=0.0):
+    return fb.PhaseResult(
+        sites=sites,
+        limits=limits,
+        phase=phase,
+        seconds=seconds,
+        wall=10.0,
+        sync_calls=calls,
+        hook_busy=0.5,
+        request_mb=mb,
+        mc_writes={},
+        cpu=cpu,
+        impl=impl,
+        rss_mb=rss,
+    )
+
+
+def ours(phase, written, available, mc, hooks, api, rss=(130.0, 110.0)):
+    seconds = {"written": written, "available": available, "status": available}
+    cpu = {"metacontroller": mc, "hooks": hooks, "kube-apiserver": api}
+    return result("ours", phase, seconds, cpu, {"metacontroller": rss[0], "hooks": rss[1]}, calls=20, mb=30.0)
+
+
+def theirs(phase, written, available, cpu, api, rss=60.0):
+    cpu = {"application-grid-controller": cpu, "kube-apiserver": api}
+    return result("peer", phase, {"written": written, "available": available}, cpu, {peer.PROCESS: rss}, limits="peer")
+
+
+def test_ratio_and_seconds():
+    assert fc.ratio(9.0, 2.0) == "4.5x"
+    assert fc.ratio(None, 2.0) == fc.ratio(1.0, None) == fc.ratio(1.0, 0.0) == "-"
+    assert fc.seconds(None) == "timeout"
+    assert fc.seconds(1.234) == "1.23"
+
+
+def test_comparison_table_rows_and_ratios():
+    rows = [
+        ours("apply", 2.0, 40.0, 20.0, 5.0, 30.0),
+        ours("idle", None, None, 3.0, 1.0, 2.0),
+        ours("template", 2.0, 70.0, 35.0, 5.0, 50.0, rss=(140.0, 115.0)),
+        ours("new site", 1.0, 1.0, 0.5, 0.1, 1.0),
+        theirs("apply", 1.0, 40.0, 5.0, 25.0),
+        theirs("template", 2.0, 70.0, 8.0, 40.0, rss=70.0),
+        theirs("new site", 1.0, 1.0, 0.2, 0.5),
+    ]
+    table = fc.comparison_table(rows).splitlines()
+    assert table[0].startswith("| sites | implementation | all created (s) |") and table[1] == "|" + "---|" * 9
+    assert table[2] == (
+        "| 200 | this project (Metacontroller + hook server), 1000/1000/5 | 2.00 | 40.00 | 2.00 / 70.00 | 1.00 "
+        "| 25.00 / 40.00 / 0.60 | 30.00 / 50.00 / 1.00 | 140 + 115 |"
+    )
+    assert table[3] == (
+        "| 200 | SuperEdge's controller, peer | 1.00 | 40.00 | 2.00 / 70.00 | 1.00 "
+        "| 5.00 / 8.00 / 0.20 | 25.00 / 40.00 / 0.50 | 70 |"
+    )
+    assert table[4] == (
+        "| 200 | ratio ours / peer (1000/1000/5) | 2.0x | 1.0x | 1.0x / 1.0x | 1.0x "
+        "| 5.0x / 5.0x / 3.0x | 1.2x / 1.2x / 2.0x | 3.6x |"
+    )
+    assert len(table) == 5
+
+
+def test_comparison_without_a_peer_run_has_no_ratio_row():
+    table = fc.comparison_table([ours("apply", None, None, 1.0, 1.0, 1.0)]).splitlines()
+    assert len(table) == 3
+    assert "| timeout | timeout | timeout / timeout | timeout |" in table[2]
+
+
+def test_hook_table_lists_our_phases_only():
+    rows = [ours("apply", 1.0, 2.0, 1.0, 1.0, 1.0), theirs("apply", 1.0, 2.0, 1.0, 1.0)]
+    table = fc.hook_table(rows).splitlines()
+    assert table[2] == "| 200 | 1000/1000/5 | apply | 20 | 30.0 / 1.50 | 0.50 |"
+    assert len(table) == 3
+
+
+def test_markdown_table_marks_a_milestone_the_peer_has_not():
+    row = theirs("apply", 1.0, 2.5, 1.0, 1.0)
+    assert "| apply | 1.0 | 2.5 | - |" in fb.markdown_table([row]).splitlines()[2]
+
+
+def test_peak_rss_of_a_process_tree():
+    assert fb.parse_peak_rss("Name:\tx\nVmPeak:\t  9 kB\nVmHWM:\t  2048 kB\nVmRSS:\t 1 kB\n") == 2048 * 1024 / 1e6
+    assert fb.parse_peak_rss("Name:\tzombie\nState:\tZ\n") == 0.0
+    stats = [(7, 1, 1.0), (42, 7, 5.0), (43, 7, 2.0), (44, 43, 0.5), (99, 1, 100.0)]
+    assert sorted(fb.tree_pids(stats, 7)) == [7, 42, 43, 44]
+    assert fb.tree_pids(stats, 12345) == [12345]
+
+
+def test_peer_crds_are_read_from_its_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(peer.SOURCE_VARIABLE, str(tmp_path))
+    assert peer.find_source() is None
+    with pytest.raises(FileNotFoundError, match=r"superedge\.io_deploymentgrids\.yaml"):
+        peer.crd_paths(tmp_path)
+    (tmp_path / peer.MANIFESTS).mkdir(parents=True)
+    for name in peer.CRD_FILES:
+        (tmp_path / peer.MANIFESTS / name).write_text("kind: CustomResourceDefinition\n")
+    assert peer.find_source() == tmp_path
+    assert [p.name for p in peer.crd_paths(tmp_path)] == list(peer.CRD_FILES)
+
+
+def test_peer_binary_and_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(peer.BINARY_VARIABLE, str(tmp_path / "missing"))
+    assert peer.find_binary() is None
+    binary = tmp_path / "agc"
+    binary.write_text("")
+    monkeypatch.setenv(peer.BINARY_VARIABLE, str(binary))
+    assert peer.find_binary() == binary
+    argv = peer.controller_argv(binary, Path("/k/config"), 1000.0, 1000)
+    assert argv[0] == str(binary)
+    assert "--kubeconfig=/k/config" in argv and "--kube-qps=1000" in argv and "--kube-burst=1000" in argv
+    assert not any(a.startswith("--leader-elect") for a in argv)
+
+
+def test_impl_option_is_checked():
+    with pytest.raises(SystemExit):
+        fb.parse_args(["--impl", "theirs"])
