@@ -348,6 +348,16 @@ class Settings:
     profile_seconds: float = 45.0
 
 
+def node_grace(heartbeat: float) -> int:
+    """The controller manager's node grace period for a heartbeat interval: 3 intervals, at least its 50 s default.
+
+    kwok posts a node's status ``heartbeat`` seconds after the last one plus a jitter of up to as much again,
+    so up to twice the interval apart; the launcher's short default grace (for the offline-site scenarios)
+    would mark nodes NotReady between posts, and their pods with them, in the middle of a phase.
+    """
+    return max(50, int(3 * heartbeat))
+
+
 def node_name(site: int, index: int, width: int) -> str:
     return f"node-{site:0{width}d}-{index}"
 
@@ -363,7 +373,12 @@ class Run:
         self.pprof_port = free_port() if impl == "ours" and settings.profile_dir else None
         mc_args = settings.mc_args + ((f"--pprof-address={LOOPBACK}:{self.pprof_port}",) if self.pprof_port else ())
         options = Options(
-            settings.heartbeat, mc_qps=limits.qps, mc_burst=limits.burst, mc_workers=limits.workers, mc_args=mc_args
+            settings.heartbeat,
+            node_grace_seconds=node_grace(settings.heartbeat),
+            mc_qps=limits.qps,
+            mc_burst=limits.burst,
+            mc_workers=limits.workers,
+            mc_args=mc_args,
         )
         self.cluster = Cluster(options)
         self.results: list[PhaseResult] = []

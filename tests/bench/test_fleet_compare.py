@@ -125,3 +125,9 @@ def test_peer_binary_and_command_line(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_impl_option_is_checked():
     with pytest.raises(SystemExit):
         fb.parse_args(["--impl", "theirs"])
+
+
+def test_node_grace_outlasts_two_heartbeat_intervals():
+    assert fb.node_grace(30) == 90
+    assert fb.node_grace(5) == 50  # never below the controller manager's default
+    assert fb.node_grace(40) > 2 * 40
