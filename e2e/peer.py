@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import yaml
+
 from e2e.cluster import PEER_USER, Cluster, cache_dir
 from e2e.procs import poll
 
@@ -68,12 +70,24 @@ def controller_argv(binary: Path, kubeconfig: Path, qps: float, burst: int) -> l
     return [str(binary), f"--kubeconfig={kubeconfig}", f"--kube-qps={qps:g}", f"--kube-burst={burst}", "--v=2"]
 
 
+def established(crd: dict | None) -> bool:
+    """The CRD's ``Established`` condition is True (a CRD just created may have no conditions yet)."""
+    conditions = ((crd or {}).get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
+
+
 def install_crds(cluster: Cluster, source: Path) -> None:
-    """Apply the peer's CRDs from its source and wait until they are Established."""
+    """Apply the peer's CRDs from its source and wait until they are Established.
+
+    Polled here rather than with ``kubectl wait``, which fails at once on a CRD whose status has no
+    conditions yet.
+    """
     kube = cluster.kube()
     for path in crd_paths(source):
         kube.kubectl("apply", "--server-side", "-f", str(path))
-    kube.kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
+        name = yaml.safe_load(path.read_text())["metadata"]["name"]
+        url = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"
+        poll(f"CRD {name} Established", lambda url=url: established(kube.request("GET", url)), 60)
 
 
 def start(cluster: Cluster, binary: Path, qps: float, burst: int) -> None:

@@ -131,3 +131,10 @@ def test_node_grace_outlasts_two_heartbeat_intervals():
     assert fb.node_grace(30) == 90
     assert fb.node_grace(5) == 50  # never below the controller manager's default
     assert fb.node_grace(40) > 2 * 40
+
+
+def test_a_crd_is_established_only_by_its_condition():
+    assert peer.established({"status": {"conditions": [{"type": "Established", "status": "True"}]}})
+    assert not peer.established({"status": {"conditions": [{"type": "Established", "status": "False"}]}})
+    assert not peer.established({"status": {}})  # just created: no conditions yet
+    assert not peer.established(None)
