@@ -478,7 +478,8 @@ class Run:
             node["metadata"]["labels"] = {KEY: site_name(i, self.width)}
             self.kube.create(node)
         # The nodes of the new site join now, without the site key, so that phase times labelling, not kwok's
-        # start. They carry another label: kwok v0.8.0 left nodes without any label unmanaged (never Ready).
+        # start. They carry another label: under the launcher's label selector, kwok v0.8.0 never made a node
+        # without any label Ready (seen here).
         for j in range(per_site):
             name = node_name(self.sites, j, self.width)
             self.kube.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": SPARE_LABEL}})
