@@ -62,6 +62,7 @@ from e2e.fleet_compare import comparison_table, hook_table
 from e2e.kube import Kube, path_of
 from e2e.observe import Mark, hook_calls, json_lines_since, mark
 from e2e.procs import poll
+from e2e.scenario import node_group
 
 KEY = "site"
 GRID = "fleet"
@@ -70,6 +71,8 @@ IMAGE = "registry.k8s.io/pause:3.10"
 GRID_SELECTOR = "superedge.io/grid-selector"
 SPARE_LABEL = {"fleet.e2e.servicegroup.io/spare": "true"}
 SYNC_HOOK = "deploymentgrid/sync"
+NODEGROUP_HOOK = "nodegroup/sync"
+SITE_SOURCES = ("Nodes", "NodeUnits")
 DECORATOR = "servicegroup-nodezone"
 MILESTONES = ("written", "available", "status")
 # The peer's grid status has no readiness summary to wait for (a map of per-site Deployment statuses).
@@ -265,6 +268,10 @@ class PhaseResult:
     cpu: dict[str, float] = field(default_factory=dict)  # component -> CPU seconds in the window
     impl: str = "ours"  # "ours" (Metacontroller + hook server) or "peer" (SuperEdge's controller)
     rss_mb: dict[str, float] = field(default_factory=dict)  # component -> peak resident MB since its start
+    site_source: str = "Nodes"  # the grid's spec.siteSource (ours only)
+    nodegroup_calls: int = 0  # the NodeGroup's sync calls (siteSource NodeUnits), counted apart from the grid's
+    nodegroup_busy: float = 0.0  # summed duration_ms of those calls, in seconds
+    nodegroup_mb: float = 0.0  # summed request bytes of those calls
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -326,13 +333,32 @@ def deployment_template(env_value: str) -> dict:
     }
 
 
-def grid_object() -> dict:
+def grid_object(site_source: str = "Nodes") -> dict:
+    """The benchmark's grid; ``spec.siteSource`` is written only when it is not the default (Nodes)."""
+    spec: dict[str, Any] = {"gridUniqKey": KEY, "template": deployment_template("1")}
+    if site_source != "Nodes":
+        spec["siteSource"] = site_source
     return {
         "apiVersion": "superedge.io/v1",
         "kind": "DeploymentGrid",
         "metadata": {"name": GRID, "namespace": NAMESPACE},
-        "spec": {"gridUniqKey": KEY, "template": deployment_template("1")},
+        "spec": spec,
     }
+
+
+def live_units(units: Iterable[Mapping], key: str = KEY) -> set[str]:
+    """Names of the sites of ``key`` that have a NodeUnit with nodes (a tombstone, ``spec.nodes: []``, is not one)."""
+    return {
+        u["spec"].get("unit") or u["metadata"]["name"]
+        for u in units
+        if u.get("spec", {}).get("gridUniqKey") == key and u["spec"].get("nodes")
+    }
+
+
+def calls_summary(calls: Sequence[Mapping]) -> tuple[int, float, float]:
+    """Hook-log lines -> (calls, seconds the hooks took, request MB)."""
+    busy = sum(c.get("duration_ms") or 0 for c in calls) / 1000
+    return len(calls), busy, sum(c.get("request_bytes") or 0 for c in calls) / 1e6
 
 
 @dataclass(frozen=True)
@@ -346,6 +372,7 @@ class Settings:
     mc_args: tuple[str, ...] = ()
     profile_dir: Path | None = None  # a Metacontroller CPU profile of the template phase is written here
     profile_seconds: float = 45.0
+    site_source: str = "Nodes"  # ours only: with NodeUnits a NodeGroup of the key is applied before the grid
 
 
 def node_grace(heartbeat: float) -> int:
@@ -384,7 +411,13 @@ class Run:
         self.results: list[PhaseResult] = []
 
     def label(self) -> str:
-        return self.limits.label() if self.impl == "ours" else f"peer {self.limits.qps:g}/{self.limits.burst}"
+        if self.impl != "ours":
+            return f"peer {self.limits.qps:g}/{self.limits.burst}"
+        return self.limits.label() + (" NodeUnits" if self.node_units else "")
+
+    @property
+    def node_units(self) -> bool:
+        return self.impl == "ours" and self.settings.site_source == "NodeUnits"
 
     # snapshots
 
@@ -416,6 +449,7 @@ class Run:
         time.sleep(0.5)  # the hook server logs a call after answering it; the audit log is written in blocking mode
         cpu_now = self.cpu()
         calls = hook_calls(hooks_at, SYNC_HOOK)
+        ng_calls, ng_busy, ng_mb = calls_summary(hook_calls(hooks_at, NODEGROUP_HOOK))
         writes: dict[str, int] = {}
         for event in json_lines_since(audit_at):
             ref = event.get("objectRef") or {}
@@ -435,9 +469,16 @@ class Run:
             cpu={k: cpu_now[k] - cpu_at.get(k, 0.0) for k in cpu_now},
             impl=self.impl,
             rss_mb=self.peak_rss(),
+            site_source=self.settings.site_source if self.impl == "ours" else "Nodes",
+            nodegroup_calls=ng_calls,
+            nodegroup_busy=ng_busy,
+            nodegroup_mb=ng_mb,
         )
         self.results.append(result)
-        say(f"  {phase}: {json.dumps(seconds)} wall {wall:.1f} s, {len(calls)} sync calls, {writes}")
+        say(
+            f"  {phase}: {json.dumps(seconds)} wall {wall:.1f} s, {len(calls)} grid sync calls, "
+            f"{ng_calls} NodeGroup sync calls, {writes}"
+        )
         return result
 
     # reading the cluster
@@ -449,6 +490,9 @@ class Run:
 
     def grid(self) -> dict | None:
         return self.kube.get_or_none("DeploymentGrid", NAMESPACE, GRID)
+
+    def units(self) -> set[str]:
+        return live_units(self.kube.request("GET", path_of("NodeUnit", None), params={"resourceVersion": "0"})["items"])
 
     def grid_ready(self, units: int) -> bool:
         """Ours: the grid's status says every unit is ready (the peer has no such summary: never asked)."""
@@ -491,6 +535,10 @@ class Run:
             peer.start(self.cluster, peer_binary(), self.limits.qps, self.limits.burst)
         if self.impl == "ours" and self.settings.keep_decorator:
             poll("the decorator's zone on every site node", self.zones_done, self.timeout, interval=1)
+        if self.node_units:  # the grid reads NodeUnits: they exist before it is applied
+            self.kube.kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps(node_group(KEY)))
+            sites = {site_name(i, self.width) for i in range(self.sites)}
+            poll(f"{self.sites} NodeUnits of {KEY}", lambda: self.units() == sites, self.timeout, interval=1)
         time.sleep(3)
 
     def ready_nodes(self) -> int:
@@ -519,7 +567,8 @@ class Run:
             }
 
         start = self.marks()
-        self.kube.kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps(grid_object()))
+        grid = grid_object(self.settings.site_source if self.impl == "ours" else "Nodes")
+        self.kube.kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps(grid))
         self.record("apply", start, self.wait(check, start[3]))
 
     def phase_idle(self, seconds: float) -> None:
@@ -548,11 +597,14 @@ class Run:
             profile.join()
 
     def phase_new_site(self) -> None:
-        new = f"{GRID}-{site_name(self.sites, self.width)}"
+        site = site_name(self.sites, self.width)
+        new = f"{GRID}-{site}"
 
         def check() -> dict[str, bool]:
             dep = self.children().get(new)
-            return {
+            # with NodeUnits the site's NodeUnit comes first (the NodeGroup), then the child (the grid)
+            unit = {"unit": site in self.units()} if self.node_units else {}
+            return unit | {
                 "written": dep is not None,
                 "available": dep is not None and deployment_available(dep),
                 "status": self.grid_ready(self.sites + 1),
@@ -562,7 +614,8 @@ class Run:
         label = {"metadata": {"labels": {KEY: site_name(self.sites, self.width)}}}
         for j in range(self.settings.nodes_per_site):
             self.kube.merge_patch("Node", None, node_name(self.sites, j, self.width), label)
-        self.record("new site", start, self.wait(check, start[3]))
+        names = ("unit", *self.milestones) if self.node_units else self.milestones
+        self.record("new site", start, wait_milestones(check, names, self.timeout, start=start[3]))
 
     # Metacontroller's CPU profile
 
@@ -640,6 +693,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--heartbeat", type=float, default=30.0, help="seconds between kwok node status posts")
     parser.add_argument("--idle", type=float, default=30.0, help="seconds of the idle window (0: none)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds a phase may take")
+    parser.add_argument("--site-source", default="Nodes", choices=SITE_SOURCES, help="ours: the grid's spec.siteSource")
     parser.add_argument("--keep-decorator", action="store_true", help="keep the node zone decorator installed")
     parser.add_argument("--keep-logs", action="store_true", help="keep every run's folder, not only failed ones")
     parser.add_argument("--profile-dir", type=Path, help="write a Metacontroller CPU profile of each template phase")
@@ -666,6 +720,7 @@ def main(argv: list[str] | None = None) -> int:
         mc_args=tuple(args.mc_arg),
         profile_dir=args.profile_dir,
         profile_seconds=args.profile_seconds,
+        site_source=args.site_source,
     )
     if settings.profile_dir:
         settings.profile_dir.mkdir(parents=True, exist_ok=True)

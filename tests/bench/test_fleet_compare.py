@@ -80,8 +80,39 @@ def test_comparison_without_a_peer_run_has_no_ratio_row():
 def test_hook_table_lists_our_phases_only():
     rows = [ours("apply", 1.0, 2.0, 1.0, 1.0, 1.0), theirs("apply", 1.0, 2.0, 1.0, 1.0)]
     table = fc.hook_table(rows).splitlines()
-    assert table[2] == "| 200 | 1000/1000/5 | apply | 20 | 30.0 / 1.50 | 0.50 |"
+    assert table[2] == "| 200 | 1000/1000/5 | apply | 20 | 30.0 / 1.50 | 0.50 | 0 | 0.0 | 0.00 |"
     assert len(table) == 3
+
+
+def test_hook_table_counts_the_nodegroup_calls_apart():
+    row = ours("idle", None, None, 1.0, 1.0, 1.0)
+    row.nodegroup_calls, row.nodegroup_mb, row.nodegroup_busy = 7, 2.5, 0.25
+    assert fc.hook_table([row]).splitlines()[2].endswith("| 20 | 30.0 / 1.50 | 0.50 | 7 | 2.5 | 0.25 |")
+
+
+def test_grid_object_names_a_site_source_other_than_the_default():
+    assert "siteSource" not in fb.grid_object()["spec"]
+    assert fb.grid_object("NodeUnits")["spec"]["siteSource"] == "NodeUnits"
+
+
+def test_live_units_skip_tombstones_and_other_keys():
+    def unit(name, key, nodes):
+        return {"metadata": {"name": f"nu-{name}"}, "spec": {"gridUniqKey": key, "unit": name, "nodes": nodes}}
+
+    units = [unit("site-000", "site", ["n0"]), unit("site-001", "site", []), unit("x", "zone", ["n1"])]
+    assert fb.live_units(units) == {"site-000"}
+
+
+def test_calls_summary_adds_durations_and_bytes():
+    calls = [{"duration_ms": 250, "request_bytes": 1_000_000}, {"duration_ms": None}, {}]
+    assert fb.calls_summary(calls) == (3, 0.25, 1.0)
+    assert fb.calls_summary([]) == (0, 0.0, 0.0)
+
+
+def test_site_source_option_takes_only_the_two_sources(capsys: pytest.CaptureFixture[str]):
+    with pytest.raises(SystemExit):
+        fb.parse_args(["--site-source", "Zones"])
+    assert "invalid choice: 'Zones'" in capsys.readouterr().err
 
 
 def test_markdown_table_marks_a_milestone_the_peer_has_not():
