@@ -20,6 +20,11 @@ stime and reaped children: the hook server is gunicorn's master and workers), th
 each tree (the sum of its processes' ``VmHWM``), the hook calls (the hook server's JSON log) and the
 controller's write requests (the API server's audit log).
 
+With ``--site-source NodeUnits`` (ours only) a NodeGroup of the key is applied and its NodeUnits awaited
+before the grid, which gets ``spec.siteSource: NodeUnits``; the new-site phase then also records when the
+site's NodeUnit appeared, and the NodeGroup's sync calls are counted apart from the grid's. ``--grids G``
+applies G DeploymentGrids of the key, each over every site, and every phase waits for all of them.
+
 With ``--impl ours,peer`` every site count also runs on a fresh cluster of its own with SuperEdge's
 application-grid-controller in place of Metacontroller and the hook server (``e2e/peer.py``: built by hand,
 given by environment variables), the same grid and phases, and the comparison table prints both side by
@@ -27,6 +32,7 @@ side with the ratios ours / peer.
 
     python -m e2e.fleet_bench --sites 50,200 --qps 5,50 --burst 10,100 --workers 5
     python -m e2e.fleet_bench --sites 200 --qps 1000 --burst 1000 --nodes-per-site 2 --impl ours,peer
+    python -m e2e.fleet_bench --sites 200 --qps 1000 --burst 1000 --nodes-per-site 2 --site-source NodeUnits
 
 See docs/performance.md ("Real cluster") for figures and how to read them.
 """
@@ -322,26 +328,31 @@ def cpu_table(results: Sequence[PhaseResult]) -> str:
 # ---- the cluster side --------------------------------------------------------------------------------
 
 
-def deployment_template(env_value: str) -> dict:
+def deployment_template(env_value: str, app: str = GRID) -> dict:
     return {
         "replicas": 1,
-        "selector": {"matchLabels": {"app": GRID}},
+        "selector": {"matchLabels": {"app": app}},
         "template": {
-            "metadata": {"labels": {"app": GRID}},
-            "spec": {"containers": [{"name": GRID, "image": IMAGE, "env": [{"name": "REV", "value": env_value}]}]},
+            "metadata": {"labels": {"app": app}},
+            "spec": {"containers": [{"name": app, "image": IMAGE, "env": [{"name": "REV", "value": env_value}]}]},
         },
     }
 
 
-def grid_object(site_source: str = "Nodes") -> dict:
-    """The benchmark's grid; ``spec.siteSource`` is written only when it is not the default (Nodes)."""
-    spec: dict[str, Any] = {"gridUniqKey": KEY, "template": deployment_template("1")}
+def grid_names(count: int) -> list[str]:
+    """The benchmark's grids: the first keeps the single-grid name, so one-grid runs are unchanged."""
+    return [GRID, *(f"{GRID}-g{i}" for i in range(1, count))]
+
+
+def grid_object(site_source: str = "Nodes", name: str = GRID) -> dict:
+    """One benchmark grid; ``spec.siteSource`` is written only when it is not the default (Nodes)."""
+    spec: dict[str, Any] = {"gridUniqKey": KEY, "template": deployment_template("1", name)}
     if site_source != "Nodes":
         spec["siteSource"] = site_source
     return {
         "apiVersion": "superedge.io/v1",
         "kind": "DeploymentGrid",
-        "metadata": {"name": GRID, "namespace": NAMESPACE},
+        "metadata": {"name": name, "namespace": NAMESPACE},
         "spec": spec,
     }
 
@@ -373,6 +384,7 @@ class Settings:
     profile_dir: Path | None = None  # a Metacontroller CPU profile of the template phase is written here
     profile_seconds: float = 45.0
     site_source: str = "Nodes"  # ours only: with NodeUnits a NodeGroup of the key is applied before the grid
+    grids: int = 1  # DeploymentGrids of the key, each over every site
 
 
 def node_grace(heartbeat: float) -> int:
@@ -397,6 +409,7 @@ class Run:
         self.timeout = settings.timeout
         self.width = max(3, len(str(sites)))
         self.milestones = MILESTONES if impl == "ours" else PEER_MILESTONES
+        self.grids = grid_names(settings.grids)
         self.pprof_port = free_port() if impl == "ours" and settings.profile_dir else None
         mc_args = settings.mc_args + ((f"--pprof-address={LOOPBACK}:{self.pprof_port}",) if self.pprof_port else ())
         options = Options(
@@ -411,9 +424,10 @@ class Run:
         self.results: list[PhaseResult] = []
 
     def label(self) -> str:
+        grids = f" x{len(self.grids)} grids" if len(self.grids) > 1 else ""
         if self.impl != "ours":
-            return f"peer {self.limits.qps:g}/{self.limits.burst}"
-        return self.limits.label() + (" NodeUnits" if self.node_units else "")
+            return f"peer {self.limits.qps:g}/{self.limits.burst}{grids}"
+        return self.limits.label() + (" NodeUnits" if self.node_units else "") + grids
 
     @property
     def node_units(self) -> bool:
@@ -484,22 +498,23 @@ class Run:
     # reading the cluster
 
     def children(self) -> dict[str, dict]:
-        params = {"labelSelector": f"{GRID_SELECTOR}={GRID}", "resourceVersion": "0"}
+        params = {"labelSelector": f"{GRID_SELECTOR} in ({','.join(self.grids)})", "resourceVersion": "0"}
         items = self.kube.request("GET", path_of("Deployment", NAMESPACE), params=params)["items"]
         return {d["metadata"]["name"]: d for d in items}
 
-    def grid(self) -> dict | None:
-        return self.kube.get_or_none("DeploymentGrid", NAMESPACE, GRID)
+    def grid(self, name: str = GRID) -> dict | None:
+        return self.kube.get_or_none("DeploymentGrid", NAMESPACE, name)
 
     def units(self) -> set[str]:
         return live_units(self.kube.request("GET", path_of("NodeUnit", None), params={"resourceVersion": "0"})["items"])
 
     def grid_ready(self, units: int) -> bool:
         """Ours: the grid's status says every unit is ready (the peer has no such summary: never asked)."""
-        return self.impl == "ours" and grid_ready(self.grid(), units)
+        return self.impl == "ours" and all(grid_ready(self.grid(name), units) for name in self.grids)
 
-    def child_names(self, count: int) -> set[str]:
-        return {f"{GRID}-{site_name(i, self.width)}" for i in range(count)}
+    def child_names(self, count: int, first: int = 0) -> set[str]:
+        """Every grid's children in sites ``first`` to ``count - 1``."""
+        return {f"{grid}-{site_name(i, self.width)}" for grid in self.grids for i in range(first, count)}
 
     # phases
 
@@ -567,8 +582,9 @@ class Run:
             }
 
         start = self.marks()
-        grid = grid_object(self.settings.site_source if self.impl == "ours" else "Nodes")
-        self.kube.kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps(grid))
+        source = self.settings.site_source if self.impl == "ours" else "Nodes"
+        grids = {"apiVersion": "v1", "kind": "List", "items": [grid_object(source, name) for name in self.grids]}
+        self.kube.kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps(grids))
         self.record("apply", start, self.wait(check, start[3]))
 
     def phase_idle(self, seconds: float) -> None:
@@ -590,23 +606,24 @@ class Run:
 
         start = self.marks()
         profile = self.start_profile()
-        patch = {"spec": {"template": deployment_template("2")}}
-        self.kube.merge_patch("DeploymentGrid", NAMESPACE, GRID, patch)
+        for name in self.grids:
+            patch = {"spec": {"template": deployment_template("2", name)}}
+            self.kube.merge_patch("DeploymentGrid", NAMESPACE, name, patch)
         self.record("template", start, self.wait(check, start[3]))
         if profile:  # after the record: a profile longer than the phase does not stretch its window
             profile.join()
 
     def phase_new_site(self) -> None:
         site = site_name(self.sites, self.width)
-        new = f"{GRID}-{site}"
+        new = self.child_names(self.sites + 1, first=self.sites)
 
         def check() -> dict[str, bool]:
-            dep = self.children().get(new)
-            # with NodeUnits the site's NodeUnit comes first (the NodeGroup), then the child (the grid)
+            deps = self.children()
+            # with NodeUnits the site's NodeUnit comes first (the NodeGroup), then the children (the grids)
             unit = {"unit": site in self.units()} if self.node_units else {}
             return unit | {
-                "written": dep is not None,
-                "available": dep is not None and deployment_available(dep),
+                "written": new <= set(deps),
+                "available": new <= set(deps) and all(deployment_available(deps[n]) for n in new),
                 "status": self.grid_ready(self.sites + 1),
             }
 
@@ -694,6 +711,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--idle", type=float, default=30.0, help="seconds of the idle window (0: none)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds a phase may take")
     parser.add_argument("--site-source", default="Nodes", choices=SITE_SOURCES, help="ours: the grid's spec.siteSource")
+    parser.add_argument("--grids", type=int, default=1, help="DeploymentGrids of the key, each over every site")
     parser.add_argument("--keep-decorator", action="store_true", help="keep the node zone decorator installed")
     parser.add_argument("--keep-logs", action="store_true", help="keep every run's folder, not only failed ones")
     parser.add_argument("--profile-dir", type=Path, help="write a Metacontroller CPU profile of each template phase")
@@ -721,6 +739,7 @@ def main(argv: list[str] | None = None) -> int:
         profile_dir=args.profile_dir,
         profile_seconds=args.profile_seconds,
         site_source=args.site_source,
+        grids=args.grids,
     )
     if settings.profile_dir:
         settings.profile_dir.mkdir(parents=True, exist_ok=True)

@@ -95,6 +95,14 @@ def test_grid_object_names_a_site_source_other_than_the_default():
     assert fb.grid_object("NodeUnits")["spec"]["siteSource"] == "NodeUnits"
 
 
+def test_grid_names_keep_the_single_grid_name_first():
+    assert fb.grid_names(1) == [fb.GRID]
+    assert fb.grid_names(3) == [fb.GRID, f"{fb.GRID}-g1", f"{fb.GRID}-g2"]
+    second = fb.grid_object(name=f"{fb.GRID}-g1")
+    assert second["metadata"]["name"] == f"{fb.GRID}-g1"
+    assert second["spec"]["template"]["selector"] == {"matchLabels": {"app": f"{fb.GRID}-g1"}}
+
+
 def test_live_units_skip_tombstones_and_other_keys():
     def unit(name, key, nodes):
         return {"metadata": {"name": f"nu-{name}"}, "spec": {"gridUniqKey": key, "unit": name, "nodes": nodes}}
