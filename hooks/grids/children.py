@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from hooks.kube.metacontroller_apply import LAST_APPLIED as METACONTROLLER_LAST_APPLIED
 from hooks.kube.names import label_safe
 from hooks.kube.objects import mapping, string_map
-from hooks.protocol.partial import TEXT, whole
+from hooks.protocol.partial import ANY, TEXT, field_paths, whole, whole_unless_holding
 
 GRID_SELECTOR_LABEL = "superedge.io/grid-selector"
 UNIQ_KEY_ANNOTATION = "superedge.io/grid-uniq-key"
@@ -73,12 +73,16 @@ def kept_child(observed: Mapping) -> dict:
     status, server-owned metadata and top-level nulls (the API server stores
     none, and a null sent in a desired object would ask Metacontroller to clear
     the field), which also changes nothing.
+
+    With a record only :data:`RECORD_FIELDS` are read, so a reduced child that holds them is not decoded in
+    full: a rollout keeps most children of a large fleet as they are, on every sync.
     """
+    reduced = whole_unless_holding(observed, RECORD_PATHS)
+    last = applied_record(reduced)
+    if last is not None:
+        return _with_observed_replicas(last, reduced)
     observed = whole(observed)
     meta = mapping(observed, "metadata")
-    last = applied_record(observed)
-    if last is not None:
-        return _with_observed_replicas(last, observed)
     live = {k: v for k, v in observed.items() if k != "status" and v is not None}
     live["metadata"] = {k: v for k, v in meta.items() if k not in SERVER_METADATA and v is not None}
     return live
@@ -88,8 +92,11 @@ RECORD_FIELDS = {
     "apiVersion": TEXT,
     "kind": TEXT,
     "metadata": {"name": TEXT, "annotations": {METACONTROLLER_LAST_APPLIED: TEXT}},
+    "spec": {"replicas": ANY},
 }
-"""What :func:`applied_record` reads of an observed child (hooks.protocol.partial)."""
+"""What :func:`kept_child` reads of an observed child that carries Metacontroller's record of it: a route that
+declares these (hooks.protocol.partial) sends such a child back without decoding it in full."""
+RECORD_PATHS = field_paths(RECORD_FIELDS)
 
 
 def applied_record(observed: Mapping) -> dict | None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Union
 
 TEXT = "text"
@@ -85,14 +86,37 @@ def merge_shapes(*shapes: Shape | str) -> Shape | str:
     return first
 
 
+Path = tuple[str, ...]
+
+
+def field_paths(shape: Shape | str) -> frozenset[Path]:
+    """The paths of the fields ``shape`` decodes exactly as a full decode does: its ``TEXT``, ``TEXT_MAP`` and
+    ``ANY`` leaves (``ANY`` itself: the root). The items of ``[shape]`` and :class:`Only` arrays are reduced,
+    so those arrays are not among them."""
+    if shape == ANY:
+        return frozenset({()})
+    if not isinstance(shape, Mapping):
+        return frozenset()
+    paths: set[Path] = set()
+    for name, sub in shape.items():
+        if isinstance(sub, str):
+            paths.add((name,))
+        else:
+            paths.update((name, *path) for path in field_paths(sub) if path)
+    return frozenset(paths)
+
+
 class Partial(dict):
     """A dict holding only the declared fields of a JSON object; never to be sent back as it is."""
 
-    __slots__ = ("_load_whole",)
+    __slots__ = ("_held", "_load_whole")
 
-    def __init__(self, fields: Mapping, load_whole: Callable[[], dict] | None = None) -> None:
+    def __init__(
+        self, fields: Mapping, load_whole: Callable[[], dict] | None = None, held: frozenset[Path] = frozenset()
+    ) -> None:
         super().__init__(fields)
         self._load_whole = load_whole
+        self._held = held
 
     def whole(self) -> dict:
         """The complete object, decoded now (only top-level objects of ``children`` can be)."""
@@ -100,7 +124,27 @@ class Partial(dict):
             raise TypeError("only an observed child can be decoded whole")
         return self._load_whole()
 
+    def holds(self, paths: frozenset[Path]) -> bool:
+        """Whether each of ``paths`` is, or lies below, a field decoded as a full decode would (``held``, the
+        :func:`field_paths` of the shape this object was reduced to): then reading those paths here gives what
+        reading them in the whole object gives, absent fields included."""
+        return _covers(self._held, paths)
+
+
+@lru_cache(maxsize=256)
+def _covers(held: frozenset[Path], wanted: frozenset[Path]) -> bool:
+    """Cached: one reduced type's ``held`` is the same frozenset for all its objects, and a frozenset keeps its
+    hash, so each check after the first is one lookup."""
+    return all(any(path[:i] in held for i in range(len(path) + 1)) for path in wanted)
+
 
 def whole(obj: Mapping) -> Mapping:
     """``obj`` complete: a reduced observed child is decoded in full, anything else is returned as is."""
     return obj.whole() if isinstance(obj, Partial) else obj
+
+
+def whole_unless_holding(obj: Mapping, paths: frozenset[Path]) -> Mapping:
+    """``obj`` when reading ``paths`` (:func:`field_paths`) in it gives what reading them in the whole object
+    gives (it is not reduced, or :meth:`Partial.holds` them), else the whole object: a hook that reads only
+    those fields of an observed child it sends back then skips its full decode."""
+    return obj if not isinstance(obj, Partial) or obj.holds(paths) else obj.whole()

@@ -44,7 +44,7 @@ import msgspec
 
 from hooks.kube.errors import RequestError
 from hooks.protocol import codec
-from hooks.protocol.partial import ANY, TEXT, TEXT_MAP, Only, Partial, RequestReads, Shape
+from hooks.protocol.partial import ANY, TEXT, TEXT_MAP, Only, Partial, RequestReads, Shape, field_paths
 
 log = logging.getLogger("hooks.fast_decode")
 
@@ -163,6 +163,7 @@ class _Reduced:
 
     def __init__(self, shape: Shape | str) -> None:
         self.whole = shape == ANY
+        self.held = field_paths(shape)
         reduced = _msgspec_type(shape)
         self.any_paths = [] if self.whole else _any_paths(shape)
         self.only_paths = [] if self.whole else [(path, _Items(only)) for path, only in _only_paths(shape)]
@@ -191,7 +192,7 @@ class _Reduced:
             holder = _holder(obj, parents)
             if holder is not None and leaf in holder:
                 holder[leaf] = items.keep(holder[leaf])
-        return Partial(obj, load_whole)
+        return Partial(obj, load_whole, self.held)
 
 
 def _holder(obj: dict, parents: list[str]) -> dict | None:
