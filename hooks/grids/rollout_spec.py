@@ -13,12 +13,13 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import orjson
 
 from hooks.kube.errors import SpecError
 from hooks.kube.names import is_dns1035_label, is_label_value
-from hooks.kube.selectors import matches, validate_selector
+from hooks.kube.selectors import LabelTest, selector_test, validate_selector
 from hooks.sites.site_spec import NODEUNITS_SOURCE, SiteSpec, check_unit_terms_only
 
 DEFAULT_DEADLINE_SECONDS = 600
@@ -96,7 +97,12 @@ class Step:
         """Whether ``unit`` is in this step: named, or one of its nodes' label sets matches the selector."""
         if unit in self.units:
             return True
-        return self.node_selector is not None and any(matches(self.node_selector, labels) for labels in node_labels)
+        return self.node_selector is not None and any(self._selects(labels) for labels in node_labels)
+
+    @cached_property
+    def _selects(self) -> LabelTest:
+        """The node selector's test, built once per parsed spec (it is run for every Node of the grid)."""
+        return selector_test(self.node_selector or {})
 
 
 @dataclass(frozen=True)

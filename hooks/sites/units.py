@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from hooks.kube.selectors import matches
+from hooks.kube.selectors import LabelTest, selector_test
 from hooks.protocol.partial import TEXT, TEXT_MAP
 from hooks.sites.readiness import NODE_READY_FIELDS
 
@@ -22,12 +22,12 @@ def node_name(node: Mapping) -> str:
     return name if isinstance(name, str) else ""
 
 
-def unit_of(node: object, key: str, selector: Mapping) -> str | None:
+def unit_of(node: object, key: str, selects: LabelTest) -> str | None:
     """The unit ``node`` belongs to, or None.
 
-    Nodes without the key, with an empty value, or outside ``selector`` are in
-    no unit. Malformed node entries are in none either rather than failing the
-    whole answer, since one odd Node must not stop every site. (Plain ``dict``
+    Nodes without the key, with an empty value, or whose labels ``selects`` refuses (the grid's node
+    selector, :func:`hooks.kube.selectors.selector_test`) are in no unit. Malformed node entries are in none
+    either rather than failing the whole answer, since one odd Node must not stop every site. (Plain ``dict``
     checks, not ``Mapping``: this runs for every Node and JSON gives dicts.)
     """
     meta = node.get("metadata") if isinstance(node, dict) else None
@@ -35,7 +35,7 @@ def unit_of(node: object, key: str, selector: Mapping) -> str | None:
     if not isinstance(labels, dict):
         return None
     unit = labels.get(key)
-    if not isinstance(unit, str) or not unit or not matches(selector, labels):
+    if not isinstance(unit, str) or not unit or not selects(labels):
         return None
     return unit
 
@@ -43,8 +43,9 @@ def unit_of(node: object, key: str, selector: Mapping) -> str | None:
 def group_by_unit(nodes: Iterable[Mapping], key: str, selector: Mapping) -> dict[str, list[Mapping]]:
     """Map each unit value (sorted) to its Node objects, sorted by name."""
     units: dict[str, list[Mapping]] = {}
+    selects = selector_test(selector)
     for node in nodes:
-        unit = unit_of(node, key, selector)
+        unit = unit_of(node, key, selects)
         if unit is not None:
             units.setdefault(unit, []).append(node)
     return {unit: sorted(members, key=node_name) for unit, members in sorted(units.items())}

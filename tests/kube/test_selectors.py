@@ -1,7 +1,9 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hooks.kube.errors import SpecError
-from hooks.kube.selectors import matches, validate_selector, with_key_exists
+from hooks.kube.selectors import matches, selector_test, validate_selector, with_key_exists
 
 
 def test_match_labels_and_expressions():
@@ -63,3 +65,31 @@ def test_with_key_exists_adds_requirement_without_changing_input():
 def test_in_values_must_be_label_values():
     with pytest.raises(SpecError, match="label values"):
         validate_selector({"matchExpressions": [{"key": "site", "operator": "In", "values": ["a b"]}]}, "s")
+
+
+KEYS = st.sampled_from(["site", "tier", "kubernetes.io/hostname"])
+VALUES = st.sampled_from(["a", "b", "edge", "n-1"])
+EXPRESSIONS = st.one_of(
+    st.builds(
+        lambda k, op, vs: {"key": k, "operator": op, "values": vs},
+        KEYS,
+        st.sampled_from(["In", "NotIn"]),
+        st.lists(VALUES, min_size=1, max_size=3),
+    ),
+    st.builds(lambda k, op: {"key": k, "operator": op}, KEYS, st.sampled_from(["Exists", "DoesNotExist"])),
+)
+SELECTORS = st.builds(
+    lambda labels, exprs: {"matchLabels": labels, "matchExpressions": exprs},
+    st.dictionaries(KEYS, VALUES, max_size=2),
+    st.lists(EXPRESSIONS, max_size=3),
+)
+LABELS = st.dictionaries(KEYS, VALUES | st.sampled_from([None, 7, ["a"], {"a": 1}]), max_size=3)
+
+
+@given(SELECTORS, st.lists(LABELS, max_size=5))
+def test_selector_test_answers_as_matches(selector, label_sets):
+    """The compiled test of a rollout step or grid selector, for any label set (odd values of a Node decoded in
+    full included)."""
+    checked = validate_selector(selector, "spec.nodeSelector")
+    test = selector_test(checked)
+    assert [test(labels) for labels in label_sets] == [matches(checked, labels) for labels in label_sets]
