@@ -8,12 +8,12 @@ mutates them. Anything that edits a child in depth (patches) must copy first.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 
 from hooks.kube.metacontroller_apply import LAST_APPLIED as METACONTROLLER_LAST_APPLIED
 from hooks.kube.names import label_safe
 from hooks.kube.objects import mapping, string_map
+from hooks.protocol.codec import loads_text
 from hooks.protocol.partial import ANY, TEXT, field_paths, whole, whole_unless_holding
 
 GRID_SELECTOR_LABEL = "superedge.io/grid-selector"
@@ -105,7 +105,7 @@ def applied_record(observed: Mapping) -> dict | None:
     if not isinstance(recorded, str):
         return None
     try:
-        last = json.loads(recorded)
+        last = loads_text(recorded)
     except ValueError:
         return None
     return last if _same_object(last, observed) else None
