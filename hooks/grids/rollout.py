@@ -280,13 +280,15 @@ def apply(renders: list[UnitRender], facts: Mapping[str, UnitFacts], decision: D
     """The renders with held units marked and every fresh child carrying when its unit started moving.
 
     A unit that moves now (or gets its first child) records ``now``; an updated unit keeps the time its
-    child records (or none: a child updated before the rollout was configured is not timed).
+    child records (or none: a child updated before the rollout was configured is not timed). A held unit's
+    fresh child is let go (as an unlisted unit has none): it is not sent, and most units of a large rollout
+    are held, so their renders would otherwise stay in memory until the answer is written.
     """
     out = []
     for r in renders:
         f = facts[r.unit]
         if r.unit in decision.held:
-            out.append(replace(r, held=True))
+            out.append(replace(r, held=True, child=None))
         elif r.child is None or f.broken:
             out.append(r)
         else:
@@ -345,9 +347,8 @@ def unit_node_labels(sites: SiteSpec, found: Sites, with_labels: bool) -> dict[s
         return {unit: [{sites.key: unit}] for unit in found.units}
     if not with_labels:
         return {unit: [] for unit in found.units}
-    return {
-        unit: [mapping(mapping(n, "metadata"), "labels") for n in found.members.get(unit, [])] for unit in found.units
-    }
+    # Discovery put a Node in a unit only if its metadata and labels are objects (hooks.sites.units.unit_of).
+    return {unit: [n["metadata"]["labels"] for n in found.members.get(unit, [])] for unit in found.units}
 
 
 def with_rollout(response: dict, decision: Decision) -> dict:
