@@ -82,33 +82,41 @@ LabelTest = Callable[[Mapping], bool]
 
 
 def selector_test(selector: Mapping) -> LabelTest:
-    """:func:`matches` of one validated selector, for testing many label sets: the ``In`` and ``NotIn`` values
-    are put in sets once (a rollout step may name a hundred hostnames, tested against every Node).
+    """:func:`matches` of one validated selector, for testing many label sets: each requirement becomes a small
+    test once, with the ``In`` and ``NotIn`` values in a set (a rollout step may name a hundred hostnames,
+    tested against every Node). A selector of one requirement is that requirement's test; an empty one passes
+    everything.
 
     A label value that is not a string (only an odd Node decoded in full has one) is in no set, as it equals
     no value of the list.
     """
-    required = tuple(selector.get("matchLabels", {}).items())
-    terms = tuple(
-        (e["key"], e["operator"], frozenset(e.get("values", ()))) for e in selector.get("matchExpressions", ())
-    )
-
-    def test(labels: Mapping) -> bool:
-        for key, value in required:
-            if labels.get(key) != value:
-                return False
-        return all(_term_holds(key, op, values, labels) for key, op, values in terms)
-
-    return test
+    tests = [_equals(key, value) for key, value in selector.get("matchLabels", {}).items()]
+    tests += [
+        _term(e["key"], e["operator"], frozenset(e.get("values", ()))) for e in selector.get("matchExpressions", ())
+    ]
+    if not tests:
+        return lambda labels: True
+    if len(tests) == 1:
+        return tests[0]
+    return lambda labels: all(test(labels) for test in tests)
 
 
-def _term_holds(key: str, op: str, values: frozenset[str], labels: Mapping) -> bool:
+def _equals(key: str, value: str) -> LabelTest:
+    return lambda labels: labels.get(key) == value
+
+
+def _term(key: str, op: str, values: frozenset[str]) -> LabelTest:
     if op == "Exists":
-        return key in labels
+        return lambda labels: key in labels
     if op == "DoesNotExist":
-        return key not in labels
-    found = key in labels and isinstance(labels[key], str) and labels[key] in values
-    return found if op == "In" else not found
+        return lambda labels: key not in labels
+    if op == "In":
+        return lambda labels: _one_of(labels.get(key), values)
+    return lambda labels: not _one_of(labels.get(key), values)
+
+
+def _one_of(value: object, values: frozenset[str]) -> bool:
+    return isinstance(value, str) and value in values
 
 
 def with_key_exists(selector: Mapping, key: str) -> dict:
