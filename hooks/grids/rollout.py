@@ -249,23 +249,27 @@ def unit_facts(
     step: int,
     ready: Callable[[Mapping | None], bool],
     departing: bool,
-    online: Readiness = UNKNOWN,
+    online: Callable[[str, bool], Readiness] = lambda unit, earliest: UNKNOWN,
     spec: RolloutSpec | None = None,
     now: str = "",
 ) -> UnitFacts:
-    """The facts of one rendered unit (its fresh child, if any, against the observed one); ``online`` is what
-    its nodes say (hooks.sites.readiness), judged against ``spec.offlineAfterSeconds`` at ``now``."""
+    """The facts of one rendered unit (its fresh child, if any, against the observed one); ``online`` tells
+    what its nodes say (hooks.sites.discovery.Sites.readiness), judged against ``spec.offlineAfterSeconds`` at
+    ``now``. Since when an online unit has been online is read only for a unit on its way (updated, not
+    ready): only its progress deadline starts then (``UnitFacts.started``)."""
     seen = r.seen
     broken = r.error is not None or r.child is None
     fresh = None if broken else r.child["metadata"]["annotations"][REVISION_ANNOTATION]
     updated = seen is not None and fresh is not None and observed_revision(seen) == fresh
     since = observed_since(seen) if updated else None
-    common = (r.unit, step, seen is not None, updated, updated and ready(seen), since, broken, departing)
-    if not online.dark:  # the common case, kept cheap: this runs for every unit of every sync
-        return UnitFacts(*common, online_since=online.ready_since)
+    healthy = updated and ready(seen)
+    common = (r.unit, step, seen is not None, updated, healthy, since, broken, departing)
+    readiness = online(r.unit, updated and not healthy)
+    if not readiness.dark:  # the common case, kept cheap: this runs for every unit of every sync
+        return UnitFacts(*common, online_since=readiness.ready_since)
     after = spec.offline_after if spec is not None else 0
-    offline = online.offline(after, now)
-    return UnitFacts(*common, offline=offline, dark=not offline, offline_at=online.offline_at(after))
+    offline = readiness.offline(after, now)
+    return UnitFacts(*common, offline=offline, dark=not offline, offline_at=readiness.offline_at(after))
 
 
 def observed_since(seen: Mapping | None) -> str | None:
@@ -315,14 +319,13 @@ def roll(
     """Decide this sync's moves for a grid's per-unit renders (units that are not live are departing); once
     a rollback is recorded, the moved units get the last completed revision instead (hooks.grids.rollback)."""
     labels = unit_node_labels(sites, units.found, spec.uses_node_labels)
-    online = units.found.readiness()
     facts = {
         r.unit: unit_facts(
             r,
             step_of(spec.steps, r.unit, labels.get(r.unit, [])),
             ready,
             r.unit not in labels,
-            online.get(r.unit, UNKNOWN),
+            units.found.readiness,
             spec,
             now,
         )

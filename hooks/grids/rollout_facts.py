@@ -39,7 +39,9 @@ class UnitFacts:
     dark: bool = False
     """No Ready node, not yet for ``offlineAfterSeconds``: it is not moved (it could not start anything)."""
     online_since: str | None = None
-    """Since when the unit has had a Ready node (None: not known)."""
+    """Since when the unit has had a Ready node (None: not known). The earliest such time for a unit on its way
+    (updated, not ready), the only units whose deadline (:attr:`started`) is read; for the others, a time it
+    has been online since."""
     offline_at: str | None = None
     """When a dark unit becomes offline."""
     rolled_back: bool = False

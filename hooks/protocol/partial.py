@@ -20,10 +20,10 @@ default; docs/performance.md shows how to declare a hook's reads.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Union
+from typing import SupportsIndex, Union
 
 TEXT = "text"
 """Leaf: a JSON string. Anything else sends the whole request down the full decode."""
@@ -39,7 +39,12 @@ class Only:
     ``shape``: a hook that reads one entry of a list (the ``Ready`` condition of a Node) declares this, and
     must then ignore every other item, which the full decode keeps. Each array is decoded by itself and its
     other items dropped at once, so they never add up (a Node has five conditions; 5,000 Nodes' kept would
-    add some 10 MB)."""
+    add some 10 MB).
+
+    The array is a :class:`LazyItems`, decoded when first read: a hook that needs it for some objects only
+    (a rollout reads a unit's Nodes until it finds a Ready one; a grid without a rollout reads none) does not
+    pay for the others. An array whose items are not of the shape is then read as the full decode reads it
+    (all its items, as they are), which a hook ignoring the other items reads the same way."""
 
     key: str
     value: str
@@ -84,6 +89,71 @@ def merge_shapes(*shapes: Shape | str) -> Shape | str:
     if any(s != first for s in rest):
         raise ValueError(f"cannot merge shapes {shapes!r}")
     return first
+
+
+class LazyItems(list):
+    """A list whose items are loaded when it is first read, then kept: the value of an :class:`Only` array in
+    a reduced object. Reading it (iterating, so also ``list()`` and ``sorted()``, indexing, ``len``, ``in``,
+    ``==``, ``index``, ``count``, ``copy``, ``lazy + other``) loads it first: hooks only read request objects,
+    and see the loaded items however they read them. (C code that reads a list's storage directly, as
+    ``other + lazy`` does, would see it empty before then.)"""
+
+    __slots__ = ("_load", "_source")
+
+    def __init__(self, load: Callable[[object], list], source: object) -> None:
+        super().__init__()
+        self._load: Callable[[object], list] | None = load
+        self._source = source
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the items were read (so loaded) yet."""
+        return self._load is None
+
+    def _loaded(self) -> list:
+        if self._load is not None:
+            load, self._load = self._load, None
+            list.extend(self, load(self._source))
+            self._source = None
+        return self
+
+    def __iter__(self) -> Iterator:
+        return list.__iter__(self._loaded())
+
+    def __reversed__(self) -> Iterator:
+        return list.__reversed__(self._loaded())
+
+    def __len__(self) -> int:
+        return list.__len__(self._loaded())
+
+    def __getitem__(self, index: SupportsIndex | slice) -> object:
+        return list.__getitem__(self._loaded(), index)
+
+    def __contains__(self, item: object) -> bool:
+        return list.__contains__(self._loaded(), item)
+
+    def __eq__(self, other: object) -> bool:
+        return list.__eq__(self._loaded(), other)
+
+    def __ne__(self, other: object) -> bool:
+        return list.__ne__(self._loaded(), other)
+
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as a list
+
+    def __add__(self, other: list) -> list:
+        return list.__add__(self._loaded(), other)
+
+    def __repr__(self) -> str:
+        return list.__repr__(self._loaded())
+
+    def index(self, *args: object) -> int:
+        return list.index(self._loaded(), *args)
+
+    def count(self, item: object) -> int:
+        return list.count(self._loaded(), item)
+
+    def copy(self) -> list:
+        return list.copy(self._loaded())
 
 
 Path = tuple[str, ...]

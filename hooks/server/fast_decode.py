@@ -44,7 +44,17 @@ import msgspec
 
 from hooks.kube.errors import RequestError
 from hooks.protocol import codec
-from hooks.protocol.partial import ANY, TEXT, TEXT_MAP, Only, Partial, RequestReads, Shape, field_paths
+from hooks.protocol.partial import (
+    ANY,
+    TEXT,
+    TEXT_MAP,
+    LazyItems,
+    Only,
+    Partial,
+    RequestReads,
+    Shape,
+    field_paths,
+)
 
 log = logging.getLogger("hooks.fast_decode")
 
@@ -182,8 +192,8 @@ class _Reduced:
         return {name: self.finish(self.decoder.decode(r), lambda r=r: _load(r)) for name, r in objects.items()}
 
     def finish(self, obj: dict, load_whole: Callable[[], object] | None = None) -> Partial:
-        """Decode the ``ANY`` leaves with the reference decoder, keep the matching items of ``Only`` arrays,
-        and mark the object as reduced."""
+        """Decode the ``ANY`` leaves with the reference decoder, make ``Only`` arrays load their matching items
+        when read, and mark the object as reduced."""
         for *parents, leaf in self.any_paths:
             holder = _holder(obj, parents)
             if holder is not None and leaf in holder:
@@ -191,7 +201,7 @@ class _Reduced:
         for (*parents, leaf), items in self.only_paths:
             holder = _holder(obj, parents)
             if holder is not None and leaf in holder:
-                holder[leaf] = items.keep(holder[leaf])
+                holder[leaf] = items.later(holder[leaf])
         return Partial(obj, load_whole, self.held)
 
 
@@ -204,8 +214,13 @@ def _holder(obj: dict, parents: list[str]) -> dict | None:
 
 
 class _Items:
-    """The items of an :class:`Only` array, decoded in one call each array (the others are dropped at once, so
-    they never add up). Anything but an array of objects of the shape's types raises (-> full decode)."""
+    """The items of an :class:`Only` array, decoded when the hook first reads the array (:class:`LazyItems`), in
+    one call per array (the others are dropped at once, so they never add up).
+
+    Only an array gets this far (anything else fails the plan: full decode). An array with an item that is
+    not an object of the shape's types is then read in full by the reference decoder, as the full decode
+    would have it: the hook, which ignores the other items, reads the same there.
+    """
 
     def __init__(self, only: Only) -> None:
         self.value = only.value
@@ -213,6 +228,18 @@ class _Items:
         fields = {only.key: str, **{k: _msgspec_type(v) for k, v in only.shape.items() if k != only.key}}
         self.items = msgspec.json.Decoder(list[TypedDict(f"Items{next(_type_names)}", fields, total=False)])
         self.declared = set(only.shape)
+
+    def later(self, raw: msgspec.Raw) -> LazyItems:
+        if bytes(memoryview(raw)[:1]) != b"[":
+            raise ValueError(f"an array of items with {self.name} {self.value!r} was expected")
+        return LazyItems(self.load, raw)
+
+    def load(self, raw: msgspec.Raw) -> list:
+        try:
+            return self.keep(raw)
+        except msgspec.DecodeError as err:  # an item of other types
+            log.info("array read in full: %s", err)
+            return _load(raw)
 
     def keep(self, raw: msgspec.Raw) -> list[dict]:
         kept = [item for item in self.items.decode(raw) if item.get(self.name) == self.value]

@@ -70,11 +70,14 @@ class Sites:
         """Whether the request says something about ``unit`` (so its absence from ``units`` means gone)."""
         return self.known is None or unit in self.known
 
-    def readiness(self) -> dict[str, Readiness]:
-        """Each live unit's readiness (hooks.sites.readiness), from its Nodes or what its NodeUnits say."""
+    def readiness(self, unit: str, earliest: bool = True) -> Readiness:
+        """A unit's readiness (hooks.sites.readiness), from its Nodes or what its NodeUnits say; unknown for a
+        unit that is not live. ``earliest=False``: an online unit's ``ready_since`` need not be the earliest
+        (:func:`~hooks.sites.readiness.unit_readiness` then reads its Nodes only until a Ready one)."""
+        members = self.members.get(unit, ())
         if self.source == NODEUNITS_SOURCE:
-            return {u: combined(nodeunit_readiness(o) for o in self.members.get(u, ())) for u in self.units}
-        return {u: unit_readiness(self.members.get(u, ())) for u in self.units}
+            return combined(nodeunit_readiness(o) for o in members)
+        return unit_readiness(members, earliest)
 
 
 def site_rules(sites: SiteSpec) -> list[dict]:

@@ -82,8 +82,15 @@ def ready_condition(node: Mapping) -> Mapping | None:
     return None
 
 
-def unit_readiness(nodes: Iterable[Mapping]) -> Readiness:
-    """The readiness of a unit from its Nodes (see the module docstring)."""
+def unit_readiness(nodes: Iterable[Mapping], earliest: bool = True) -> Readiness:
+    """The readiness of a unit from its Nodes (see the module docstring).
+
+    With ``earliest=False`` the Nodes are read only until a Ready one: the unit is online, and its
+    ``ready_since`` is that Node's time (it has been online at least since then), not the earliest. Whether a
+    unit is online or dark is the same either way, and a reduced request decodes a Node's conditions only
+    when they are read (hooks.protocol.partial.LazyItems), so a rollout that needs the earliest time only
+    for units on their way reads about one Node per online unit.
+    """
     ready: list[str] = []
     not_ready: list[str] = []
     unknown = False
@@ -96,6 +103,8 @@ def unit_readiness(nodes: Iterable[Mapping]) -> Readiness:
         readable = since if parse_time(since) is not None else None
         if cond.get("status") == "True":
             if readable is not None:
+                if not earliest:
+                    return Readiness(ready_since=readable)
                 ready.append(readable)
         elif readable is None:
             unknown = True

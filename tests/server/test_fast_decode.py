@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.fleet import steady_state_request
+from bench.rollout import mid_rollout_request
 from hooks.grids.autoscaling import HPA_TYPE
 from hooks.grids.cronjob import CRONJOB
 from hooks.grids.daemonset import DAEMONSET
@@ -26,7 +27,7 @@ from hooks.grids.rollout import SINCE_ANNOTATION
 from hooks.grids.workload import DEPLOYMENT, STATEFULSET
 from hooks.kube.errors import RequestError
 from hooks.protocol import codec
-from hooks.protocol.partial import ANY, TEXT, Only, Partial, RequestReads, whole
+from hooks.protocol.partial import ANY, TEXT, LazyItems, Only, Partial, RequestReads, whole
 from hooks.server.app import create_app, hook_table
 from hooks.server.body import READ_CHUNK, Deadline, read_exactly
 from hooks.server.fast_decode import BodyRefused, decoder_for, full_decode
@@ -441,3 +442,44 @@ def nodegroup_requests(draw):
 @given(nodegroup_requests())
 def test_nodegroup_reduced_decode_answers_like_a_full_decode(body):
     assert_same_answer("/nodegroup/sync", body)
+
+
+def node_conditions(request: dict) -> list[LazyItems]:
+    return [node["status"]["conditions"] for node in request["related"]["Node.v1"].values()]
+
+
+def test_node_conditions_are_decoded_only_where_a_hook_reads_them():
+    """A grid without a rollout reads no Node's conditions; a rollout reads a unit's Nodes until a Ready one,
+    and all of them only for a unit on its way (its deadline starts when its first Node became Ready) or
+    without a Ready Node. The answers are those of a full decode all the same."""
+    route = "/deploymentgrid/sync"
+    decode = decoder_for(route_reads()[route])
+    steady = decode(realistic_body(60))
+    assert all(isinstance(c, LazyItems) for c in node_conditions(steady))
+    hook_table()[route](steady, NOW)
+    assert not any(c.loaded for c in node_conditions(steady))
+
+    body = orjson.dumps(mid_rollout_request(100, hook_table()[route], offline_every=5))  # 20 units of 5 Nodes
+    rollout = decode(body)
+    answer = hook_table()[route](rollout, NOW)
+    loaded = sum(c.loaded for c in node_conditions(rollout))
+    states = answer["status"]["states"].values()
+    dark = sum(1 for s in states if s.get("offline"))
+    on_way = sum(1 for s in states if s["updated"] and not s["ready"])
+    assert dark == 4 and on_way > 0
+    assert loaded == len(states) + 4 * (dark + on_way) < 100  # the first Node of each unit, the others of some
+    assert outcome(decode, route, body) == outcome(codec.loads, route, body)
+
+
+def test_an_array_with_odd_items_is_read_as_the_full_decode_reads_it():
+    """Only the matching items are kept once an array is read; an array with an item of other types (which
+    Kubernetes' schema does not allow) is read in full instead, as the reference path would have it."""
+    reads = RequestReads(related={"N": {"status": {"conditions": Only("type", "Ready", {"status": TEXT})}}})
+    ready = {"type": "Ready", "status": "True"}
+    odd = {"status": {"conditions": [{"type": 5}, ready]}}
+    fine = {"status": {"conditions": [{"type": "Disk", "status": "False"}, ready]}}
+    body = orjson.dumps({"related": {"N": {"n": odd, "m": fine}}})
+    nodes = decoder_for(reads)(body)["related"]["N"]
+    assert all(isinstance(node, Partial) for node in nodes.values())  # the request took the reduced path
+    assert list(nodes["n"]["status"]["conditions"]) == orjson.loads(body)["related"]["N"]["n"]["status"]["conditions"]
+    assert list(nodes["m"]["status"]["conditions"]) == [{"status": "True"}]

@@ -89,3 +89,30 @@ def test_heartbeats_never_change_what_a_unit_says(states, heartbeats) -> None:
     assert unit_readiness(beating) == unit_readiness(plain)
     found = unit_readiness(plain)
     assert found.dark == (not any(r is True for r, _ in states))
+
+
+ANY_STATES = st.tuples(st.sampled_from([True, False, "Unknown"]), st.sampled_from([T0, T1, T2, T3, None, "soon"]))
+
+
+class Unread(dict):
+    """A Node that must not be read."""
+
+    def get(self, key, default=None):
+        raise AssertionError("read a Node after the first Ready one")
+
+
+@given(st.lists(ANY_STATES, max_size=5))
+def test_without_the_earliest_time_nodes_are_read_until_a_ready_one(states) -> None:
+    """Online or dark, and since when dark, are the same; an online unit is online since a Ready Node's time,
+    and the Nodes after the first Ready one (with a readable time) are not read."""
+    full = unit_readiness(nodes(*states))
+    first = unit_readiness(nodes(*states), earliest=False)
+    assert (first.dark, first.not_ready_since, first.ready_since is None) == (
+        full.dark,
+        full.not_ready_since,
+        full.ready_since is None,
+    )
+    ready_times = [since for ready, since in states if ready is True and since in (T0, T1, T2, T3)]
+    assert first.ready_since == (ready_times[0] if ready_times else None)
+    if ready_times:
+        assert unit_readiness([*nodes(*states), Unread()], earliest=False) == first
