@@ -18,6 +18,7 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?\Z")
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
@@ -47,6 +48,12 @@ def label_key_error(key: object) -> str | None:
     """Why ``key`` is not a valid label key, or None when it is."""
     if not isinstance(key, str) or not key:
         return "must be a non-empty string"
+    return _label_key_error(key)
+
+
+@lru_cache(maxsize=4096)
+def _label_key_error(key: str) -> str | None:
+    """Cached: the selector and labels of every unit's child repeat the same few keys."""
     prefix, slash, name = key.rpartition("/")
     if slash and not is_dns1123_subdomain(prefix):
         return f"prefix {prefix!r} is not a DNS subdomain"
