@@ -233,9 +233,13 @@ def measure(nodes: int, repeat: int, min_seconds: float = 1.0, variant: str = "s
     )
 
 
-def profile(nodes: int, repeat: int, top: int = 20) -> None:
-    """Print where the in-process path spends its time: per phase (medians), then cProfile by own time."""
-    body = build_body(nodes)
+def profile(nodes: int, repeat: int, top: int = 20, variant: str = "steady") -> None:
+    """Print where the in-process path spends its time: per phase (medians), then cProfile by own time.
+
+    The ``hook`` phase reruns the hook on one decoded request, so the Node conditions it reads are decoded
+    in its first run only (hooks.protocol.partial.LazyItems); the in-process path decodes them every time.
+    """
+    body = build_body(nodes, variant)
     decode = route_decoder(ROUTE)
     hook = hook_table()[ROUTE]
     request = decode(body)
@@ -246,7 +250,7 @@ def profile(nodes: int, repeat: int, top: int = 20) -> None:
         "encode": lambda: codec.dumps(answer),
         "full parse (floor)": lambda: orjson.loads(body),
     }
-    print(f"# {nodes} nodes, {len(body) / 1e6:.1f} MB")
+    print(f"# {nodes} nodes ({variant}), {len(body) / 1e6:.1f} MB")
     for name, fn in phases.items():
         print(f"{name:>20}: {median_time(fn, repeat) * 1000:7.1f} ms")
     print(f"# cProfile of {repeat} runs (a garbage collection lands on whichever function allocates)")
@@ -296,7 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="runs per measurement (the median is shown)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--min-seconds", type=float, default=1.0, help="keep repeating for at least this long")
-    parser.add_argument("--profile", type=int, metavar="NODES", help="only profile the in-process path at NODES")
+    parser.add_argument(
+        "--profile", type=int, metavar="NODES", help="only profile the in-process path at NODES (each of --variants)"
+    )
     parser.add_argument(
         "--variants",
         default="steady,rollout,rollout-offline",
@@ -304,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.profile:
-        profile(args.profile, args.repeat)
+        for variant in args.variants.split(","):
+            profile(args.profile, args.repeat, variant=variant)
         return 0
     info = machine()
     print(f"# {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, load {info['loadavg']}", flush=True)

@@ -52,3 +52,9 @@ def test_the_offline_variant_defers_a_tenth_of_the_units_and_carries_the_revisio
     assert answer["status"]["rollout"]["deferredUnits"] > 0
     result = run.measure(nodes=10 * NODES_PER_UNIT, repeat=1, min_seconds=0, variant="rollout-offline")
     assert "| rollout-offline |" in run.table([result])
+
+
+def test_profile_prints_the_phases_of_each_variant(capsys):
+    assert run.main(["--profile", "50", "--repeat", "1", "--variants", "steady,rollout"]) == 0
+    out = capsys.readouterr().out
+    assert "# 50 nodes (steady)" in out and "# 50 nodes (rollout)" in out and out.count("cProfile") == 2
