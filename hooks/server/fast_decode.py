@@ -6,6 +6,8 @@ skipping everything else without building Python objects for it. That is where a
 its time: a 5,000-node request holds about two million values, of which a hook needs some tens of
 thousands. Observed children are kept as ``Raw`` slices of the body, each decoded to its declared
 fields in a second, small step, and in full only when a hook asks (:func:`hooks.protocol.partial.whole`).
+``Only`` arrays (a Node's conditions) are kept as slices too and decoded when a hook first reads them
+(:class:`hooks.protocol.partial.LazyItems`).
 
 The answer must never differ from the reference path (``codec.loads`` of the whole body, then the
 same hook), so:
@@ -16,7 +18,8 @@ same hook), so:
 - a request that has the shape of a sync request but does not fit the plan -- malformed JSON, a type the
   route did not declare, a Node that is not an object, a label that is not a string, ... -- is decoded by
   the reference path: odd and malformed requests get exactly the reference answer or 4xx error, only more
-  slowly. Each such fallback is logged at INFO with its reason.
+  slowly. Each such fallback is logged at INFO with its reason. (An ``Only`` array whose items turn out not
+  to be of its shape when it is read is read in full, by ``codec.loads``, as the reference path has it.)
 
 What the reference path would refuse anyway is refused (400, :class:`BodyRefused`) without a full decode,
 which for JSON made of small objects costs tens of times the body in memory: a body that is not a JSON

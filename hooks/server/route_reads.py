@@ -26,11 +26,12 @@ from hooks.sites.units import NODE_FIELDS, NODE_HEALTH_FIELDS, NODES
 
 def workload_sync_reads(kind: WorkloadKind) -> RequestReads:
     """What workload_grid.sync reads: Node names, labels and Ready condition (a rollout defers offline
-    sites, hooks.sites.readiness), or whole NodeUnits, which are small; and of each observed child its
-    status figures (hooks.grids.workload), its unit label and grace mark (hooks.grids.grace), its revision
-    stamp (hooks.grids.revision), when it started moving to it (hooks.grids.rollout), whether it was rolled
-    back (hooks.grids.rollback) and Metacontroller's record of it (hooks.grids.children: does it hold
-    ``replicas``?); of each observed HPA its name and status (hooks.grids.autoscaling; kinds with replicas).
+    sites, hooks.sites.readiness; decoded only for the Nodes it reads), or whole NodeUnits, which are small;
+    and of each observed child its status figures (hooks.grids.workload), its unit label and grace mark
+    (hooks.grids.grace), its revision stamp (hooks.grids.revision), when it started moving to it
+    (hooks.grids.rollout), whether it was rolled back (hooks.grids.rollback) and Metacontroller's record of
+    it with what it is compared with (hooks.grids.children: a child kept as it is is sent back from these,
+    without a full decode); of each observed HPA its name and status (hooks.grids.autoscaling; kinds with replicas).
     The grid's ControllerRevisions (hooks.grids.history) are few and small: whole. Of the ConfigMapGrids the
     spec names, their key, and of their ConfigMaps the unit, the key and the data (hooks.grids.config_refs)."""
     observed = merge_shapes(
