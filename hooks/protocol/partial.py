@@ -101,7 +101,7 @@ class LazyItems(list):
     __slots__ = ("_load", "_source")
 
     def __init__(self, load: Callable[[object], list], source: object) -> None:
-        super().__init__()
+        # list.__init__ is not called: the list starts empty, and this runs for every Node of a request
         self._load: Callable[[object], list] | None = load
         self._source = source
 
