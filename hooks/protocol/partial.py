@@ -184,7 +184,7 @@ class Partial(dict):
     def __init__(
         self, fields: Mapping, load_whole: Callable[[], dict] | None = None, held: frozenset[Path] = frozenset()
     ) -> None:
-        super().__init__(fields)
+        dict.__init__(self, fields)  # not super(): this runs for every Node and child of a request
         self._load_whole = load_whole
         self._held = held
 
