@@ -34,6 +34,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -155,14 +156,18 @@ class Server:
             "PYTHONPATH": str(ROOT),
         }
         cmd = [sys.executable, "-m", "gunicorn", "--config", "python:hooks.server.gunicorn_conf", "hooks.app:app"]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # A file, not a pipe nobody reads: once a pipe's 64 KiB fill up (a hostile grid's warning per request),
+        # the worker blocks writing its log and the next request hangs until the client's timeout.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 -- open for the server's life, closed in stop()
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self.log)
         self.worker = self._wait_ready()
 
     def _wait_ready(self) -> int:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("gunicorn exited: " + self.proc.stderr.read().decode(errors="replace"))
+                self.log.seek(0)
+                raise RuntimeError("gunicorn exited: " + self.log.read().decode(errors="replace"))
             try:
                 status, _ = self.request("GET", "/healthz", b"")
                 children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
@@ -192,6 +197,7 @@ class Server:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=30)
+        self.log.close()
 
 
 def same_answer(served: bytes, computed: bytes) -> bool:
