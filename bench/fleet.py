@@ -260,6 +260,18 @@ def _defaulted(desired: dict) -> dict:
     return spec
 
 
+def controller_ref(parent: dict) -> dict:
+    """The owner reference Metacontroller puts on each child: the grid as its controller."""
+    return {
+        "apiVersion": parent["apiVersion"],
+        "kind": parent["kind"],
+        "name": parent["metadata"]["name"],
+        "uid": parent["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
 def observed_child(rng: random.Random, desired: dict, parent: dict, ready: bool) -> dict:
     """What the API server returns for a child Metacontroller applied: server metadata and status added."""
     meta = desired["metadata"]
@@ -314,16 +326,7 @@ def observed_child(rng: random.Random, desired: dict, parent: dict, ready: bool)
                 "deployment.kubernetes.io/revision": str(generation),
                 "metacontroller.k8s.io/last-applied-configuration": orjson.dumps(applied).decode(),
             },
-            "ownerReferences": [
-                {
-                    "apiVersion": parent["apiVersion"],
-                    "kind": parent["kind"],
-                    "name": parent["metadata"]["name"],
-                    "uid": parent["metadata"]["uid"],
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ],
+            "ownerReferences": [controller_ref(parent)],
             "managedFields": [
                 {
                     "manager": "metacontroller",

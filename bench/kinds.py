@@ -30,7 +30,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.fleet import GRID_NAME, NAMESPACE, NODES_PER_UNIT, UNIT_KEY, _fields_v1, _uuid, grid_parent, make_nodes  # noqa: E402
+from bench.fleet import (  # noqa: E402
+    GRID_NAME,
+    NAMESPACE,
+    NODES_PER_UNIT,
+    UNIT_KEY,
+    _fields_v1,
+    _uuid,
+    controller_ref,
+    grid_parent,
+    make_nodes,
+)
 from bench.run import Server, machine, median_time, route_decoder, same_answer  # noqa: E402
 from hooks.grids.children import METACONTROLLER_LAST_APPLIED  # noqa: E402
 from hooks.protocol import codec  # noqa: E402
@@ -114,16 +124,7 @@ def observed(child: dict, parent: dict, rng: random.Random) -> dict:
         resourceVersion=str(rng.randint(10**7, 10**8)),
         generation=3,
         creationTimestamp="2025-10-28T02:05:51Z",
-        ownerReferences=[
-            {
-                "apiVersion": parent["apiVersion"],
-                "kind": parent["kind"],
-                "name": parent["metadata"]["name"],
-                "uid": parent["metadata"]["uid"],
-                "controller": True,
-                "blockOwnerDeletion": True,
-            }
-        ],
+        ownerReferences=[controller_ref(parent)],
         managedFields=[
             {
                 "manager": "metacontroller",
