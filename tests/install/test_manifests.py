@@ -122,6 +122,8 @@ def test_composite_controllers_generate_selector_and_update_children(ctl):
     assert (spec["parentResource"]["apiVersion"], spec["parentResource"]["resource"]) in crd_resources
     for child in spec.get("childResources", []):
         assert child["updateStrategy"]["method"] in ("InPlace", "Recreate", "RollingInPlace", "RollingRecreate")
+    # A parent's own status write must not resync it: every such resync is a full sync that changes nothing.
+    assert spec["parentResource"]["ignoreStatusChanges"] is True
 
 
 @pytest.mark.parametrize("grid_kind", ["DeploymentGrid", "StatefulSetGrid"])

@@ -26,7 +26,11 @@ def test_servicegrid_controller_owns_services_with_v2_hooks():
     ctl = controller("CompositeController", "servicegrid-controller")
     spec = ctl["spec"]
     assert spec["generateSelector"] is True
-    assert spec["parentResource"] == {"apiVersion": "superedge.io/v1", "resource": "servicegrids"}
+    assert spec["parentResource"] == {
+        "apiVersion": "superedge.io/v1",
+        "resource": "servicegrids",
+        "ignoreStatusChanges": True,
+    }
     assert [(c["apiVersion"], c["resource"]) for c in spec["childResources"]] == [("v1", "services")]
     paths = {name: urlparse(h["webhook"]["url"]).path for name, h in spec["hooks"].items()}
     assert paths == {"customize": "/servicegrid/customize", "sync": "/servicegrid/sync"}

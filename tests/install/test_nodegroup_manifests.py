@@ -48,7 +48,11 @@ def test_crd_is_cluster_scoped_with_short_name_and_columns():
 def test_controller_is_composite_over_nodeunits_with_v2_hooks():
     spec = CONTROLLER["spec"]
     assert CONTROLLER["kind"] == "CompositeController"
-    assert spec["parentResource"] == {"apiVersion": "superedge.io/v1", "resource": "nodegroups"}
+    assert spec["parentResource"] == {
+        "apiVersion": "superedge.io/v1",
+        "resource": "nodegroups",
+        "ignoreStatusChanges": True,
+    }
     assert spec["childResources"] == [
         {"apiVersion": "superedge.io/v1", "resource": "nodeunits", "updateStrategy": {"method": "InPlace"}}
     ]
