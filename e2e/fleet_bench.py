@@ -24,6 +24,9 @@ With ``--site-source NodeUnits`` (ours only) a NodeGroup of the key is applied a
 before the grid, which gets ``spec.siteSource: NodeUnits``; the new-site phase then also records when the
 site's NodeUnit appeared, and the NodeGroup's sync calls are counted apart from the grid's. ``--grids G``
 applies G DeploymentGrids of the key, each over every site, and every phase waits for all of them.
+``--regions R`` (ours) instead labels every Node with one of R regions (``region=r0`` ...; sites dealt out in
+turn) and splits the one grid into R grids, each selecting its region with ``spec.nodeSelector``: the same
+children, but each sync carries one region's Nodes and children (the new site's Nodes get its region too).
 
 With ``--impl ours,peer`` every site count also runs on a fresh cluster of its own with SuperEdge's
 application-grid-controller in place of Metacontroller and the hook server (``e2e/peer.py``: built by hand,
@@ -33,6 +36,7 @@ side with the ratios ours / peer.
     python -m e2e.fleet_bench --sites 50,200 --qps 5,50 --burst 10,100 --workers 5
     python -m e2e.fleet_bench --sites 200 --qps 1000 --burst 1000 --nodes-per-site 2 --impl ours,peer
     python -m e2e.fleet_bench --sites 200 --qps 1000 --burst 1000 --nodes-per-site 2 --site-source NodeUnits
+    python -m e2e.fleet_bench --sites 500 --qps 1000 --burst 1000 --nodes-per-site 2 --regions 10 --impl ours,peer
 
 See docs/performance.md ("Real cluster") for figures and how to read them.
 """
@@ -71,6 +75,7 @@ from e2e.procs import poll
 from e2e.scenario import node_group
 
 KEY = "site"
+REGION_KEY = "region"
 GRID = "fleet"
 NAMESPACE = "fleet"
 IMAGE = "registry.k8s.io/pause:3.10"
@@ -344,11 +349,53 @@ def grid_names(count: int) -> list[str]:
     return [GRID, *(f"{GRID}-g{i}" for i in range(1, count))]
 
 
-def grid_object(site_source: str = "Nodes", name: str = GRID) -> dict:
+def region_of(site: int, regions: int) -> str:
+    """The region label value of site number ``site``: sites are dealt out over the regions in turn."""
+    return f"r{site % regions}"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which grids there are and which of them has a child in which site.
+
+    Either ``grids`` DeploymentGrids each over every site (``--grids``), or, with ``regions`` above 1, one
+    grid per region, each selecting its region's Nodes with ``spec.nodeSelector`` (``--regions``): every site
+    then has one child, and each grid's sync carries only its region's Nodes and children.
+    """
+
+    grids: tuple[str, ...]
+    regions: int = 1
+
+    @classmethod
+    def of(cls, grids: int, regions: int) -> Layout:
+        if regions > 1:
+            return cls(tuple(f"{GRID}-{region_of(j, regions)}" for j in range(regions)), regions)
+        return cls(tuple(grid_names(grids)))
+
+    def grids_of(self, site: int) -> tuple[str, ...]:
+        return (self.grids[site % self.regions],) if self.regions > 1 else self.grids
+
+    def units_of(self, grid: str, sites: int) -> int:
+        """How many of sites ``0 .. sites - 1`` the grid serves."""
+        return sum(grid in self.grids_of(i) for i in range(sites))
+
+    def region(self, grid: str) -> str | None:
+        return region_of(self.grids.index(grid), self.regions) if self.regions > 1 else None
+
+    def node_labels(self, site: int, width: int) -> dict[str, str]:
+        labels = {KEY: site_name(site, width)}
+        if self.regions > 1:
+            labels[REGION_KEY] = region_of(site, self.regions)
+        return labels
+
+
+def grid_object(site_source: str = "Nodes", name: str = GRID, region: str | None = None) -> dict:
     """One benchmark grid; ``spec.siteSource`` is written only when it is not the default (Nodes)."""
     spec: dict[str, Any] = {"gridUniqKey": KEY, "template": deployment_template("1", name)}
     if site_source != "Nodes":
         spec["siteSource"] = site_source
+    if region is not None:
+        spec["nodeSelector"] = {"matchLabels": {REGION_KEY: region}}
     return {
         "apiVersion": "superedge.io/v1",
         "kind": "DeploymentGrid",
@@ -385,14 +432,16 @@ class Settings:
     profile_seconds: float = 45.0
     site_source: str = "Nodes"  # ours only: with NodeUnits a NodeGroup of the key is applied before the grid
     grids: int = 1  # DeploymentGrids of the key, each over every site
+    regions: int = 1  # ours only: above 1, the sites are split over this many grids by a region label
 
 
 def node_grace(heartbeat: float) -> int:
     """The controller manager's node grace period for a heartbeat interval: 3 intervals, at least its 50 s default.
 
-    kwok posts a node's status ``heartbeat`` seconds after the last one plus a jitter of up to as much again,
-    so up to twice the interval apart; the launcher's short default grace (for the offline-site scenarios)
-    would mark nodes NotReady between posts, and their pods with them, in the middle of a phase.
+    kwok posts a node's status every ``heartbeat`` seconds (the launcher's stage sets the jitter bound equal to
+    the delay, which kwok reads as none), later when the machine is busy; the launcher's short default grace
+    (for the offline-site scenarios) would mark nodes NotReady between posts, and their pods with them, in the
+    middle of a phase.
     """
     return max(50, int(3 * heartbeat))
 
@@ -409,7 +458,8 @@ class Run:
         self.timeout = settings.timeout
         self.width = max(3, len(str(sites)))
         self.milestones = MILESTONES if impl == "ours" else PEER_MILESTONES
-        self.grids = grid_names(settings.grids)
+        self.layout = Layout.of(settings.grids, settings.regions if impl == "ours" else 1)
+        self.grids = self.layout.grids
         self.pprof_port = free_port() if impl == "ours" and settings.profile_dir else None
         mc_args = settings.mc_args + ((f"--pprof-address={LOOPBACK}:{self.pprof_port}",) if self.pprof_port else ())
         options = Options(
@@ -425,6 +475,7 @@ class Run:
 
     def label(self) -> str:
         grids = f" x{len(self.grids)} grids" if len(self.grids) > 1 else ""
+        grids += " by region" if self.layout.regions > 1 else ""
         if self.impl != "ours":
             return f"peer {self.limits.qps:g}/{self.limits.burst}{grids}"
         return self.limits.label() + (" NodeUnits" if self.node_units else "") + grids
@@ -510,11 +561,14 @@ class Run:
 
     def grid_ready(self, units: int) -> bool:
         """Ours: the grid's status says every unit is ready (the peer has no such summary: never asked)."""
-        return self.impl == "ours" and all(grid_ready(self.grid(name), units) for name in self.grids)
+        return self.impl == "ours" and all(
+            grid_ready(self.grid(name), self.layout.units_of(name, units)) for name in self.grids
+        )
 
     def child_names(self, count: int, first: int = 0) -> set[str]:
-        """Every grid's children in sites ``first`` to ``count - 1``."""
-        return {f"{grid}-{site_name(i, self.width)}" for grid in self.grids for i in range(first, count)}
+        """The children of sites ``first`` to ``count - 1``: every grid's, or with regions their region grid's."""
+        width = self.width
+        return {f"{grid}-{site_name(i, width)}" for i in range(first, count) for grid in self.layout.grids_of(i)}
 
     # phases
 
@@ -534,7 +588,7 @@ class Run:
         per_site = self.settings.nodes_per_site
         for i, j in itertools.product(range(self.sites), range(per_site)):
             node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": node_name(i, j, self.width)}}
-            node["metadata"]["labels"] = {KEY: site_name(i, self.width)}
+            node["metadata"]["labels"] = self.layout.node_labels(i, self.width)
             self.kube.create(node)
         # The nodes of the new site join now, without the site key, so that phase times labelling, not kwok's
         # start. They carry another label: under the launcher's label selector, kwok v0.8.0 never made a node
@@ -583,7 +637,8 @@ class Run:
 
         start = self.marks()
         source = self.settings.site_source if self.impl == "ours" else "Nodes"
-        grids = {"apiVersion": "v1", "kind": "List", "items": [grid_object(source, name) for name in self.grids]}
+        items = [grid_object(source, name, self.layout.region(name)) for name in self.grids]
+        grids = {"apiVersion": "v1", "kind": "List", "items": items}
         self.kube.kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps(grids))
         self.record("apply", start, self.wait(check, start[3]))
 
@@ -628,7 +683,7 @@ class Run:
             }
 
         start = self.marks()
-        label = {"metadata": {"labels": {KEY: site_name(self.sites, self.width)}}}
+        label = {"metadata": {"labels": self.layout.node_labels(self.sites, self.width)}}
         for j in range(self.settings.nodes_per_site):
             self.kube.merge_patch("Node", None, node_name(self.sites, j, self.width), label)
         names = ("unit", *self.milestones) if self.node_units else self.milestones
@@ -712,6 +767,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds a phase may take")
     parser.add_argument("--site-source", default="Nodes", choices=SITE_SOURCES, help="ours: the grid's spec.siteSource")
     parser.add_argument("--grids", type=int, default=1, help="DeploymentGrids of the key, each over every site")
+    parser.add_argument(
+        "--regions", type=int, default=1, help="ours: split the sites over this many grids by a region label"
+    )
     parser.add_argument("--keep-decorator", action="store_true", help="keep the node zone decorator installed")
     parser.add_argument("--keep-logs", action="store_true", help="keep every run's folder, not only failed ones")
     parser.add_argument("--profile-dir", type=Path, help="write a Metacontroller CPU profile of each template phase")
@@ -719,6 +777,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args(argv)
     args.impls = [i.strip() for i in args.impl.split(",") if i.strip()]
+    if args.regions > 1 and (args.grids > 1 or args.site_source != "Nodes"):
+        parser.error("--regions splits one grid's sites: it takes neither --grids nor --site-source NodeUnits")
     if not args.impls or set(args.impls) - set(IMPLEMENTATIONS):
         parser.error(f"--impl takes {' or '.join(IMPLEMENTATIONS)}, comma-separated; got {args.impl!r}")
     if "ours" in args.impls and (not find_metacontroller() or not find_metacontroller_crds()):
@@ -740,6 +800,7 @@ def main(argv: list[str] | None = None) -> int:
         profile_seconds=args.profile_seconds,
         site_source=args.site_source,
         grids=args.grids,
+        regions=args.regions,
     )
     if settings.profile_dir:
         settings.profile_dir.mkdir(parents=True, exist_ok=True)

@@ -119,3 +119,30 @@ def test_markdown_tables():
     cpu = fb.cpu_table(rows).splitlines()
     assert cpu[0].count("|") == cpu[2].count("|") == 4 + len(fb.COMPONENTS) + 2
     assert cpu[2].startswith("| 50 | 5/10/5 | apply | 31.0 | 1.2 | 2.0 | 0.0 |")
+
+
+def test_layout_by_region_gives_every_site_one_grid_that_selects_its_region():
+    layout = fb.Layout.of(grids=1, regions=3)
+    assert layout.grids == ("fleet-r0", "fleet-r1", "fleet-r2")
+    assert [layout.grids_of(i) for i in range(4)] == [("fleet-r0",), ("fleet-r1",), ("fleet-r2",), ("fleet-r0",)]
+    assert [layout.units_of(g, 7) for g in layout.grids] == [3, 2, 2]  # sites 0-6 dealt out in turn
+    assert layout.node_labels(4, 3) == {"site": "site-004", "region": "r1"}
+    grid = fb.grid_object("Nodes", "fleet-r1", layout.region("fleet-r1"))
+    assert grid["spec"]["nodeSelector"] == {"matchLabels": {"region": "r1"}}
+
+
+def test_layout_without_regions_puts_every_grid_in_every_site():
+    layout = fb.Layout.of(grids=2, regions=1)
+    assert layout.grids == ("fleet", "fleet-g1")
+    assert layout.grids_of(5) == layout.grids
+    assert layout.units_of("fleet-g1", 7) == 7
+    assert layout.region("fleet") is None
+    assert layout.node_labels(4, 3) == {"site": "site-004"}
+    assert "nodeSelector" not in fb.grid_object("Nodes", "fleet")["spec"]
+
+
+def test_regions_take_neither_several_grids_nor_nodeunits(capsys):
+    for extra in (["--grids", "2"], ["--site-source", "NodeUnits"]):
+        with pytest.raises(SystemExit):
+            fb.parse_args(["--regions", "4", *extra])
+        assert "--regions splits one grid's sites" in capsys.readouterr().err
