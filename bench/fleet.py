@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 import orjson
 
+from tests.support.metacontroller_apply import controller_ref
+
 UNIT_KEY = "edge.superedge.io/site"
 NODES_PER_UNIT = 5
 GRID_NAME = "checkout"
@@ -258,18 +260,6 @@ def _defaulted(desired: dict) -> dict:
         c.update(imagePullPolicy="IfNotPresent", terminationMessagePath="/dev/termination-log")
         c["terminationMessagePolicy"] = "File"
     return spec
-
-
-def controller_ref(parent: dict) -> dict:
-    """The owner reference Metacontroller puts on each child: the grid as its controller."""
-    return {
-        "apiVersion": parent["apiVersion"],
-        "kind": parent["kind"],
-        "name": parent["metadata"]["name"],
-        "uid": parent["metadata"]["uid"],
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
 
 
 def observed_child(rng: random.Random, desired: dict, parent: dict, ready: bool) -> dict:

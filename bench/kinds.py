@@ -37,7 +37,6 @@ from bench.fleet import (  # noqa: E402
     UNIT_KEY,
     _fields_v1,
     _uuid,
-    controller_ref,
     grid_parent,
     make_nodes,
 )
@@ -45,6 +44,7 @@ from bench.run import Server, machine, median_time, route_decoder, same_answer  
 from hooks.grids.children import METACONTROLLER_LAST_APPLIED  # noqa: E402
 from hooks.protocol import codec  # noqa: E402
 from hooks.server.app import hook_table  # noqa: E402
+from tests.support.metacontroller_apply import controller_ref  # noqa: E402
 
 NOW = "2025-11-03T10:00:00Z"
 CONFIG_NAME = "checkout-config"

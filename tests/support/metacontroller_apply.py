@@ -25,6 +25,7 @@ __all__ = [
     "apply_update",
     "as_created",
     "as_stored",
+    "controller_ref",
     "difference",
     "go_equal",
     "go_json",
@@ -34,11 +35,9 @@ __all__ = [
 ]
 
 
-def as_created(desired: dict, parent: dict) -> dict:
-    """The object Metacontroller sends when it creates ``desired`` (DynamicApply.Apply, create branch)."""
-    out = with_generated_selector(desired, parent["metadata"]["uid"])
-    out["metadata"].setdefault("annotations", {})[LAST_APPLIED] = go_json(out)
-    owner = {
+def controller_ref(parent: dict) -> dict:
+    """The owner reference Metacontroller puts on each child: the parent as its controller."""
+    return {
         "apiVersion": parent["apiVersion"],
         "kind": parent["kind"],
         "name": parent["metadata"]["name"],
@@ -46,7 +45,13 @@ def as_created(desired: dict, parent: dict) -> dict:
         "controller": True,
         "blockOwnerDeletion": True,
     }
-    out["metadata"]["ownerReferences"] = [*out["metadata"].get("ownerReferences", []), owner]
+
+
+def as_created(desired: dict, parent: dict) -> dict:
+    """The object Metacontroller sends when it creates ``desired`` (DynamicApply.Apply, create branch)."""
+    out = with_generated_selector(desired, parent["metadata"]["uid"])
+    out["metadata"].setdefault("annotations", {})[LAST_APPLIED] = go_json(out)
+    out["metadata"]["ownerReferences"] = [*out["metadata"].get("ownerReferences", []), controller_ref(parent)]
     return out
 
 
