@@ -60,22 +60,9 @@ def _check_expression(expr: object, field: str) -> dict:
 
 
 def matches(selector: Mapping, labels: Mapping) -> bool:
-    """Whether ``labels`` satisfy a validated LabelSelector (empty selector matches all)."""
-    for key, value in selector.get("matchLabels", {}).items():
-        if labels.get(key) != value:
-            return False
-    return all(_expression_matches(e, labels) for e in selector.get("matchExpressions", ()))
-
-
-def _expression_matches(expr: Mapping, labels: Mapping) -> bool:
-    key, op = expr["key"], expr["operator"]
-    if op == "Exists":
-        return key in labels
-    if op == "DoesNotExist":
-        return key not in labels
-    if op == "In":
-        return key in labels and labels[key] in expr["values"]
-    return key not in labels or labels[key] not in expr["values"]
+    """Whether ``labels`` satisfy a validated LabelSelector (empty selector matches all); to test many label
+    sets against one selector, build its :func:`selector_test` once."""
+    return selector_test(selector)(labels)
 
 
 LabelTest = Callable[[Mapping], bool]

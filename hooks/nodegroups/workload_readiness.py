@@ -17,7 +17,7 @@ from hooks import API_VERSION
 from hooks.grids.grid_kinds import WORKLOAD_KINDS
 from hooks.grids.workload import DEPLOYMENT, STATEFULSET, WorkloadKind
 from hooks.kube.errors import SpecError
-from hooks.kube.selectors import matches, validate_selector
+from hooks.kube.selectors import selector_test, validate_selector
 from hooks.protocol import codec
 from hooks.protocol.request import objects_of
 from hooks.sites.site_spec import NODEUNITS_SOURCE
@@ -127,8 +127,9 @@ def _expected_units(grid: GridView, units: Mapping[str, list[Mapping]], admitted
         return units
     cache_key = codec.dumps(grid.selector)  # grids often share one selector: match the nodes once
     if cache_key not in admitted:
+        test = selector_test(grid.selector)
         admitted[cache_key] = frozenset(
-            unit for unit, nodes in units.items() if any(matches(grid.selector, n["metadata"]["labels"]) for n in nodes)
+            unit for unit, nodes in units.items() if any(test(n["metadata"]["labels"]) for n in nodes)
         )
     return admitted[cache_key]
 

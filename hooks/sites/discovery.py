@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hooks.kube.errors import SpecError
-from hooks.kube.selectors import matches, with_key_exists
+from hooks.kube.selectors import selector_test, with_key_exists
 from hooks.protocol.request import objects_of
 from hooks.sites.nodeunit import NODEUNIT_TYPE, is_tombstone, nodeunit_rule, unit_of_nodeunit
 from hooks.sites.readiness import Readiness, combined, nodeunit_readiness, unit_readiness
@@ -124,5 +124,6 @@ def _units_from_nodeunits(sites: SiteSpec, related: Mapping) -> Sites:
             "(every observed child is kept meanwhile)",
         )
     # A unit's only label is the key, so a selector over unit names is a selector over {key: unit}.
-    units = sorted(u for u in live if matches(sites.node_selector, {sites.key: u}))
+    test = selector_test(sites.node_selector)
+    units = sorted(u for u in live if test({sites.key: u}))
     return Sites(units, frozenset(known), {u: live[u] for u in units}, NODEUNITS_SOURCE)
