@@ -288,11 +288,33 @@ NODEGROUP_STATUS = {
 
 SITE_SOURCE = {
     "type": "string",
-    "enum": ["Nodes", "NodeUnits"],
-    "description": "Where units come from: Nodes (default; SuperEdge behaviour) or the NodeUnits a NodeGroup of "
-    "gridUniqKey keeps, so node heartbeats never resync the grid. With NodeUnits, nodeSelector may only use "
-    "gridUniqKey.",
+    "enum": ["Nodes", "NodeUnits", "NodeSummaries"],
+    "description": "Where units come from: Nodes (default; SuperEdge behaviour), the NodeSummaries the node "
+    "summary decorator keeps of each Node (the same units; node heartbeats never resync the grid), or the "
+    "NodeUnits a NodeGroup of gridUniqKey keeps (nodeSelector may then only use gridUniqKey).",
 }
+
+# A NodeSummary holds what a grid reads of one Node (its labels, on the object, and its Ready condition's status and
+# transition time), so a heartbeat, which changes neither, does not write it.
+NODESUMMARY_SPEC = {
+    "type": "object",
+    "properties": {
+        "ready": {
+            "type": "object",
+            "description": "The Node's Ready condition; absent when the Node has none.",
+            "properties": {
+                "status": {"type": "string", "description": "True, False or Unknown."},
+                "lastTransitionTime": {"type": "string", "format": "date-time"},
+            },
+        },
+    },
+}
+
+NODESUMMARY_COLUMNS = [
+    {"name": "Ready", "type": "string", "jsonPath": ".spec.ready.status"},
+    {"name": "Since", "type": "date", "jsonPath": ".spec.ready.lastTransitionTime"},
+    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+]
 
 # A NodeUnit holds membership and the site's readiness transitions (no heartbeat-derived data), so it changes only
 # when a site gains or loses nodes, goes dark or comes back.
@@ -571,6 +593,9 @@ def all_crds() -> dict[str, dict]:
             "NodeGroup", "nodegroups", "ng", NODEGROUP_SPEC, NODEGROUP_STATUS, GRID_COLUMNS, "Cluster"
         ),
         "nodeunits.yaml": crd("NodeUnit", "nodeunits", "nu", NODEUNIT_SPEC, None, NODEUNIT_COLUMNS, "Cluster"),
+        "nodesummaries.yaml": crd(
+            "NodeSummary", "nodesummaries", "nsum", NODESUMMARY_SPEC, None, NODESUMMARY_COLUMNS, "Cluster"
+        ),
         "configmapgrids.yaml": crd(
             "ConfigMapGrid", "configmapgrids", "cmg", CONFIGMAPGRID_SPEC, GRID_STATUS, GRID_COLUMNS, "Namespaced"
         ),

@@ -83,8 +83,10 @@ GRID_SELECTOR = "superedge.io/grid-selector"
 SPARE_LABEL = {"fleet.e2e.servicegroup.io/spare": "true"}
 SYNC_HOOK = "deploymentgrid/sync"
 NODEGROUP_HOOK = "nodegroup/sync"
-SITE_SOURCES = ("Nodes", "NodeUnits")
+SUMMARY_HOOK = "nodesummary/sync"
+SITE_SOURCES = ("Nodes", "NodeUnits", "NodeSummaries")
 DECORATOR = "servicegroup-nodezone"
+SUMMARY_DECORATOR = "servicegroup-nodesummary"
 MILESTONES = ("written", "available", "status")
 # The peer's grid status has no readiness summary to wait for (a map of per-site Deployment statuses).
 PEER_MILESTONES = ("written", "available")
@@ -283,6 +285,8 @@ class PhaseResult:
     nodegroup_calls: int = 0  # the NodeGroup's sync calls (siteSource NodeUnits), counted apart from the grid's
     nodegroup_busy: float = 0.0  # summed duration_ms of those calls, in seconds
     nodegroup_mb: float = 0.0  # summed request bytes of those calls
+    summary_calls: int = 0  # the node summary decorator's calls (siteSource NodeSummaries: one per Node post)
+    summary_busy: float = 0.0  # summed duration_ms of those calls, in seconds
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -478,7 +482,12 @@ class Run:
         grids += " by region" if self.layout.regions > 1 else ""
         if self.impl != "ours":
             return f"peer {self.limits.qps:g}/{self.limits.burst}{grids}"
-        return self.limits.label() + (" NodeUnits" if self.node_units else "") + grids
+        source = "" if self.settings.site_source == "Nodes" else f" {self.settings.site_source}"
+        return self.limits.label() + source + grids
+
+    @property
+    def summaries(self) -> bool:
+        return self.impl == "ours" and self.settings.site_source == "NodeSummaries"
 
     @property
     def node_units(self) -> bool:
@@ -515,6 +524,7 @@ class Run:
         cpu_now = self.cpu()
         calls = hook_calls(hooks_at, SYNC_HOOK)
         ng_calls, ng_busy, ng_mb = calls_summary(hook_calls(hooks_at, NODEGROUP_HOOK))
+        sum_calls, sum_busy, _ = calls_summary(hook_calls(hooks_at, SUMMARY_HOOK))
         writes: dict[str, int] = {}
         for event in json_lines_since(audit_at):
             ref = event.get("objectRef") or {}
@@ -538,11 +548,13 @@ class Run:
             nodegroup_calls=ng_calls,
             nodegroup_busy=ng_busy,
             nodegroup_mb=ng_mb,
+            summary_calls=sum_calls,
+            summary_busy=sum_busy,
         )
         self.results.append(result)
         say(
             f"  {phase}: {json.dumps(seconds)} wall {wall:.1f} s, {len(calls)} grid sync calls, "
-            f"{ng_calls} NodeGroup sync calls, {writes}"
+            f"{ng_calls} NodeGroup sync calls, {sum_calls} summary calls, {writes}"
         )
         return result
 
@@ -584,6 +596,9 @@ class Run:
             # Installed for the key `site`: it would write every Node once (N updates through the same client
             # limit) before the grid could be measured; its cost is per Node, not per grid.
             self.kube.kubectl("delete", "decoratorcontroller", DECORATOR)
+        if self.impl == "ours" and not self.summaries:
+            # Only grids reading summaries need them; otherwise the decorator's calls would count in every phase.
+            self.kube.kubectl("delete", "decoratorcontroller", SUMMARY_DECORATOR)
         self.kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
         per_site = self.settings.nodes_per_site
         for i, j in itertools.product(range(self.sites), range(per_site)):
@@ -604,6 +619,8 @@ class Run:
             peer.start(self.cluster, peer_binary(), self.limits.qps, self.limits.burst)
         if self.impl == "ours" and self.settings.keep_decorator:
             poll("the decorator's zone on every site node", self.zones_done, self.timeout, interval=1)
+        if self.summaries:  # the grid reads summaries: they exist before it is applied
+            poll(f"{total} NodeSummaries", lambda: self.summary_count() == total, self.timeout, interval=1)
         if self.node_units:  # the grid reads NodeUnits: they exist before it is applied
             self.kube.kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps(node_group(KEY)))
             sites = {site_name(i, self.width) for i in range(self.sites)}
@@ -616,6 +633,10 @@ class Run:
             any(c["type"] == "Ready" and c["status"] == "True" for c in n.get("status", {}).get("conditions") or [])
             for n in nodes
         )
+
+    def summary_count(self) -> int:
+        path = "/apis/superedge.io/v1/nodesummaries"
+        return len(self.kube.request("GET", path, params={"resourceVersion": "0"})["items"])
 
     def zones_done(self) -> bool:
         nodes = self.kube.request("GET", "/api/v1/nodes", params={"labelSelector": KEY})["items"]

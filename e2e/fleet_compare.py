@@ -138,19 +138,22 @@ def hook_table(results: Sequence[PhaseResult]) -> str:
     """Our sync-hook calls per phase: how many, the bytes Metacontroller sent, the time the hooks took.
 
     The grid's calls and, with ``siteSource: NodeUnits``, the NodeGroup's (it keeps the NodeUnits the grid
-    reads, and is woken by what wakes it: Nodes, NodeUnits, and the grids' status) are counted apart.
+    reads, and is woken by what wakes it: Nodes, NodeUnits, and the grids' status) are counted apart, as are,
+    with ``siteSource: NodeSummaries``, the node summary decorator's (one per Node status post).
     """
     head = (
         "| sites | MC limits | phase | grid sync calls | request MB: total / per call | hook busy (s) "
-        "| NodeGroup sync calls | NodeGroup request MB | NodeGroup hook busy (s) |"
+        "| NodeGroup sync calls | NodeGroup request MB | NodeGroup hook busy (s) "
+        "| summary calls | summary hook busy (s) |"
     )
-    rows = [head, "|" + "---|" * 9]
+    rows = [head, "|" + "---|" * 11]
     for r in results:
         if r.impl != "ours":
             continue
         per_call = r.request_mb / r.sync_calls if r.sync_calls else 0.0
         rows.append(
             f"| {r.sites} | {r.limits} | {r.phase} | {r.sync_calls} | {r.request_mb:.1f} / {per_call:.2f} "
-            f"| {r.hook_busy:.2f} | {r.nodegroup_calls} | {r.nodegroup_mb:.1f} | {r.nodegroup_busy:.2f} |"
+            f"| {r.hook_busy:.2f} | {r.nodegroup_calls} | {r.nodegroup_mb:.1f} | {r.nodegroup_busy:.2f} "
+            f"| {r.summary_calls} | {r.summary_busy:.2f} |"
         )
     return "\n".join(rows)

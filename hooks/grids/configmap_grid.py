@@ -151,7 +151,9 @@ def render_configmaps(
         unlisted=units.unlisted,
     )
     applied = track(rendered.pending, parent.get("status"), now)
-    synced = synced_condition(rendered.errors, len(rendered.states), applied.overdue, rendered.unlisted)
+    synced = synced_condition(
+        rendered.errors, len(rendered.states), applied.overdue, rendered.unlisted, units.found.source
+    )
     synced = with_limit_reason(synced, rendered.reasons)
     status = grid_status(rendered.states, synced, parent.get("status"), now, (), meta.get("creationTimestamp"))
     unmatched = unmatched_units(spec.overrides, units.all)

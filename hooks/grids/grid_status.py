@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from hooks.grids.applied import GRACE_SECONDS
 from hooks.kube.conditions import condition, with_transition_times
+from hooks.sites.site_spec import NODESUMMARIES_SOURCE, NODEUNITS_SOURCE
 
 
 def ready_condition(
@@ -26,15 +27,20 @@ MAX_ERROR_GROUPS = 5
 MAX_UNITS_NAMED = 3
 MAX_NAMED = 10
 UNLISTED_UNITS = "UnitsWithoutNodeUnit"
+UNSUMMARISED_UNITS = "UnitsWithoutNodeSummary"
 
 
 def synced_condition(
-    unit_errors: Mapping[str, str], units: int, not_applied: Sequence[str] = (), unlisted: Sequence[str] = ()
+    unit_errors: Mapping[str, str],
+    units: int,
+    not_applied: Sequence[str] = (),
+    unlisted: Sequence[str] = (),
+    source: str = NODEUNITS_SOURCE,
 ) -> dict:
     """``Synced``: True, or False naming each distinct error once with the units it hit, or the units whose
     child did not appear as rendered although Metacontroller applied it (``not_applied``,
-    hooks.grids.applied), or the units kept because no NodeUnit lists them (``unlisted``,
-    hooks.grids.unlisted), in that order of precedence.
+    hooks.grids.applied), or the units kept because no NodeUnit (or, with ``source`` NodeSummaries, no summary
+    yet) lists them (``unlisted``, hooks.grids.unlisted), in that order of precedence.
 
     An error every unit shares (a bad image in the template, a patch path no child has) is one line however
     many sites there are: ``all 1,000 units: <cause>``. Distinct causes are listed up to MAX_ERROR_GROUPS,
@@ -45,6 +51,8 @@ def synced_condition(
         return condition("Synced", False, "UnitErrors", unit_errors_message(unit_errors, units))
     if not_applied:
         return condition("Synced", False, "ChildrenNotApplied", not_applied_message(sorted(not_applied)))
+    if unlisted and source == NODESUMMARIES_SOURCE:
+        return condition("Synced", False, UNSUMMARISED_UNITS, unsummarised_message(sorted(unlisted)))
     if unlisted:
         return condition("Synced", False, UNLISTED_UNITS, unlisted_message(sorted(unlisted)))
     return condition("Synced", True, "Synced", "every unit's child was rendered")
@@ -71,6 +79,15 @@ def unlisted_message(unlisted: Sequence[str]) -> str:
         f"{named(unlisted)}. Normal for a moment while a NodeGroup is created or deleted; if it persists, the "
         "NodeUnit is gone without a tombstone: delete the unit's child by hand if the site is gone "
         "(docs/nodegroups.md)"
+    )
+
+
+def unsummarised_message(unlisted: Sequence[str]) -> str:
+    return (
+        f"{len(unlisted):,} unit(s) have a child but no NodeSummary yet, so their children are kept as they are: "
+        f"{named(unlisted)}. Normal for a moment after switching to siteSource NodeSummaries or installing the "
+        "node summary decorator; if it persists, check that decorator (kubectl get nodesummaries). A site whose "
+        "nodes are gone keeps its child: delete it by hand (docs/reference.md#site-source)"
     )
 
 

@@ -1,7 +1,7 @@
 """The sync/customize skeleton every grid kind shares: sites, one child per unit, nothing lost.
 
 A grid kind supplies only how to read its spec and how to render its children;
-the sites come from :mod:`hooks.sites.discovery` (Nodes or NodeUnits, per ``spec.siteSource``)
+the sites come from :mod:`hooks.sites.discovery` (Nodes, NodeSummaries or NodeUnits, per ``spec.siteSource``)
 and the error paths (invalid spec, no way to tell the units, a unit that fails,
 two units wanting one name, a unit the request says nothing about) are handled
 here once, so every kind keeps observed children in exactly the same way.
@@ -21,7 +21,7 @@ from hooks.grids.grace import departing_units, with_departures
 from hooks.grids.grid_status import invalid_spec_status
 from hooks.grids.limits import check_child_size
 from hooks.grids.revision import landed, observed_revision, revision_of_stamped, stamped
-from hooks.grids.unlisted import unlisted_units
+from hooks.grids.unlisted import unlisted_units, with_summary_marks
 from hooks.kube.errors import SpecError, brief
 from hooks.kube.names import NameOf
 from hooks.protocol.request import objects_of, parent_of, sync_parts
@@ -92,9 +92,9 @@ def sync(
     (the grace period, unlisted units and the render all use that one rule). ``kept_types`` are the kind's
     other child types (an HPA per unit): kept as they are with the rest.
 
-    A unit's child leaves only when the request vouches that the unit is gone (Nodes, or a tombstone
-    NodeUnit) and then after the grace period; a unit the request is silent about keeps its child
-    unchanged (:mod:`hooks.grids.unlisted`).
+    A unit's child leaves only when the request vouches that the unit is gone (Nodes, a tombstone NodeUnit,
+    or no summaries left of a unit its child says had them) and then after the grace period; a unit the
+    request is silent about keeps its child unchanged (:mod:`hooks.grids.unlisted`).
     """
     parent, children, related = sync_parts(request)
     observed = {obj["metadata"]["name"]: obj for obj in named(objects_of(children, child_type))}
@@ -111,7 +111,7 @@ def sync(
     staying = [*sites.units, *unlisted]
     departing = departing_units(observed.values(), key, staying, spec.sites.grace_seconds, now, name_of)
     units = UnitSet(sorted({*staying, *departing}), frozenset(sites.units), unlisted, sites, name_of=name_of)
-    response = render(parent, spec, units, observed, now)
+    response = with_summary_marks(render(parent, spec, units, observed, now), sites, key, name_of)
     return with_departures(response, departing, spec.sites, now, name_of)
 
 

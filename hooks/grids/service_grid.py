@@ -76,7 +76,9 @@ def render_services(
     if not landed(shared, shared_observed):
         pending[SHARED_ENTRY] = Pending(revision_of_stamped(shared), observed_revision(shared_observed))
     applied = track(pending, parent.get("status"), now)
-    synced = synced_condition(rendered.errors, len(rendered.states), applied.overdue, rendered.unlisted)
+    synced = synced_condition(
+        rendered.errors, len(rendered.states), applied.overdue, rendered.unlisted, units.found.source
+    )
     synced = with_limit_reason(synced, rendered.reasons)
     status = grid_status(rendered.states, synced, parent.get("status"), now, [per_unit], meta.get("creationTimestamp"))
     return with_resync({"status": with_applied(status, applied), "children": desired}, applied.resync_after)

@@ -119,7 +119,9 @@ def render_units(
         records_now = history_children(updated_history(history, decision, rendered, units), meta, kind.grid_kind)
     desired = sorted([*rendered.desired, *scaled.children, *records_now], key=child_order)
     applied = track(rendered.pending, parent.get("status"), now)
-    synced = synced_condition(rendered.errors, len(rendered.states), applied.overdue, rendered.unlisted)
+    synced = synced_condition(
+        rendered.errors, len(rendered.states), applied.overdue, rendered.unlisted, units.found.source
+    )
     synced = with_limit_reason(synced, rendered.reasons)
     extra = [*([decision.condition] if decision is not None else []), *scaled.conditions]
     created = parent["metadata"].get("creationTimestamp")

@@ -29,6 +29,14 @@ def parent_of(request: object, key: str = "parent") -> dict:
     return parent
 
 
+def decorated_object(request: object) -> dict:
+    """A DecoratorController request's object: ``object`` as Metacontroller sends it (v1 and v2), or ``parent``
+    as some test tools and older docs name it."""
+    if isinstance(request, dict) and "parent" not in request and "object" in request:
+        return parent_of(request, "object")
+    return parent_of(request)
+
+
 def sync_parts(request: object) -> tuple[dict, dict, dict]:
     """(parent, children, related) of a v2 sync request."""
     parent = parent_of(request)

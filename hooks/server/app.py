@@ -26,7 +26,7 @@ from hooks.server.capacity import COMPUTATION, BodyBudget, stop_reading
 from hooks.server.fast_decode import Decoder, decoder_for
 from hooks.server.route_reads import route_reads
 from hooks.server.settings import allowed_uniq_keys, max_request_bytes, read_timeout
-from hooks.sites import node_zone
+from hooks.sites import node_summary, node_zone
 from hooks.sites.site_spec import ANY_KEY, AllowedKeys
 
 log = logging.getLogger("hooks")
@@ -48,6 +48,7 @@ def hook_table(allowed: AllowedKeys = ANY_KEY) -> dict[str, Hook]:
     table["/nodegroup/sync"] = lambda req, now: nodegroup.sync(req, now, allowed)
     table["/nodegroup/customize"] = lambda req, now: nodegroup.customize(req, allowed)
     table["/nodezone/sync"] = lambda req, now: logged(node_zone.sync(req))
+    table["/nodesummary/sync"] = lambda req, now: node_summary.sync(req)
     return table
 
 

@@ -17,11 +17,17 @@ from hooks.grids.revision import REVISION_FIELDS
 from hooks.grids.rollback import ROLLED_BACK_FIELDS
 from hooks.grids.rollout import SINCE_FIELDS
 from hooks.grids.service_grid import SERVICE_TYPE
+from hooks.grids.unlisted import SUMMARISED_FIELDS
 from hooks.grids.workload import OBSERVED_FIELDS, WorkloadKind
 from hooks.nodegroups.workload_readiness import WORKLOAD_GRID_KINDS, grid_type_key
 from hooks.protocol.partial import ANY, TEXT, RequestReads, merge_shapes
+from hooks.sites.node_summary import NODESUMMARY_TYPE
 from hooks.sites.nodeunit import NODEUNIT_TYPE
 from hooks.sites.units import NODE_FIELDS, NODE_HEALTH_FIELDS, NODES
+
+SITE_FIELDS = {NODES: NODE_FIELDS, NODESUMMARY_TYPE: ANY, NODEUNIT_TYPE: ANY}
+"""What a grid that does not read readiness reads of its sites: Node names and labels; summaries and NodeUnits
+whole (small)."""
 
 
 def workload_sync_reads(kind: WorkloadKind) -> RequestReads:
@@ -35,12 +41,19 @@ def workload_sync_reads(kind: WorkloadKind) -> RequestReads:
     The grid's ControllerRevisions (hooks.grids.history) are few and small: whole. Of the ConfigMapGrids the
     spec names, their key, and of their ConfigMaps the unit, the key and the data (hooks.grids.config_refs)."""
     observed = merge_shapes(
-        OBSERVED_FIELDS, GRACE_FIELDS, REVISION_FIELDS, SINCE_FIELDS, ROLLED_BACK_FIELDS, RECORD_FIELDS
+        OBSERVED_FIELDS,
+        GRACE_FIELDS,
+        SUMMARISED_FIELDS,
+        REVISION_FIELDS,
+        SINCE_FIELDS,
+        ROLLED_BACK_FIELDS,
+        RECORD_FIELDS,
     )
     scaling = {HPA_TYPE: HPA_FIELDS} if kind.overrides.replicas else {}
     children = {kind.child_type: observed, **scaling, CR_TYPE: ANY}
     related = {
         NODES: NODE_HEALTH_FIELDS,
+        NODESUMMARY_TYPE: ANY,
         NODEUNIT_TYPE: ANY,
         CONFIGMAPGRID_TYPE: CONFIGMAPGRID_FIELDS,
         CONFIGMAP_TYPE: CONFIGMAP_FIELDS,
@@ -51,15 +64,15 @@ def workload_sync_reads(kind: WorkloadKind) -> RequestReads:
 def service_sync_reads() -> RequestReads:
     """What service_grid.sync reads: the sites as above, and of each observed Service its name (it is ready
     when it exists), unit label, grace mark and revision stamp."""
-    observed = merge_shapes({"metadata": {"name": TEXT}}, GRACE_FIELDS, REVISION_FIELDS)
-    return RequestReads(children={SERVICE_TYPE: observed}, related={NODES: NODE_FIELDS, NODEUNIT_TYPE: ANY})
+    observed = merge_shapes({"metadata": {"name": TEXT}}, GRACE_FIELDS, SUMMARISED_FIELDS, REVISION_FIELDS)
+    return RequestReads(children={SERVICE_TYPE: observed}, related=SITE_FIELDS)
 
 
 def configmap_sync_reads() -> RequestReads:
     """What configmap_grid.sync reads: the sites as above, and of each observed ConfigMap its name (it is
     ready when it exists), unit label, grace mark and revision stamp."""
-    observed = merge_shapes({"metadata": {"name": TEXT}}, GRACE_FIELDS, REVISION_FIELDS)
-    return RequestReads(children={CONFIGMAP_TYPE: observed}, related={NODES: NODE_FIELDS, NODEUNIT_TYPE: ANY})
+    observed = merge_shapes({"metadata": {"name": TEXT}}, GRACE_FIELDS, SUMMARISED_FIELDS, REVISION_FIELDS)
+    return RequestReads(children={CONFIGMAP_TYPE: observed}, related=SITE_FIELDS)
 
 
 def nodegroup_sync_reads() -> RequestReads:

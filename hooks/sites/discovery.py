@@ -35,12 +35,14 @@ from dataclasses import dataclass, field
 from hooks.kube.errors import SpecError
 from hooks.kube.selectors import selector_test, with_key_exists
 from hooks.protocol.request import objects_of
+from hooks.sites.node_summary import NODESUMMARY_TYPE, summary_ready_condition, summary_rule
 from hooks.sites.nodeunit import NODEUNIT_TYPE, is_tombstone, nodeunit_rule, unit_of_nodeunit
 from hooks.sites.readiness import Readiness, combined, nodeunit_readiness, unit_readiness
-from hooks.sites.site_spec import NODES_SOURCE, NODEUNITS_SOURCE, SiteSpec
+from hooks.sites.site_spec import NODES_SOURCE, NODESUMMARIES_SOURCE, NODEUNITS_SOURCE, SiteSpec
 from hooks.sites.units import NODES, group_by_unit
 
 NO_NODEUNITS = "NoNodeUnits"  # the Synced reason when the key has no NodeUnit at all
+NO_NODESUMMARIES = "NoNodeSummaries"  # the Synced reason when no NodeSummary carries the key
 
 
 class SitesUnavailable(SpecError):
@@ -77,6 +79,8 @@ class Sites:
         members = self.members.get(unit, ())
         if self.source == NODEUNITS_SOURCE:
             return combined(nodeunit_readiness(o) for o in members)
+        if self.source == NODESUMMARIES_SOURCE:
+            return unit_readiness(members, earliest, summary_ready_condition)
         return unit_readiness(members, earliest)
 
 
@@ -84,6 +88,8 @@ def site_rules(sites: SiteSpec) -> list[dict]:
     """The customize hook's ``relatedResources`` for these sites (depends only on the spec)."""
     if sites.source == NODEUNITS_SOURCE:
         return [nodeunit_rule(sites.key)]
+    if sites.source == NODESUMMARIES_SOURCE:
+        return [summary_rule(with_key_exists(sites.node_selector, sites.key))]
     return [node_rule(sites)]
 
 
@@ -96,6 +102,8 @@ def sites_from_request(sites: SiteSpec, related: Mapping) -> Sites:
     """The sorted unit values of these sites (and, for NodeUnits, the units known at all), or SitesUnavailable."""
     if sites.source == NODEUNITS_SOURCE:
         return _units_from_nodeunits(sites, related)
+    if sites.source == NODESUMMARIES_SOURCE:
+        return _units_from_summaries(sites, related)
     if NODES not in related:
         raise SitesUnavailable("NodesNotObserved", "the request carried no Node list")
     members = group_by_unit(objects_of(related, NODES), sites.key, sites.node_selector)
@@ -127,3 +135,19 @@ def _units_from_nodeunits(sites: SiteSpec, related: Mapping) -> Sites:
     test = selector_test(sites.node_selector)
     units = sorted(u for u in live if test({sites.key: u}))
     return Sites(units, frozenset(known), {u: live[u] for u in units}, NODEUNITS_SOURCE)
+
+
+def _units_from_summaries(sites: SiteSpec, related: Mapping) -> Sites:
+    """Units as from Nodes, read from their summaries. None at all is "not known", never "no sites": summaries
+    appear only once the decorator has run, and a grid must not take that moment for every site gone."""
+    if NODESUMMARY_TYPE not in related:
+        raise SitesUnavailable("NodeSummariesNotObserved", "the request carried no NodeSummary list")
+    members = group_by_unit(objects_of(related, NODESUMMARY_TYPE), sites.key, sites.node_selector)
+    if not members:
+        raise SitesUnavailable(
+            NO_NODESUMMARIES,
+            f"no NodeSummary of a node with {sites.key!r} matches the nodeSelector: is the node summary decorator "
+            "installed? (every observed child is kept meanwhile)",
+        )
+    # Absence is not proof here (hooks.grids.unlisted): the units vouched for are those with summaries.
+    return Sites(list(members), frozenset(members), members, NODESUMMARIES_SOURCE)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from hooks.kube.errors import RequestError
 from hooks.kube.names import label_key_error
-from hooks.protocol.request import parent_of, require_object
+from hooks.protocol.request import decorated_object, require_object
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
 SOURCE_KEY_ANNOTATION = "superedge.io/unit-label-key"
@@ -40,7 +40,7 @@ class ZoneAnswer:
 
 def sync(request: object) -> ZoneAnswer:
     """Sync (and finalize) hook of the node zone DecoratorController."""
-    node = node_of(request)
+    node = decorated_object(request)
     node_name = node["metadata"]["name"]
     controller = require_object(request, "controller")
     ctl_meta = controller.get("metadata") if isinstance(controller.get("metadata"), dict) else {}
@@ -63,13 +63,6 @@ def sync(request: object) -> ZoneAnswer:
     if finalizing:
         response["finalized"] = True
     return ZoneAnswer(response)
-
-
-def node_of(request: object) -> dict:
-    """The Node: ``parent`` in a v2 request, ``object`` in a v1 one (see docs/traffic-locality.md)."""
-    if isinstance(request, dict) and "parent" not in request and "object" in request:
-        return parent_of(request, "object")
-    return parent_of(request)
 
 
 def zone_changes(meta: Mapping, source_key: str, finalizing: bool = False) -> tuple[dict, dict]:

@@ -21,7 +21,7 @@ such a node and no Ready node is neither online nor dark (``Readiness()``), whic
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -82,8 +82,11 @@ def ready_condition(node: Mapping) -> Mapping | None:
     return None
 
 
-def unit_readiness(nodes: Iterable[Mapping], earliest: bool = True) -> Readiness:
-    """The readiness of a unit from its Nodes (see the module docstring).
+def unit_readiness(
+    nodes: Iterable[Mapping], earliest: bool = True, condition: Callable[[Mapping], Mapping | None] = ready_condition
+) -> Readiness:
+    """The readiness of a unit from its Nodes (see the module docstring), or from their NodeSummaries with
+    ``condition`` reading a summary's record of the condition (hooks.sites.node_summary).
 
     With ``earliest=False`` the Nodes are read only until a Ready one: the unit is online, and its
     ``ready_since`` is that Node's time (it has been online at least since then), not the earliest. Whether a
@@ -95,7 +98,7 @@ def unit_readiness(nodes: Iterable[Mapping], earliest: bool = True) -> Readiness
     not_ready: list[str] = []
     unknown = False
     for node in nodes:
-        cond = ready_condition(node)
+        cond = condition(node)
         if cond is None:
             unknown = True
             continue

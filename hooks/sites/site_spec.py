@@ -1,8 +1,11 @@
 """The part of a grid's spec that says where its sites are: key, node selector, source, grace period.
 
 Every grid kind and the NodeGroup share it. ``spec.siteSource`` says whether a grid finds its sites in
-Nodes or in NodeUnit objects.
-``Nodes`` (the default) is SuperEdge's behaviour. ``NodeUnits`` reads the
+Nodes, in NodeSummaries or in NodeUnit objects.
+``Nodes`` (the default) is SuperEdge's behaviour. ``NodeSummaries`` reads the
+summaries the node summary decorator keeps of each Node (its labels and Ready
+condition, hooks.sites.node_summary): the same units, without a resync per
+heartbeat. ``NodeUnits`` reads the
 NodeUnits a NodeGroup keeps, which carry only the site's unit value and node
 names; so the grid's ``nodeSelector`` can then only pick units by name (terms
 on ``gridUniqKey``). Any other term would need Node labels the grid no longer
@@ -20,7 +23,8 @@ from hooks.kube.selectors import validate_selector
 
 NODES_SOURCE = "Nodes"
 NODEUNITS_SOURCE = "NodeUnits"
-SITE_SOURCES = (NODES_SOURCE, NODEUNITS_SOURCE)
+NODESUMMARIES_SOURCE = "NodeSummaries"
+SITE_SOURCES = (NODES_SOURCE, NODEUNITS_SOURCE, NODESUMMARIES_SOURCE)
 MAX_GRACE_SECONDS = 10 * 365 * 24 * 3600
 """Ten years: longer makes no sense, and grace deadlines must stay inside the calendar."""
 
@@ -32,7 +36,7 @@ class SiteSpec:
     key: str
     node_selector: dict
     grace_seconds: int = 0
-    source: str = NODES_SOURCE  # where units come from: Nodes or NodeUnits (see parse_site_source)
+    source: str = NODES_SOURCE  # where units come from: Nodes, NodeSummaries or NodeUnits (parse_site_source)
 
 
 class UniqKeyNotAllowed(SpecError):

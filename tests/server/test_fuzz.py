@@ -200,6 +200,7 @@ SYNC_CASES = {
     "/servicegrid/sync": (service_request, "Service.v1", "-svc"),
     "/nodegroup/sync": (nodegroup_request, None, ""),
     "/nodezone/sync": (lambda: zone_request({"site": "a", "zone": "x"}), None, ""),
+    "/nodesummary/sync": (lambda: {**zone_request({"site": "a"}), "attachments": {}}, None, ""),
 }
 OTHER_CASES = {
     "/deploymentgrid/customize": lambda: {"controller": {}, "parent": grid(nodeSelector={"matchLabels": {"t": "e"}})},
