@@ -635,8 +635,7 @@ class Run:
         )
 
     def summary_count(self) -> int:
-        path = "/apis/superedge.io/v1/nodesummaries"
-        return len(self.kube.request("GET", path, params={"resourceVersion": "0"})["items"])
+        return len(self.kube.request("GET", path_of("NodeSummary", None), params={"resourceVersion": "0"})["items"])
 
     def zones_done(self) -> bool:
         nodes = self.kube.request("GET", "/api/v1/nodes", params={"labelSelector": KEY})["items"]

@@ -43,6 +43,7 @@ RESOURCES: dict[str, tuple[str, str, bool]] = {
     "ServiceGrid": ("/apis/superedge.io/v1", "servicegrids", True),
     "NodeGroup": ("/apis/superedge.io/v1", "nodegroups", False),
     "NodeUnit": ("/apis/superedge.io/v1", "nodeunits", False),
+    "NodeSummary": ("/apis/superedge.io/v1", "nodesummaries", False),
     "CustomResourceDefinition": ("/apis/apiextensions.k8s.io/v1", "customresourcedefinitions", False),
 }
 

@@ -6,7 +6,8 @@ goes through the very sync function the server routes to. Grids from files
 have no uid, generation or status; the hooks do not need them. A grid with
 ``siteSource: NodeUnits`` is given the NodeUnits a NodeGroup of its key
 (without a nodeSelector) would keep for those Nodes, so it renders as in a
-cluster that has one. Offline the renderer plays that NodeGroup, so "no
+cluster that has one; a grid with ``siteSource: NodeSummaries`` is given the
+summaries the node summary decorator would keep of them. Offline the renderer plays that NodeGroup, so "no
 NodeUnit for the key" can only mean that no given Node carries the key: the
 same "no units" a Nodes grid gets, reported as a note rather than as the
 cluster's advice to create a NodeGroup.
@@ -29,7 +30,8 @@ from hooks.kube.documents import Sourced
 from hooks.kube.errors import RequestError, SpecError
 from hooks.kube.names import label_key_error, label_safe
 from hooks.kube.objects import mapping, string_map
-from hooks.sites.discovery import NO_NODEUNITS
+from hooks.sites.discovery import NO_NODESUMMARIES, NO_NODEUNITS
+from hooks.sites.node_summary import NODESUMMARY_TYPE, summary_of
 from hooks.sites.nodeunit import NODEUNIT_TYPE, UNIT_KEY_LABEL, nodeunit_children, nodeunit_names, unit_key_value
 from hooks.sites.units import NODES, discover_units
 
@@ -156,6 +158,10 @@ def render_grid(
     parent, label, response = synced.parent, f"{item.where}: {synced.label}", synced.response
     if synced_reason(response) == NO_NODEUNITS:
         return Rendered([], f"{label}: no children: {no_offline_nodeunits(parent, nodeunits)}")
+    if synced_reason(response) == NO_NODESUMMARIES:
+        key = parent["spec"]["gridUniqKey"]
+        why = "in a cluster this grid would keep its existing children and report Synced=False, NoNodeSummaries"
+        return Rendered([], f"{label}: no children: no given Node carries the label {key!r} ({why})")
     failed = not_synced(response)
     if failed:
         raise RenderError(f"{label}: {failed}")
@@ -217,7 +223,12 @@ def sync_offline(
         "controller": {},
         "parent": parent,
         "children": children_of,
-        "related": {NODES: dict(nodes), **units, **(configs or {}).get(parent["metadata"]["namespace"], NO_CONFIGS)},
+        "related": {
+            NODES: dict(nodes),
+            NODESUMMARY_TYPE: {name: summary_of(node) for name, node in nodes.items()},
+            **units,
+            **(configs or {}).get(parent["metadata"]["namespace"], NO_CONFIGS),
+        },
         "finalizing": False,
     }
     try:

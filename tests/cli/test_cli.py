@@ -152,6 +152,18 @@ def test_nodeunits_grid_whose_key_no_node_carries_warns_like_a_nodes_grid(render
     assert "no given Node carries the label 'region'" in err and "create a NodeGroup" not in err
 
 
+def test_a_summaries_grid_renders_what_a_nodes_grid_renders_but_for_the_mark(render, tmp_path, nodes_file):
+    """Offline the renderer plays the node summary decorator; the children differ only by the summaries mark."""
+    lonely = grid_doc("lonely", gridUniqKey="region", siteSource="NodeSummaries")
+    fine = grid_doc("web", siteSource="NodeSummaries")
+    code, out, err = render(["-f", write(tmp_path, "g.yaml", [lonely, fine]), "--nodes", nodes_file])
+    assert code == 0 and names(out) == ["web-a", "web-b"]
+    assert "no given Node carries the label 'region'" in err and "NoNodeSummaries" in err
+    by_nodes = render(["-f", write(tmp_path, "n.yaml", [grid_doc("web")]), "--nodes", nodes_file])[1]
+    mark = "    superedge.io/unit-summarised: 'true'\n"
+    assert out.count(mark) == 2 and out.replace(mark, "") == by_nodes
+
+
 def bad_inputs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
     """name -> (render arguments, text the single error line must contain)."""
     nodes = write(tmp_path, "nodes.yaml", node_list())

@@ -1,0 +1,134 @@
+"""Grids reading NodeSummaries (``siteSource: NodeSummaries``) on the real control plane.
+
+What only the cluster shows: that Metacontroller keeps one summary per Node through the decorator and writes
+it on no heartbeat, that a grid reading summaries is then never woken by heartbeats yet follows sites coming
+and going (a deleted Node's summary goes with it through the garbage collector), and that switching a grid
+to summaries while some are still missing loses no child.
+"""
+
+from __future__ import annotations
+
+from e2e.cluster import METACONTROLLER_USER, Cluster
+from e2e.conftest import NodeFactory
+from e2e.kube import Kube
+from e2e.manifests import CONTROLLERS, load_docs, with_local_hooks
+from e2e.observe import WRITE_VERBS, audit_mark, hold, hook_calls, hooks_mark, json_lines_since, wait_quiet
+from e2e.procs import poll
+from e2e.scenario import apply, deployment_template, grid, owned, site_nodes, uids, unique, wait_children, wait_ready
+
+DECORATOR = "servicegroup-nodesummary"
+SUMMARISED = "superedge.io/unit-summarised"
+
+
+def summary(kube: Kube, node: str) -> dict | None:
+    return kube.get_or_none("NodeSummary", None, node)
+
+
+def summary_writes(start, names: set[str]) -> list[str]:
+    """Metacontroller's writes to the summaries of ``names`` since ``start`` (audit log)."""
+    out = []
+    for event in json_lines_since(start):
+        ref = event.get("objectRef") or {}
+        if (
+            event.get("user", {}).get("username") == METACONTROLLER_USER
+            and event.get("verb") in WRITE_VERBS
+            and ref.get("resource") == "nodesummaries"
+            and ref.get("name") in names
+        ):
+            out.append(f"{event['verb']} {ref.get('name')}")
+    return out
+
+
+def marked(child: dict) -> bool:
+    return child["metadata"].get("annotations", {}).get(SUMMARISED) == "true"
+
+
+def synced(obj: dict) -> dict:
+    return next(c for c in obj["status"]["conditions"] if c["type"] == "Synced")
+
+
+def test_a_grid_reading_summaries_follows_sites_and_sleeps_through_heartbeats(
+    metacontroller: Cluster, kube: Kube, make_node: NodeFactory, namespace: str
+) -> None:
+    key = unique("e2e-sum")
+    made = site_nodes(make_node, key, {"alpha": 1, "beta": 1})
+    names = {n for ns in made.values() for n in ns}
+    poll("a summary of each node", lambda: all(summary(kube, n) for n in names), 60)
+    node = kube.get("Node", None, made["alpha"][0])
+    found = summary(kube, made["alpha"][0])
+    assert found["metadata"]["labels"] == node["metadata"]["labels"]
+    assert found["spec"]["ready"]["status"] == "True"
+    assert [r["kind"] for r in found["metadata"]["ownerReferences"]] == ["Node"]
+
+    apply(kube, grid("DeploymentGrid", "web", namespace, key, deployment_template("web"), siteSource="NodeSummaries"))
+    wait_ready(kube, "DeploymentGrid", namespace, "web", units=2)
+    before = uids(wait_children(kube, "Deployment", namespace, "web", {"web-alpha", "web-beta"}))
+    assert all(
+        d["metadata"]["annotations"].get(SUMMARISED) == "true"
+        for d in owned(kube, "Deployment", namespace, "web").values()
+    )
+
+    beat = metacontroller.options.heartbeat_seconds
+    wait_quiet(metacontroller, "deploymentgrid/sync", "web", namespace, quiet_for=2 * beat + 2, timeout=60)
+    calls, audit = hooks_mark(metacontroller), audit_mark(metacontroller)
+    window = max(20.0, 4 * beat)
+    hold(
+        "no sync of the grid reading summaries",
+        lambda: "woken" if hook_calls(calls, "deploymentgrid/sync", name="web", namespace=namespace) else None,
+        window,
+    )
+    posts = hook_calls(calls, "nodesummary/sync", name=frozenset(names))
+    print(f"in {window:.0f} s: {len(posts)} summary decorator calls for the 2 nodes, 0 grid syncs")
+    assert len(posts) >= 2, "no heartbeat reached the decorator: nothing was tested"
+    assert summary_writes(audit, names) == [], "a heartbeat wrote a summary"
+
+    (gamma,) = site_nodes(make_node, key, {"gamma": 1})["gamma"]
+    wait_children(kube, "Deployment", namespace, "web", {"web-alpha", "web-beta", "web-gamma"})
+    wait_ready(kube, "DeploymentGrid", namespace, "web", units=3)
+    kube.delete("Node", None, gamma)
+    poll("gamma's summary gone with its node", lambda: summary(kube, gamma) is None, 60)
+    kept = wait_children(kube, "Deployment", namespace, "web", {"web-alpha", "web-beta"})
+    assert uids(kept) == before
+
+
+def test_switching_to_summaries_before_they_exist_keeps_every_child(
+    metacontroller: Cluster, kube: Kube, make_node: NodeFactory, namespace: str
+) -> None:
+    """With the decorator stopped, a site joins and gets its child from a grid reading Nodes; the grid then
+    switches to summaries, which that site does not have yet: its child stays as it is until the decorator
+    is back and writes its summary, and no child is deleted or re-created at any point."""
+    key = unique("e2e-switch")
+    made = site_nodes(make_node, key, {"alpha": 1})
+    poll("alpha's summary", lambda: summary(kube, made["alpha"][0]) is not None, 60)
+    (decorator,) = [d for d in load_docs((CONTROLLERS / "nodesummary-decorator.yaml").read_text())]
+    kube.kubectl("delete", "decoratorcontroller", DECORATOR)
+    try:
+        (beta,) = site_nodes(make_node, key, {"beta": 1})["beta"]
+        apply(kube, grid("DeploymentGrid", "web", namespace, key, deployment_template("web")))
+        wait_ready(kube, "DeploymentGrid", namespace, "web", units=2)
+        before = uids(wait_children(kube, "Deployment", namespace, "web", {"web-alpha", "web-beta"}))
+        assert summary(kube, beta) is None, "the decorator still ran: nothing would be tested"
+
+        apply(
+            kube, grid("DeploymentGrid", "web", namespace, key, deployment_template("web"), siteSource="NodeSummaries")
+        )
+
+        def kept_unlisted() -> dict | None:
+            obj = kube.get("DeploymentGrid", namespace, "web")
+            current = obj.get("status", {}).get("observedGeneration") == obj["metadata"]["generation"]
+            return obj if current and synced(obj)["reason"] == "UnitsWithoutNodeSummary" else None
+
+        obj = poll("Synced=False UnitsWithoutNodeSummary", kept_unlisted, 60)
+        assert "beta" in synced(obj)["message"]
+        hold(
+            "both children kept",
+            lambda: None if uids(owned(kube, "Deployment", namespace, "web")) == before else "changed",
+            10,
+        )
+    finally:
+        apply(kube, with_local_hooks(decorator, metacontroller.hook_url))
+    poll("beta's summary written by the decorator", lambda: summary(kube, beta) is not None, 60)
+    poll("Synced=True", lambda: synced(kube.get("DeploymentGrid", namespace, "web"))["status"] == "True", 60)
+    after = owned(kube, "Deployment", namespace, "web")
+    assert uids(after) == before
+    assert all(marked(d) for d in after.values())
