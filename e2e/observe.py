@@ -48,8 +48,9 @@ def json_lines_since(start: Mark) -> list[dict[str, Any]]:
     return out
 
 
-def child_writes(start: Mark, namespace: str, resources: frozenset[str]) -> list[str]:
-    """Metacontroller's write requests on ``resources`` (plural names) in ``namespace`` since ``start``."""
+def child_writes(start: Mark, namespace: str | None, resources: frozenset[str]) -> list[str]:
+    """Metacontroller's write requests on ``resources`` (plural names) in ``namespace`` (None: cluster-scoped
+    ones) since ``start``."""
     out = []
     for event in json_lines_since(start):
         ref = event.get("objectRef") or {}

@@ -8,11 +8,11 @@ to summaries while some are still missing loses no child.
 
 from __future__ import annotations
 
-from e2e.cluster import METACONTROLLER_USER, Cluster
+from e2e.cluster import Cluster
 from e2e.conftest import NodeFactory
 from e2e.kube import Kube
 from e2e.manifests import CONTROLLERS, load_docs, with_local_hooks
-from e2e.observe import WRITE_VERBS, audit_mark, hold, hook_calls, hooks_mark, json_lines_since, wait_quiet
+from e2e.observe import audit_mark, child_writes, hold, hook_calls, hooks_mark, wait_quiet
 from e2e.procs import poll
 from e2e.scenario import apply, deployment_template, grid, owned, site_nodes, uids, unique, wait_children, wait_ready
 
@@ -26,17 +26,7 @@ def summary(kube: Kube, node: str) -> dict | None:
 
 def summary_writes(start, names: set[str]) -> list[str]:
     """Metacontroller's writes to the summaries of ``names`` since ``start`` (audit log)."""
-    out = []
-    for event in json_lines_since(start):
-        ref = event.get("objectRef") or {}
-        if (
-            event.get("user", {}).get("username") == METACONTROLLER_USER
-            and event.get("verb") in WRITE_VERBS
-            and ref.get("resource") == "nodesummaries"
-            and ref.get("name") in names
-        ):
-            out.append(f"{event['verb']} {ref.get('name')}")
-    return out
+    return [w for w in child_writes(start, None, frozenset({"nodesummaries"})) if w.split()[1].split("/")[1] in names]
 
 
 def marked(child: dict) -> bool:

@@ -6,6 +6,8 @@ Both follow ``spec.siteSource``:
 
 - ``Nodes``: the Nodes carrying ``gridUniqKey`` and matching ``nodeSelector``;
   units are the distinct label values (:func:`hooks.sites.units.group_by_unit`).
+- ``NodeSummaries``: the summaries the node summary decorator keeps of those
+  same Nodes (hooks.sites.node_summary), read as Nodes are read.
 - ``NodeUnits``: the NodeUnits labelled with the key's label form; units are
   their ``spec.unit``, for those whose ``spec.gridUniqKey`` is exactly the key,
   narrowed by ``nodeSelector`` (which may only name units, see
@@ -18,7 +20,8 @@ that is simply absent may be one the garbage collector has not yet reached
 or Metacontroller has not yet created, so a grid never treats absence as a
 site that went away (see :func:`hooks.grids.grid_sync.sync`). Nodes are
 different: Metacontroller sends the whole Node list from its cache, so a unit
-without nodes there is gone.
+without nodes there is gone. Summaries vouch only for the units they list; what
+their absence means is decided per child (hooks.grids.unlisted).
 
 When the request cannot tell which units exist, :class:`SitesUnavailable`
 (a SpecError, so a caller that keeps every observed child on a SpecError does
