@@ -70,6 +70,7 @@ from e2e.cluster import (
 )
 from e2e.fleet_compare import comparison_table, hook_table
 from e2e.kube import Kube, path_of
+from e2e.manifests import node_summary_decorator
 from e2e.observe import Mark, hook_calls, json_lines_since, mark
 from e2e.procs import poll
 from e2e.scenario import node_group
@@ -86,7 +87,6 @@ NODEGROUP_HOOK = "nodegroup/sync"
 SUMMARY_HOOK = "nodesummary/sync"
 SITE_SOURCES = ("Nodes", "NodeUnits", "NodeSummaries")
 DECORATOR = "servicegroup-nodezone"
-SUMMARY_DECORATOR = "servicegroup-nodesummary"
 MILESTONES = ("written", "available", "status")
 # The peer's grid status has no readiness summary to wait for (a map of per-site Deployment statuses).
 PEER_MILESTONES = ("written", "available")
@@ -596,9 +596,10 @@ class Run:
             # Installed for the key `site`: it would write every Node once (N updates through the same client
             # limit) before the grid could be measured; its cost is per Node, not per grid.
             self.kube.kubectl("delete", "decoratorcontroller", DECORATOR)
-        if self.impl == "ours" and not self.summaries:
-            # Only grids reading summaries need them; otherwise the decorator's calls would count in every phase.
-            self.kube.kubectl("delete", "decoratorcontroller", SUMMARY_DECORATOR)
+        if self.summaries:  # not installed by default (metacontroller/nodesummary-decorator.yaml)
+            self.kube.kubectl(
+                "apply", "--server-side", "-f", "-", stdin=json.dumps(node_summary_decorator(self.cluster.hook_url))
+            )
         self.kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
         per_site = self.settings.nodes_per_site
         for i, j in itertools.product(range(self.sites), range(per_site)):

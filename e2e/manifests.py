@@ -53,6 +53,13 @@ def with_local_hooks(doc: dict[str, Any], base_url: str) -> dict[str, Any]:
     return out
 
 
+def node_summary_decorator(base_url: str) -> dict[str, Any]:
+    """The node summary decorator as a user applies it, on its own (it is not in the kustomization), with its
+    hook pointed at ``base_url``."""
+    (doc,) = load_docs((CONTROLLERS / "nodesummary-decorator.yaml").read_text())
+    return with_local_hooks(doc, base_url)
+
+
 def is_controller(doc: dict[str, Any]) -> bool:
     return doc.get("apiVersion", "").startswith("metacontroller.k8s.io/")
 

@@ -8,16 +8,28 @@ to summaries while some are still missing loses no child.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
+
 from e2e.cluster import Cluster
 from e2e.conftest import NodeFactory
 from e2e.kube import Kube
-from e2e.manifests import CONTROLLERS, load_docs, with_local_hooks
+from e2e.manifests import node_summary_decorator
 from e2e.observe import audit_mark, child_writes, hold, hook_calls, hooks_mark, wait_quiet
 from e2e.procs import poll
 from e2e.scenario import apply, deployment_template, grid, owned, site_nodes, uids, unique, wait_children, wait_ready
 
 DECORATOR = "servicegroup-nodesummary"
 SUMMARISED = "superedge.io/unit-summarised"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def summary_decorator(metacontroller: Cluster, kube: Kube) -> Iterator[None]:
+    """Installed for this module's scenarios only, as a user would: other modules run without it."""
+    apply(kube, node_summary_decorator(metacontroller.hook_url))
+    yield
+    kube.kubectl("delete", "decoratorcontroller", DECORATOR, "--ignore-not-found")
 
 
 def summary(kube: Kube, node: str) -> dict | None:
@@ -90,7 +102,6 @@ def test_switching_to_summaries_before_they_exist_keeps_every_child(
     key = unique("e2e-switch")
     made = site_nodes(make_node, key, {"alpha": 1})
     poll("alpha's summary", lambda: summary(kube, made["alpha"][0]) is not None, 60)
-    (decorator,) = [d for d in load_docs((CONTROLLERS / "nodesummary-decorator.yaml").read_text())]
     kube.kubectl("delete", "decoratorcontroller", DECORATOR)
     try:
         (beta,) = site_nodes(make_node, key, {"beta": 1})["beta"]
@@ -116,7 +127,7 @@ def test_switching_to_summaries_before_they_exist_keeps_every_child(
             10,
         )
     finally:
-        apply(kube, with_local_hooks(decorator, metacontroller.hook_url))
+        apply(kube, node_summary_decorator(metacontroller.hook_url))
     poll("beta's summary written by the decorator", lambda: summary(kube, beta) is not None, 60)
     poll("Synced=True", lambda: synced(kube.get("DeploymentGrid", namespace, "web"))["status"] == "True", 60)
     after = owned(kube, "Deployment", namespace, "web")

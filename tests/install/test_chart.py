@@ -194,9 +194,22 @@ def test_chart_keeps_the_site_inventory_out_of_view_on_request():
 
 @needs_helm
 def test_chart_without_the_decorator_or_aggregation():
-    objs = template(
-        f"image.repository={IMAGE}", "nodeZone.enabled=false", "nodeSummaries.enabled=false", "rbac.aggregate=false"
-    )
+    objs = template(f"image.repository={IMAGE}", "nodeZone.enabled=false", "rbac.aggregate=false")
     assert "DecoratorController" not in {o["kind"] for o in objs}
     roles = [o for o in objs if o["kind"] == "ClusterRole"]
     assert roles and not any("aggregate" in k for r in roles for k in r["metadata"]["labels"])
+
+
+@needs_helm
+def test_chart_installs_the_node_summary_decorator_only_when_asked():
+    def summaries(*sets: str) -> list[dict]:
+        objs = template(f"image.repository={IMAGE}", *sets)
+        return [o for o in objs if o["kind"] == "DecoratorController" and "nodesummary" in o["metadata"]["name"]]
+
+    assert summaries() == []
+    (dc,) = summaries("nodeSummaries.enabled=true")
+    assert dc["spec"] == {
+        **yaml.safe_load((ROOT / "metacontroller" / "nodesummary-decorator.yaml").read_text())["spec"],
+        "hooks": dc["spec"]["hooks"],
+    }
+    assert dc["spec"]["hooks"]["sync"]["webhook"]["url"].endswith("/nodesummary/sync")

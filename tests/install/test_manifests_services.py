@@ -2,8 +2,10 @@
 
 from urllib.parse import urlparse
 
+import yaml
+
 from hooks.sites.node_zone import SOURCE_KEY_ANNOTATION
-from tests.install.test_manifests import CONTROLLERS, CRDS
+from tests.install.test_manifests import CONTROLLERS, CRDS, INSTALLED, ROOT
 
 
 def controller(kind, name):
@@ -48,3 +50,16 @@ def test_nodezone_decorator_sees_every_node_and_names_the_unit_key():
     assert set(dc["spec"]["hooks"]) == {"sync"}, "a finalize hook would put a finalizer on every Node"
     assert urlparse(dc["spec"]["hooks"]["sync"]["webhook"]["url"]).path == "/nodezone/sync"
     assert not dc["spec"].get("attachments")
+
+
+def test_the_node_summary_decorator_is_its_own_step_and_sees_every_node_with_its_status():
+    """Not in the kustomization (opt-in); every Node, status posts included (readiness is in the status)."""
+    assert all(d["metadata"]["name"] != "servicegroup-nodesummary" for d in INSTALLED)
+    dc = yaml.safe_load((ROOT / "metacontroller" / "nodesummary-decorator.yaml").read_text())
+    (rule,) = dc["spec"]["resources"]
+    assert rule == {"apiVersion": "v1", "resource": "nodes"}
+    assert dc["spec"]["attachments"] == [
+        {"apiVersion": "superedge.io/v1", "resource": "nodesummaries", "updateStrategy": {"method": "InPlace"}}
+    ]
+    assert set(dc["spec"]["hooks"]) == {"sync"}, "a finalize hook would put a finalizer on every Node"
+    assert urlparse(dc["spec"]["hooks"]["sync"]["webhook"]["url"]).path == "/nodesummary/sync"
