@@ -45,7 +45,7 @@ from hooks.sites.site_spec import NODES_SOURCE, NODESUMMARIES_SOURCE, NODEUNITS_
 from hooks.sites.units import NODES, group_by_unit
 
 NO_NODEUNITS = "NoNodeUnits"  # the Synced reason when the key has no NodeUnit at all
-NO_NODESUMMARIES = "NoNodeSummaries"  # the Synced reason when no NodeSummary carries the key
+NO_NODESUMMARIES = "NoNodeSummaries"  # the Synced reason when no NodeSummary of the key passes the selector
 
 
 class SitesUnavailable(SpecError):
