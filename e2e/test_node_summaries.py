@@ -16,7 +16,7 @@ from e2e.cluster import Cluster
 from e2e.conftest import NodeFactory
 from e2e.kube import Kube
 from e2e.manifests import node_summary_decorator
-from e2e.observe import audit_mark, child_writes, hold, hook_calls, hooks_mark, wait_quiet
+from e2e.observe import Mark, audit_mark, child_writes, hold, hook_calls, hooks_mark, wait_quiet
 from e2e.procs import poll
 from e2e.scenario import apply, deployment_template, grid, owned, site_nodes, uids, unique, wait_children, wait_ready
 
@@ -36,7 +36,7 @@ def summary(kube: Kube, node: str) -> dict | None:
     return kube.get_or_none("NodeSummary", None, node)
 
 
-def summary_writes(start, names: set[str]) -> list[str]:
+def summary_writes(start: Mark, names: set[str]) -> list[str]:
     """Metacontroller's writes to the summaries of ``names`` since ``start`` (audit log)."""
     return [w for w in child_writes(start, None, frozenset({"nodesummaries"})) if w.split()[1].split("/")[1] in names]
 
@@ -65,10 +65,7 @@ def test_a_grid_reading_summaries_follows_sites_and_sleeps_through_heartbeats(
     apply(kube, grid("DeploymentGrid", "web", namespace, key, deployment_template("web"), siteSource="NodeSummaries"))
     wait_ready(kube, "DeploymentGrid", namespace, "web", units=2)
     before = uids(wait_children(kube, "Deployment", namespace, "web", {"web-alpha", "web-beta"}))
-    assert all(
-        d["metadata"]["annotations"].get(SUMMARISED) == "true"
-        for d in owned(kube, "Deployment", namespace, "web").values()
-    )
+    assert all(marked(d) for d in owned(kube, "Deployment", namespace, "web").values())
 
     beat = metacontroller.options.heartbeat_seconds
     wait_quiet(metacontroller, "deploymentgrid/sync", "web", namespace, quiet_for=2 * beat + 2, timeout=60)

@@ -300,7 +300,10 @@ def test_upgrade_from_the_previous_release(request: pytest.FixtureRequest, tmp_p
     for name, history in sampler.seen.items():
         if name == "DeploymentGrid/typo":
             before = [h for h in history if h[0] < new_hooks_at][-1:]
-            history = before + [h for h in history if h[0] >= new_hooks_at]
+            after = [h for h in history if h[0] >= new_hooks_at]
+            # 0.1.0 may still show its own flip when the new hooks start (seen once in CI): then the new hooks'
+            # first word is where judging starts, and it must be True and stay so.
+            history = after if after and before and before[0][1] != "True" else before + after
         if len({(status, since) for _, status, since in history}) > 1 or history[0][1] != "True":
             flips[name] = history
     assert flips == {}, f"Ready changed during the upgrade: {flips}"
