@@ -18,7 +18,18 @@ from e2e.kube import Kube
 from e2e.manifests import node_summary_decorator
 from e2e.observe import Mark, audit_mark, child_writes, hold, hook_calls, hooks_mark, wait_quiet
 from e2e.procs import poll
-from e2e.scenario import apply, deployment_template, grid, owned, site_nodes, uids, unique, wait_children, wait_ready
+from e2e.scenario import (
+    apply,
+    deployment_template,
+    dg_condition,
+    grid,
+    owned,
+    site_nodes,
+    uids,
+    unique,
+    wait_children,
+    wait_ready,
+)
 
 DECORATOR = "servicegroup-nodesummary"
 SUMMARISED = "superedge.io/unit-summarised"
@@ -128,7 +139,7 @@ def test_switching_to_summaries_before_they_exist_keeps_every_child(
     finally:
         apply(kube, node_summary_decorator(metacontroller.hook_url))
     poll("beta's summary written by the decorator", lambda: summary(kube, beta) is not None, 60)
-    poll("Synced=True", lambda: synced(kube.get("DeploymentGrid", namespace, "web"))["status"] == "True", 60)
+    poll("Synced=True", lambda: dg_condition(kube, namespace, "web", "Synced").get("status") == "True", 60)
     after = owned(kube, "Deployment", namespace, "web")
     assert uids(after) == before
     assert all(marked(d) for d in after.values())

@@ -77,9 +77,12 @@ def with_summary_marks(response: dict, sites: Sites, key: str, name_of: NameOf) 
 def _summary_marked(child: dict, listed: frozenset[str], key: str, name_of: NameOf) -> dict:
     meta = mapping(child, "metadata")
     annotations = mapping(meta, "annotations")
+    marked = SUMMARISED in annotations
+    if not listed and not marked:  # every sync of a grid reading Nodes or NodeUnits, for every child: done
+        return child
     unit = mapping(meta, "labels").get(key)
     wanted = unit in listed and meta.get("name") == name_of(unit)
-    if wanted == (SUMMARISED in annotations):
+    if wanted == marked:
         return child
     if wanted:
         changed = {**annotations, SUMMARISED: "true"}
