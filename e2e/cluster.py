@@ -127,6 +127,21 @@ class Options:
     mc_burst: int = field(default_factory=lambda: int(os.environ.get("SERVICEGROUP_E2E_MC_BURST", "10")))
     mc_workers: int = field(default_factory=lambda: int(os.environ.get("SERVICEGROUP_E2E_MC_WORKERS", "5")))
     mc_args: tuple[str, ...] = ()  # more Metacontroller flags (the fleet benchmark: --pprof-address, --apply-strategy)
+    # Each Node posts after a delay drawn from [heartbeat/2, 3 x heartbeat/2) instead of exactly heartbeat: posts
+    # spread over time as a real fleet's do, rather than every Node created together posting together.
+    heartbeat_spread: bool = False
+
+
+def heartbeat_delay(seconds: float, spread: bool) -> dict[str, int]:
+    """kwok's delay for the heartbeat stage: drawn from [duration, jitter), exactly duration when they are equal.
+
+    Spread, the mean stays ``seconds`` but each post's delay is drawn anew, so Nodes created together drift apart
+    within one interval (their first posts already cover a whole interval).
+    """
+    ms = int(seconds * 1000)
+    if spread:
+        return {"durationMilliseconds": ms // 2, "jitterDurationMilliseconds": ms * 3 // 2}
+    return {"durationMilliseconds": ms, "jitterDurationMilliseconds": ms}
 
 
 class Cluster:
@@ -459,8 +474,7 @@ class Cluster:
         for name in files:
             doc = yaml.safe_load((stages / name).read_text())
             if doc["metadata"]["name"] == "node-heartbeat":
-                ms = int(self.options.heartbeat_seconds * 1000)
-                doc["spec"]["delay"] = {"durationMilliseconds": ms, "jitterDurationMilliseconds": ms}
+                doc["spec"]["delay"] = heartbeat_delay(self.options.heartbeat_seconds, self.options.heartbeat_spread)
             docs.append(doc)
         path = self.dir / "kwok-stages.yaml"
         path.write_text(yaml.safe_dump_all(docs))

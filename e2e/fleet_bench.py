@@ -26,7 +26,11 @@ site's NodeUnit appeared, and the NodeGroup's sync calls are counted apart from 
 applies G DeploymentGrids of the key, each over every site, and every phase waits for all of them.
 ``--regions R`` (ours) instead labels every Node with one of R regions (``region=r0`` ...; sites dealt out in
 turn) and splits the one grid into R grids, each selecting its region with ``spec.nodeSelector``: the same
-children, but each sync carries one region's Nodes and children (the new site's Nodes get its region too).
+children, but each sync carries one region's Nodes and children (the new site's Nodes get its region too). With
+``--site-source NodeSummaries`` the region grids read summaries, which carry their Node's region label.
+``--spread`` draws each Node's next status post from 0.5-1.5 heartbeats instead of exactly one, so posts
+come spread over time as a real fleet's kubelets send them (in step, every Node created together posts
+together); the phases then start half a heartbeat after the Nodes were Ready, when the spread posts have begun.
 
 With ``--impl ours,peer`` every site count also runs on a fresh cluster of its own with SuperEdge's
 application-grid-controller in place of Metacontroller and the hook server (``e2e/peer.py``: built by hand,
@@ -428,6 +432,7 @@ class Settings:
     """What every run of one invocation shares (the command line)."""
 
     heartbeat: float = 30.0
+    heartbeat_spread: bool = False  # posts spread over time (e2e.cluster.heartbeat_delay), not in step
     timeout: float = 900.0
     keep_decorator: bool = False
     nodes_per_site: int = 1
@@ -442,8 +447,8 @@ class Settings:
 def node_grace(heartbeat: float) -> int:
     """The controller manager's node grace period for a heartbeat interval: 3 intervals, at least its 50 s default.
 
-    kwok posts a node's status every ``heartbeat`` seconds (the launcher's stage sets the jitter bound equal to
-    the delay, which kwok reads as none), later when the machine is busy; the launcher's short default grace
+    kwok posts a node's status every ``heartbeat`` seconds (spread: every 0.5-1.5 intervals), later when the
+    machine is busy; the launcher's short default grace
     (for the offline-site scenarios) would mark nodes NotReady between posts, and their pods with them, in the
     middle of a phase.
     """
@@ -469,6 +474,7 @@ class Run:
         options = Options(
             settings.heartbeat,
             node_grace_seconds=node_grace(settings.heartbeat),
+            heartbeat_spread=settings.heartbeat_spread,
             mc_qps=limits.qps,
             mc_burst=limits.burst,
             mc_workers=limits.workers,
@@ -614,6 +620,7 @@ class Run:
             self.kube.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": SPARE_LABEL}})
         total = (self.sites + 1) * per_site
         poll(f"{total} nodes Ready", lambda: self.ready_nodes() == total, 120 + total / 10, interval=1)
+        nodes_ready = time.monotonic()
         if self.impl == "ours":
             self.cluster.start_metacontroller()
         else:
@@ -626,7 +633,15 @@ class Run:
             self.kube.kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps(node_group(KEY)))
             sites = {site_name(i, self.width) for i in range(self.sites)}
             poll(f"{self.sites} NodeUnits of {KEY}", lambda: self.units() == sites, self.timeout, interval=1)
-        time.sleep(3)
+        time.sleep(max(3.0, self.first_posts_after(nodes_ready) - time.monotonic()))
+
+    def first_posts_after(self, nodes_ready: float) -> float:
+        """When every phase sees the steady post rate: spread, the first posts start half an interval after Ready."""
+        if not self.settings.heartbeat_spread:
+            return nodes_ready
+        at = nodes_ready + self.settings.heartbeat / 2
+        say(f"waiting {at - time.monotonic():.0f} s for the spread heartbeats to reach their steady rate")
+        return at
 
     def ready_nodes(self) -> int:
         nodes = self.kube.request("GET", "/api/v1/nodes", params={"resourceVersion": "0"})["items"]
@@ -784,6 +799,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", default="5", help="Metacontroller --workers values (crossed with the limits)")
     parser.add_argument("--mc-arg", action="append", default=[], help="one more Metacontroller flag (repeatable)")
     parser.add_argument("--heartbeat", type=float, default=30.0, help="seconds between kwok node status posts")
+    parser.add_argument(
+        "--spread", action="store_true", help="each post after 0.5-1.5 heartbeats, drawn anew (a real fleet's spread)"
+    )
     parser.add_argument("--idle", type=float, default=30.0, help="seconds of the idle window (0: none)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds a phase may take")
     parser.add_argument("--site-source", default="Nodes", choices=SITE_SOURCES, help="ours: the grid's spec.siteSource")
@@ -798,7 +816,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args(argv)
     args.impls = [i.strip() for i in args.impl.split(",") if i.strip()]
-    if args.regions > 1 and (args.grids > 1 or args.site_source != "Nodes"):
+    if args.regions > 1 and (args.grids > 1 or args.site_source == "NodeUnits"):
         parser.error("--regions splits one grid's sites: it takes neither --grids nor --site-source NodeUnits")
     if not args.impls or set(args.impls) - set(IMPLEMENTATIONS):
         parser.error(f"--impl takes {' or '.join(IMPLEMENTATIONS)}, comma-separated; got {args.impl!r}")
@@ -813,6 +831,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = Settings(
         heartbeat=args.heartbeat,
+        heartbeat_spread=args.spread,
         timeout=args.timeout,
         keep_decorator=args.keep_decorator,
         nodes_per_site=args.nodes_per_site,

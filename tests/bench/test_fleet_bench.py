@@ -3,6 +3,7 @@
 import pytest
 
 from e2e import fleet_bench as fb
+from e2e.cluster import heartbeat_delay
 
 
 def deployment(generation=1, observed=1, available="True", replicas=1, updated=1, ready=1, unavailable=0, env="1"):
@@ -146,3 +147,20 @@ def test_regions_take_neither_several_grids_nor_nodeunits(capsys):
         with pytest.raises(SystemExit):
             fb.parse_args(["--regions", "4", *extra])
         assert "--regions splits one grid's sites" in capsys.readouterr().err
+
+
+def test_region_grids_may_read_summaries(monkeypatch):
+    monkeypatch.setattr(fb, "find_metacontroller", lambda: "metacontroller")  # parsing needs no binary
+    monkeypatch.setattr(fb, "find_metacontroller_crds", lambda: "crds")
+    args = fb.parse_args(["--regions", "4", "--site-source", "NodeSummaries", "--impl", "ours"])
+    assert (args.regions, args.site_source) == (4, "NodeSummaries")
+    spec = fb.grid_object("NodeSummaries", "fleet-r1", "r1")["spec"]
+    assert spec["siteSource"] == "NodeSummaries" and spec["nodeSelector"] == {"matchLabels": {fb.REGION_KEY: "r1"}}
+
+
+def test_spread_heartbeats_keep_the_mean_and_draw_each_delay_from_a_whole_interval():
+    exact = {"durationMilliseconds": 300_000, "jitterDurationMilliseconds": 300_000}
+    assert heartbeat_delay(300, spread=False) == exact
+    spread = heartbeat_delay(300, spread=True)
+    low, high = spread["durationMilliseconds"], spread["jitterDurationMilliseconds"]
+    assert (low + high) / 2 == 300_000 and high - low == 300_000
