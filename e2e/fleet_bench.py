@@ -448,9 +448,8 @@ def node_grace(heartbeat: float) -> int:
     """The controller manager's node grace period for a heartbeat interval: 3 intervals, at least its 50 s default.
 
     kwok posts a node's status every ``heartbeat`` seconds (spread: every 0.5-1.5 intervals), later when the
-    machine is busy; the launcher's short default grace
-    (for the offline-site scenarios) would mark nodes NotReady between posts, and their pods with them, in the
-    middle of a phase.
+    machine is busy; the launcher's short default grace (for the offline-site scenarios) would mark nodes
+    NotReady between posts, and their pods with them, in the middle of a phase.
     """
     return max(50, int(3 * heartbeat))
 
@@ -633,15 +632,11 @@ class Run:
             self.kube.kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps(node_group(KEY)))
             sites = {site_name(i, self.width) for i in range(self.sites)}
             poll(f"{self.sites} NodeUnits of {KEY}", lambda: self.units() == sites, self.timeout, interval=1)
-        time.sleep(max(3.0, self.first_posts_after(nodes_ready) - time.monotonic()))
-
-    def first_posts_after(self, nodes_ready: float) -> float:
-        """When every phase sees the steady post rate: spread, the first posts start half an interval after Ready."""
-        if not self.settings.heartbeat_spread:
-            return nodes_ready
-        at = nodes_ready + self.settings.heartbeat / 2
-        say(f"waiting {at - time.monotonic():.0f} s for the spread heartbeats to reach their steady rate")
-        return at
+        steady = nodes_ready
+        if self.settings.heartbeat_spread:  # the first spread posts come half an interval after Ready
+            steady += self.settings.heartbeat / 2
+            say(f"waiting {steady - time.monotonic():.0f} s for the spread heartbeats to reach their steady rate")
+        time.sleep(max(3.0, steady - time.monotonic()))
 
     def ready_nodes(self) -> int:
         nodes = self.kube.request("GET", "/api/v1/nodes", params={"resourceVersion": "0"})["items"]
