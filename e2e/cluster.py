@@ -127,9 +127,7 @@ class Options:
     mc_burst: int = field(default_factory=lambda: int(os.environ.get("SERVICEGROUP_E2E_MC_BURST", "10")))
     mc_workers: int = field(default_factory=lambda: int(os.environ.get("SERVICEGROUP_E2E_MC_WORKERS", "5")))
     mc_args: tuple[str, ...] = ()  # more Metacontroller flags (the fleet benchmark: --pprof-address, --apply-strategy)
-    # Each Node posts after a delay drawn from [heartbeat/2, 3 x heartbeat/2) instead of exactly heartbeat: posts
-    # spread over time as a real fleet's do, rather than every Node created together posting together.
-    heartbeat_spread: bool = False
+    heartbeat_spread: bool = False  # each post's delay drawn anew around heartbeat_seconds (heartbeat_delay)
 
 
 def heartbeat_delay(seconds: float, spread: bool) -> dict[str, int]:

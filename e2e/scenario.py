@@ -113,10 +113,15 @@ def two_sites_with_service(kube: Kube, make_node: NodeFactory, namespace: str, k
     wait_ready(kube, "DeploymentGrid", namespace, app, units=2)
 
 
+def condition_of(obj: dict, ctype: str) -> dict:
+    """The object's status condition of type ``ctype`` ({} while it has none)."""
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    return next((c for c in conditions if c["type"] == ctype), {})
+
+
 def dg_condition(kube: Kube, namespace: str, name: str, ctype: str) -> dict:
     """The DeploymentGrid's condition of type ``ctype`` as stored now ({} while it has none)."""
-    conditions = (kube.get("DeploymentGrid", namespace, name).get("status") or {}).get("conditions") or []
-    return next((c for c in conditions if c["type"] == ctype), {})
+    return condition_of(kube.get("DeploymentGrid", namespace, name), ctype)
 
 
 def nodeunit_count(kube: Kube, key: str) -> int:

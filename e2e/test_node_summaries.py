@@ -20,6 +20,7 @@ from e2e.observe import Mark, audit_mark, child_writes, hold, hook_calls, hooks_
 from e2e.procs import poll
 from e2e.scenario import (
     apply,
+    condition_of,
     deployment_template,
     dg_condition,
     grid,
@@ -54,10 +55,6 @@ def summary_writes(start: Mark, names: set[str]) -> list[str]:
 
 def marked(child: dict) -> bool:
     return child["metadata"].get("annotations", {}).get(SUMMARISED) == "true"
-
-
-def synced(obj: dict) -> dict:
-    return next(c for c in obj["status"]["conditions"] if c["type"] == "Synced")
 
 
 def test_a_grid_reading_summaries_follows_sites_and_sleeps_through_heartbeats(
@@ -127,10 +124,10 @@ def test_switching_to_summaries_before_they_exist_keeps_every_child(
         def kept_unlisted() -> dict | None:
             obj = kube.get("DeploymentGrid", namespace, "web")
             current = obj.get("status", {}).get("observedGeneration") == obj["metadata"]["generation"]
-            return obj if current and synced(obj)["reason"] == "UnitsWithoutNodeSummary" else None
+            return obj if current and condition_of(obj, "Synced").get("reason") == "UnitsWithoutNodeSummary" else None
 
         obj = poll("Synced=False UnitsWithoutNodeSummary", kept_unlisted, 60)
-        assert "beta" in synced(obj)["message"]
+        assert "beta" in condition_of(obj, "Synced")["message"]
         hold(
             "both children kept",
             lambda: None if uids(owned(kube, "Deployment", namespace, "web")) == before else "changed",
