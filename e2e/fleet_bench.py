@@ -437,7 +437,7 @@ class Settings:
     keep_decorator: bool = False
     nodes_per_site: int = 1
     mc_args: tuple[str, ...] = ()
-    profile_dir: Path | None = None  # a Metacontroller CPU profile of the template phase is written here
+    profile_dir: Path | None = None  # Metacontroller CPU profiles of the idle and template phases go here
     profile_seconds: float = 45.0
     site_source: str = "Nodes"  # ours only: with NodeUnits a NodeGroup of the key is applied before the grid
     grids: int = 1  # DeploymentGrids of the key, each over every site
@@ -570,17 +570,25 @@ class Run:
         items = self.kube.request("GET", path_of("Deployment", NAMESPACE), params=params)["items"]
         return {d["metadata"]["name"]: d for d in items}
 
-    def grid(self, name: str = GRID) -> dict | None:
-        return self.kube.get_or_none("DeploymentGrid", NAMESPACE, name)
+    def grid_objects(self, names: Sequence[str]) -> dict[str, dict]:
+        """The named grids: one read for one, else one list (a read per grid would slow every poll)."""
+        if len(names) == 1:
+            found = self.kube.get_or_none("DeploymentGrid", NAMESPACE, names[0])
+            return {names[0]: found} if found else {}
+        items = self.kube.request("GET", path_of("DeploymentGrid", NAMESPACE))["items"]
+        return {g["metadata"]["name"]: g for g in items}
 
     def units(self) -> set[str]:
         return live_units(self.kube.request("GET", path_of("NodeUnit", None), params={"resourceVersion": "0"})["items"])
 
-    def grid_ready(self, units: int) -> bool:
-        """Ours: the grid's status says every unit is ready (the peer has no such summary: never asked)."""
-        return self.impl == "ours" and all(
-            grid_ready(self.grid(name), self.layout.units_of(name, units)) for name in self.grids
-        )
+    def grid_ready(self, units: int, grids: Sequence[str] | None = None) -> bool:
+        """Ours: the status of each of ``grids`` (default: every grid) says every unit is ready (the peer has no
+        such summary: never asked)."""
+        if self.impl != "ours":
+            return False
+        names = grids or self.grids
+        found = self.grid_objects(names)
+        return all(grid_ready(found.get(name), self.layout.units_of(name, units)) for name in names)
 
     def child_names(self, count: int, first: int = 0) -> set[str]:
         """The children of sites ``first`` to ``count - 1``: every grid's, or with regions their region grid's."""
@@ -675,8 +683,11 @@ class Run:
 
     def phase_idle(self, seconds: float) -> None:
         start = self.marks()
+        profile = self.start_profile("idle", min(seconds, self.settings.profile_seconds))
         time.sleep(seconds)
         self.record("idle", start, {})
+        if profile:
+            profile.join()
 
     def phase_template(self) -> None:
         names = self.child_names(self.sites)
@@ -691,7 +702,7 @@ class Run:
             }
 
         start = self.marks()
-        profile = self.start_profile()
+        profile = self.start_profile("template", self.settings.profile_seconds)
         for name in self.grids:
             patch = {"spec": {"template": deployment_template("2", name)}}
             self.kube.merge_patch("DeploymentGrid", NAMESPACE, name, patch)
@@ -710,7 +721,9 @@ class Run:
             return unit | {
                 "written": new <= set(deps),
                 "available": new <= set(deps) and all(deployment_available(deps[n]) for n in new),
-                "status": self.grid_ready(self.sites + 1),
+                # only the grids of the new site: reading every region's grid would make each poll, and so
+                # every milestone's time, as slow as that many reads (the peer's polls read no grid)
+                "status": self.grid_ready(self.sites + 1, self.layout.grids_of(self.sites)),
             }
 
         start = self.marks()
@@ -722,13 +735,12 @@ class Run:
 
     # Metacontroller's CPU profile
 
-    def start_profile(self) -> threading.Thread | None:
+    def start_profile(self, phase: str, seconds: float) -> threading.Thread | None:
         """Fetch a CPU profile of Metacontroller in the background (its pprof endpoint), if one was asked for."""
         if not self.pprof_port or not self.settings.profile_dir:
             return None
-        seconds = self.settings.profile_seconds
         url = f"http://{LOOPBACK}:{self.pprof_port}/debug/pprof/profile?seconds={seconds:g}"
-        out = self.settings.profile_dir / f"metacontroller-template-{self.sites}.pprof"
+        out = self.settings.profile_dir / f"metacontroller-{phase}-{self.sites}.pprof"
 
         def fetch() -> None:
             session = requests.Session()
@@ -806,8 +818,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--keep-decorator", action="store_true", help="keep the node zone decorator installed")
     parser.add_argument("--keep-logs", action="store_true", help="keep every run's folder, not only failed ones")
-    parser.add_argument("--profile-dir", type=Path, help="write a Metacontroller CPU profile of each template phase")
-    parser.add_argument("--profile-seconds", type=float, default=45.0, help="length of that profile")
+    parser.add_argument("--profile-dir", type=Path, help="write CPU profiles of Metacontroller: idle, template phases")
+    parser.add_argument("--profile-seconds", type=float, default=45.0, help="their length (idle: at most --idle)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args(argv)
     args.impls = [i.strip() for i in args.impl.split(",") if i.strip()]
