@@ -291,6 +291,7 @@ class PhaseResult:
     nodegroup_mb: float = 0.0  # summed request bytes of those calls
     summary_calls: int = 0  # the node summary decorator's calls (siteSource NodeSummaries: one per Node post)
     summary_busy: float = 0.0  # summed duration_ms of those calls, in seconds
+    cpu_window: float = 0.0  # seconds between the two CPU snapshots (the wall time and the settling after it)
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -527,6 +528,7 @@ class Run:
         wall = time.monotonic() - t0
         time.sleep(0.5)  # the hook server logs a call after answering it; the audit log is written in blocking mode
         cpu_now = self.cpu()
+        cpu_window = time.monotonic() - t0
         calls = hook_calls(hooks_at, SYNC_HOOK)
         ng_calls, ng_busy, ng_mb = calls_summary(hook_calls(hooks_at, NODEGROUP_HOOK))
         sum_calls, sum_busy, _ = calls_summary(hook_calls(hooks_at, SUMMARY_HOOK))
@@ -555,6 +557,7 @@ class Run:
             nodegroup_mb=ng_mb,
             summary_calls=sum_calls,
             summary_busy=sum_busy,
+            cpu_window=cpu_window,
         )
         self.results.append(result)
         say(

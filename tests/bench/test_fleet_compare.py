@@ -16,6 +16,7 @@ def result(impl, phase, seconds, cpu, rss, sites=200, limits="1000/1000/5", call
         phase=phase,
         seconds=seconds,
         wall=10.0,
+        cpu_window=10.5,
         sync_calls=calls,
         hook_busy=0.5,
         request_mb=mb,
@@ -47,28 +48,38 @@ def test_ratio_and_seconds():
 def test_comparison_table_rows_and_ratios():
     rows = [
         ours("apply", 2.0, 40.0, 20.0, 5.0, 30.0),
-        ours("idle", None, None, 3.0, 1.0, 2.0),
+        ours("idle", None, None, 0.2, 0.1, 2.0),
         ours("template", 2.0, 70.0, 35.0, 5.0, 50.0, rss=(140.0, 115.0)),
         ours("new site", 1.0, 1.0, 0.5, 0.1, 1.0),
         theirs("apply", 1.0, 40.0, 5.0, 25.0),
+        theirs("idle", None, None, 0.1, 2.0),
         theirs("template", 2.0, 70.0, 8.0, 40.0, rss=70.0),
         theirs("new site", 1.0, 1.0, 0.2, 0.5),
     ]
     table = fc.comparison_table(rows).splitlines()
-    assert table[0].startswith("| sites | implementation | all created (s) |") and table[1] == "|" + "---|" * 9
+    assert table[0].startswith("| sites | implementation | all created (s) |") and table[1] == "|" + "---|" * 10
+    # beyond rest: each phase less the idle phase's rate (0.3 and 0.1 CPU s per 10.5 s) over its 10.5 s window
     assert table[2] == (
         "| 200 | this project (Metacontroller + hook server), 1000/1000/5 | 2.00 | 40.00 | 2.00 / 70.00 | 1.00 "
-        "| 25.00 / 40.00 / 0.60 | 30.00 / 50.00 / 1.00 | 140 + 115 |"
+        "| 25.00 / 40.00 / 0.60 | 30.00 / 50.00 / 1.00 | 140 + 115 | 24.70 / 39.70 / 0.30 |"
     )
     assert table[3] == (
         "| 200 | SuperEdge's controller, peer | 1.00 | 40.00 | 2.00 / 70.00 | 1.00 "
-        "| 5.00 / 8.00 / 0.20 | 25.00 / 40.00 / 0.50 | 70 |"
+        "| 5.00 / 8.00 / 0.20 | 25.00 / 40.00 / 0.50 | 70 | 4.90 / 7.90 / 0.10 |"
     )
     assert table[4] == (
         "| 200 | ratio ours / peer (1000/1000/5) | 2.0x | 1.0x | 1.0x / 1.0x | 1.0x "
-        "| 5.0x / 5.0x / 3.0x | 1.2x / 1.2x / 2.0x | 3.6x |"
+        "| 5.0x / 5.0x / 3.0x | 1.2x / 1.2x / 2.0x | 3.6x | 5.0x / 5.0x / 3.0x |"
     )
     assert len(table) == 5
+
+
+def test_nothing_is_taken_off_without_an_idle_phase():
+    rows = [ours("apply", 2.0, 40.0, 20.0, 5.0, 30.0), ours("new site", 1.0, 1.0, 0.5, 0.1, 1.0)]
+    assert fc.comparison_table(rows).splitlines()[2].endswith("| 130 + 110 | - / - / - |")
+    old = ours("idle", None, None, 0.2, 0.1, 2.0)
+    old.cpu_window = 0.0  # results written before the window was recorded
+    assert fc.Figures([*rows, old]).beyond_rest() == [None, None, None]
 
 
 def test_comparison_without_a_peer_run_has_no_ratio_row():
