@@ -84,11 +84,10 @@ class Figures:
         takes a second or two.
         """
         rate = self.rest_rate()
-        out: list[float | None] = []
-        for phase, total in zip(CPU_PHASES, self.cpu(), strict=True):
-            window = self.by_phase[phase].cpu_window if phase in self.by_phase else 0.0
-            out.append(None if rate is None or total is None or not window else total - rate * window)
-        return out
+        phases = [self.by_phase.get(phase) for phase in CPU_PHASES]
+        return [
+            controller_cpu(r) - rate * r.cpu_window if rate is not None and r and r.cpu_window else None for r in phases
+        ]
 
     def rss(self) -> list[float]:
         """Peak resident MB of each controller process tree over the run (the highest any phase saw)."""
