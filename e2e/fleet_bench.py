@@ -7,7 +7,9 @@ site, image ``registry.k8s.io/pause:3.10``; kwok runs no containers):
 
 - ``apply``: the grid applied -> every child Deployment Available;
 - ``template``: an env value of the template changed -> every child carries it and has rolled out;
-- ``new site``: an existing Ready Node labelled with a new site -> that site's Deployment Available.
+- ``new site``: an existing Ready Node labelled with a new site -> that site's Deployment Available; with
+  ``--new-sites K`` K sites one after another, a few seconds apart, and the comparison gives their mean (a new
+  site costs a tenth of a CPU second or so, over about a second: one alone is a noisy figure).
 
 Each phase records three moments: every child *written* by Metacontroller (its part), every child
 *Available* (read from the Deployments themselves: the ground truth, which the controller manager, the
@@ -95,6 +97,7 @@ MILESTONES = ("written", "available", "status")
 # The peer's grid status has no readiness summary to wait for (a map of per-site Deployment statuses).
 PEER_MILESTONES = ("written", "available")
 IMPLEMENTATIONS = ("ours", "peer")
+NEW_SITE_GAP = 3.0  # seconds between two new sites, not measured
 # Components whose CPU is recorded; "hooks" is gunicorn (master and workers), "bench" this process.
 COMPONENTS = (
     "hooks", "metacontroller", peer.PROCESS,
@@ -443,6 +446,7 @@ class Settings:
     site_source: str = "Nodes"  # ours only: with NodeUnits a NodeGroup of the key is applied before the grid
     grids: int = 1  # DeploymentGrids of the key, each over every site
     regions: int = 1  # ours only: above 1, the sites are split over this many grids by a region label
+    new_sites: int = 1  # sites added one after another in the new-site phase
 
 
 def node_grace(heartbeat: float) -> int:
@@ -465,7 +469,7 @@ class Run:
     def __init__(self, sites: int, limits: Limits, settings: Settings, impl: str = "ours") -> None:
         self.sites, self.limits, self.settings, self.impl = sites, limits, settings, impl
         self.timeout = settings.timeout
-        self.width = max(3, len(str(sites)))
+        self.width = max(3, len(str(sites + settings.new_sites)))
         self.milestones = MILESTONES if impl == "ours" else PEER_MILESTONES
         self.layout = Layout.of(settings.grids, settings.regions if impl == "ours" else 1)
         self.grids = self.layout.grids
@@ -625,10 +629,10 @@ class Run:
         # The nodes of the new site join now, without the site key, so that phase times labelling, not kwok's
         # start. They carry another label: under the launcher's label selector, kwok v0.8.0 never made a node
         # without any label Ready (seen here).
-        for j in range(per_site):
-            name = node_name(self.sites, j, self.width)
+        for i, j in itertools.product(range(self.sites, self.sites + self.settings.new_sites), range(per_site)):
+            name = node_name(i, j, self.width)
             self.kube.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": SPARE_LABEL}})
-        total = (self.sites + 1) * per_site
+        total = (self.sites + self.settings.new_sites) * per_site
         poll(f"{total} nodes Ready", lambda: self.ready_nodes() == total, 120 + total / 10, interval=1)
         nodes_ready = time.monotonic()
         if self.impl == "ours":
@@ -713,9 +717,11 @@ class Run:
         if profile:  # after the record: a profile longer than the phase does not stretch its window
             profile.join()
 
-    def phase_new_site(self) -> None:
-        site = site_name(self.sites, self.width)
-        new = self.child_names(self.sites + 1, first=self.sites)
+    def phase_new_site(self, index: int) -> None:
+        """Site ``index`` (counted from 0 among the new ones) joins: the spare Nodes kept for it get its labels."""
+        number = self.sites + index
+        site = site_name(number, self.width)
+        new = self.child_names(number + 1, first=number)
 
         def check() -> dict[str, bool]:
             deps = self.children()
@@ -726,13 +732,13 @@ class Run:
                 "available": new <= set(deps) and all(deployment_available(deps[n]) for n in new),
                 # only the grids of the new site: reading every region's grid would make each poll, and so
                 # every milestone's time, as slow as that many reads (the peer's polls read no grid)
-                "status": self.grid_ready(self.sites + 1, self.layout.grids_of(self.sites)),
+                "status": self.grid_ready(number + 1, self.layout.grids_of(number)),
             }
 
         start = self.marks()
-        label = {"metadata": {"labels": self.layout.node_labels(self.sites, self.width)}}
+        label = {"metadata": {"labels": self.layout.node_labels(number, self.width)}}
         for j in range(self.settings.nodes_per_site):
-            self.kube.merge_patch("Node", None, node_name(self.sites, j, self.width), label)
+            self.kube.merge_patch("Node", None, node_name(number, j, self.width), label)
         names = ("unit", *self.milestones) if self.node_units else self.milestones
         self.record("new site", start, wait_milestones(check, names, self.timeout, start=start[3]))
 
@@ -791,7 +797,10 @@ def run_one(
         if idle > 0:
             run.phase_idle(idle)
         run.phase_template()
-        run.phase_new_site()
+        for index in range(settings.new_sites):
+            if index:  # what the last site set off (the grid's status, the peer's own writes) is over first
+                time.sleep(NEW_SITE_GAP)
+            run.phase_new_site(index)
         failed = any(v is None for r in run.results for v in r.seconds.values())
     finally:
         run.cluster.stop()
@@ -819,6 +828,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--regions", type=int, default=1, help="ours: split the sites over this many grids by a region label"
     )
+    parser.add_argument(
+        "--new-sites", type=int, default=1, help="sites added one after another in the last phase (table: mean)"
+    )
     parser.add_argument("--keep-decorator", action="store_true", help="keep the node zone decorator installed")
     parser.add_argument("--keep-logs", action="store_true", help="keep every run's folder, not only failed ones")
     parser.add_argument("--profile-dir", type=Path, help="write CPU profiles of Metacontroller: idle, template phases")
@@ -828,6 +840,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.impls = [i.strip() for i in args.impl.split(",") if i.strip()]
     if args.regions > 1 and (args.grids > 1 or args.site_source == "NodeUnits"):
         parser.error("--regions splits one grid's sites: it takes neither --grids nor --site-source NodeUnits")
+    if args.new_sites < 1:
+        parser.error("--new-sites takes 1 or more")
     if not args.impls or set(args.impls) - set(IMPLEMENTATIONS):
         parser.error(f"--impl takes {' or '.join(IMPLEMENTATIONS)}, comma-separated; got {args.impl!r}")
     if "ours" in args.impls and (not find_metacontroller() or not find_metacontroller_crds()):
@@ -851,6 +865,7 @@ def main(argv: list[str] | None = None) -> int:
         site_source=args.site_source,
         grids=args.grids,
         regions=args.regions,
+        new_sites=args.new_sites,
     )
     if settings.profile_dir:
         settings.profile_dir.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,8 @@ without a cluster. The peer is SuperEdge's application-grid-controller (``e2e/pe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from statistics import fmean
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -39,16 +40,28 @@ def controller_rss(result: PhaseResult) -> list[float]:
 
 
 class Figures:
-    """The headline figures of one run (one site count, one implementation, one set of limits)."""
+    """The headline figures of one run (one site count, one implementation, one set of limits).
+
+    A phase run more than once (``--new-sites``: several sites one after another) counts with its mean.
+    """
 
     def __init__(self, phases: Sequence[PhaseResult]) -> None:
-        self.by_phase = {r.phase: r for r in phases}
+        self.by_phase: dict[str, list[PhaseResult]] = {}
+        for r in phases:
+            self.by_phase.setdefault(r.phase, []).append(r)
         first = phases[0]
         self.sites, self.impl, self.limits = first.sites, first.impl, first.limits
 
+    def mean(self, phase: str, figure: Callable[[PhaseResult], float | None]) -> float | None:
+        """The mean of one figure over the phase's runs; None if the phase did not run or a run lacks it."""
+        values = [figure(r) for r in self.by_phase.get(phase, [])]
+        return fmean(values) if values and None not in values else None
+
+    def repeats(self, phase: str) -> int:
+        return len(self.by_phase.get(phase, []))
+
     def at(self, phase: str, milestone: str) -> float | None:
-        result = self.by_phase.get(phase)
-        return result.seconds.get(milestone) if result else None
+        return self.mean(phase, lambda r: r.seconds.get(milestone))
 
     def timings(self) -> list[float | None]:
         """all created, all Available, template specs, template rolled, new site Available."""
@@ -62,19 +75,13 @@ class Figures:
 
     def cpu(self, component: str | None = None) -> list[float | None]:
         """Per CPU phase: the controller's CPU seconds (``component`` None) or one component's."""
-        out: list[float | None] = []
-        for phase in CPU_PHASES:
-            result = self.by_phase.get(phase)
-            if result is None:
-                out.append(None)
-            else:
-                out.append(controller_cpu(result) if component is None else result.cpu.get(component, 0.0))
-        return out
+        if component is None:
+            return [self.mean(phase, controller_cpu) for phase in CPU_PHASES]
+        return [self.mean(phase, lambda r: r.cpu.get(component, 0.0)) for phase in CPU_PHASES]
 
     def rest_rate(self) -> float | None:
         """The controller's CPU seconds per second at rest (the idle phase), if one was measured."""
-        idle = self.by_phase.get("idle")
-        return controller_cpu(idle) / idle.cpu_window if idle and idle.cpu_window else None
+        return self.mean("idle", lambda r: controller_cpu(r) / r.cpu_window if r.cpu_window else None)
 
     def beyond_rest(self) -> list[float | None]:
         """Per CPU phase: the controller's CPU seconds less its at-rest rate over the phase's window.
@@ -84,23 +91,28 @@ class Figures:
         takes a second or two.
         """
         rate = self.rest_rate()
-        phases = [self.by_phase.get(phase) for phase in CPU_PHASES]
-        return [
-            controller_cpu(r) - rate * r.cpu_window if rate is not None and r and r.cpu_window else None for r in phases
-        ]
+        if rate is None:
+            return [None] * len(CPU_PHASES)
+
+        def beyond(r: PhaseResult) -> float | None:
+            return controller_cpu(r) - rate * r.cpu_window if r.cpu_window else None
+
+        return [self.mean(phase, beyond) for phase in CPU_PHASES]
 
     def rss(self) -> list[float]:
         """Peak resident MB of each controller process tree over the run (the highest any phase saw)."""
-        per_phase = [controller_rss(r) for r in self.by_phase.values()]
+        per_phase = [controller_rss(r) for results in self.by_phase.values() for r in results]
         return [max(values) for values in zip(*per_phase, strict=True)]
 
 
 def _row(figures: Figures) -> list[str]:
     t = [seconds(v) for v in figures.timings()]
     name = "this project (Metacontroller + hook server)" if figures.impl == "ours" else "SuperEdge's controller"
+    repeats = figures.repeats("new site")
+    mean = f", new site: mean of {repeats}" if repeats > 1 else ""
     return [
         str(figures.sites),
-        f"{name}, {figures.limits}",
+        f"{name}, {figures.limits}{mean}",
         t[0],
         t[1],
         f"{t[2]} / {t[3]}",

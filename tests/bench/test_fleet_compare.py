@@ -82,6 +82,32 @@ def test_nothing_is_taken_off_without_an_idle_phase():
     assert fc.Figures([*rows, old]).beyond_rest() == [None, None, None]
 
 
+def test_sites_added_one_after_another_count_with_their_mean():
+    rows = [
+        ours("idle", None, None, 0.2, 0.1, 2.0),
+        ours("new site", 1.0, 1.0, 0.5, 0.1, 1.0),
+        ours("new site", 2.0, 3.0, 0.3, 0.1, 1.0, rss=(150.0, 100.0)),
+    ]
+    figures = fc.Figures(rows)
+    assert figures.repeats("new site") == 2 and figures.repeats("apply") == 0
+    assert figures.timings()[4] == 2.0  # Available after 1 s and 3 s
+    assert figures.cpu()[2] == pytest.approx(0.5) and figures.cpu()[0] is None
+    assert figures.beyond_rest()[2] == pytest.approx(0.2)  # 0.5 less 0.3 CPU s per 10.5 s over 10.5 s
+    assert figures.rss() == [150.0, 110.0]  # the highest each process reached in any phase
+    assert ", 1000/1000/5, new site: mean of 2 |" in fc.comparison_table(rows).splitlines()[2]
+
+
+def test_a_timed_out_repeat_makes_the_mean_a_timeout():
+    rows = [ours("new site", 1.0, 1.0, 0.5, 0.1, 1.0), ours("new site", 1.0, None, 0.5, 0.1, 1.0)]
+    assert fc.Figures(rows).timings()[4] is None
+
+
+def test_new_sites_option_takes_one_or_more(capsys: pytest.CaptureFixture[str]):
+    with pytest.raises(SystemExit):
+        fb.parse_args(["--new-sites", "0"])
+    assert "--new-sites takes 1 or more" in capsys.readouterr().err
+
+
 def test_comparison_without_a_peer_run_has_no_ratio_row():
     table = fc.comparison_table([ours("apply", None, None, 1.0, 1.0, 1.0)]).splitlines()
     assert len(table) == 3
