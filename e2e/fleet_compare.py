@@ -75,9 +75,8 @@ class Figures:
 
     def cpu(self, component: str | None = None) -> list[float | None]:
         """Per CPU phase: the controller's CPU seconds (``component`` None) or one component's."""
-        if component is None:
-            return [self.mean(phase, controller_cpu) for phase in CPU_PHASES]
-        return [self.mean(phase, lambda r: r.cpu.get(component, 0.0)) for phase in CPU_PHASES]
+        figure = controller_cpu if component is None else lambda r: r.cpu.get(component, 0.0)
+        return [self.mean(phase, figure) for phase in CPU_PHASES]
 
     def rest_rate(self) -> float | None:
         """The controller's CPU seconds per second at rest (the idle phase), if one was measured."""
