@@ -622,18 +622,15 @@ class Run:
                 "apply", "--server-side", "-f", "-", stdin=json.dumps(node_summary_decorator(self.cluster.hook_url))
             )
         self.kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
-        per_site = self.settings.nodes_per_site
-        for i, j in itertools.product(range(self.sites), range(per_site)):
-            node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": node_name(i, j, self.width)}}
-            node["metadata"]["labels"] = self.layout.node_labels(i, self.width)
-            self.kube.create(node)
-        # The nodes of the new site join now, without the site key, so that phase times labelling, not kwok's
+        # The nodes of the new sites join now, without the site key, so that phase times labelling, not kwok's
         # start. They carry another label: under the launcher's label selector, kwok v0.8.0 never made a node
         # without any label Ready (seen here).
-        for i, j in itertools.product(range(self.sites, self.sites + self.settings.new_sites), range(per_site)):
-            name = node_name(i, j, self.width)
-            self.kube.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": SPARE_LABEL}})
-        total = (self.sites + self.settings.new_sites) * per_site
+        sites = self.sites + self.settings.new_sites
+        for i, j in itertools.product(range(sites), range(self.settings.nodes_per_site)):
+            labels = self.layout.node_labels(i, self.width) if i < self.sites else SPARE_LABEL
+            metadata = {"name": node_name(i, j, self.width), "labels": labels}
+            self.kube.create({"apiVersion": "v1", "kind": "Node", "metadata": metadata})
+        total = sites * self.settings.nodes_per_site
         poll(f"{total} nodes Ready", lambda: self.ready_nodes() == total, 120 + total / 10, interval=1)
         nodes_ready = time.monotonic()
         if self.impl == "ours":
