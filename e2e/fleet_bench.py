@@ -76,7 +76,7 @@ from e2e.cluster import (
 )
 from e2e.fleet_compare import comparison_table, hook_table
 from e2e.kube import Kube, path_of
-from e2e.manifests import node_summary_decorator
+from e2e.manifests import node_summary_decorators
 from e2e.observe import Mark, hook_calls, json_lines_since, mark
 from e2e.procs import poll
 from e2e.scenario import node_group
@@ -91,6 +91,7 @@ SPARE_LABEL = {"fleet.e2e.servicegroup.io/spare": "true"}
 SYNC_HOOK = "deploymentgrid/sync"
 NODEGROUP_HOOK = "nodegroup/sync"
 SUMMARY_HOOK = "nodesummary/sync"
+MARK_HOOK = "nodeready/sync"
 SITE_SOURCES = ("Nodes", "NodeUnits", "NodeSummaries")
 DECORATOR = "servicegroup-nodezone"
 MILESTONES = ("written", "available", "status")
@@ -293,8 +294,10 @@ class PhaseResult:
     nodegroup_calls: int = 0  # the NodeGroup's sync calls (siteSource NodeUnits), counted apart from the grid's
     nodegroup_busy: float = 0.0  # summed duration_ms of those calls, in seconds
     nodegroup_mb: float = 0.0  # summed request bytes of those calls
-    summary_calls: int = 0  # the node summary decorator's calls (siteSource NodeSummaries: one per Node post)
+    summary_calls: int = 0  # the node summary decorator's calls (siteSource NodeSummaries: one per transition)
     summary_busy: float = 0.0  # summed duration_ms of those calls, in seconds
+    mark_calls: int = 0  # the ready mark decorator's calls (siteSource NodeSummaries: one per Node post)
+    mark_busy: float = 0.0  # summed duration_ms of those calls, in seconds
     cpu_window: float = 0.0  # seconds between the two CPU snapshots (the wall time and the settling after it)
 
 
@@ -537,6 +540,7 @@ class Run:
         calls = hook_calls(hooks_at, SYNC_HOOK)
         ng_calls, ng_busy, ng_mb = calls_summary(hook_calls(hooks_at, NODEGROUP_HOOK))
         sum_calls, sum_busy, _ = calls_summary(hook_calls(hooks_at, SUMMARY_HOOK))
+        mark_calls, mark_busy, _ = calls_summary(hook_calls(hooks_at, MARK_HOOK))
         writes: dict[str, int] = {}
         for event in json_lines_since(audit_at):
             ref = event.get("objectRef") or {}
@@ -562,6 +566,8 @@ class Run:
             nodegroup_mb=ng_mb,
             summary_calls=sum_calls,
             summary_busy=sum_busy,
+            mark_calls=mark_calls,
+            mark_busy=mark_busy,
             cpu_window=cpu_window,
         )
         self.results.append(result)
@@ -618,9 +624,8 @@ class Run:
             # limit) before the grid could be measured; its cost is per Node, not per grid.
             self.kube.kubectl("delete", "decoratorcontroller", DECORATOR)
         if self.summaries:  # not installed by default (metacontroller/nodesummary-decorator.yaml)
-            self.kube.kubectl(
-                "apply", "--server-side", "-f", "-", stdin=json.dumps(node_summary_decorator(self.cluster.hook_url))
-            )
+            for doc in node_summary_decorators(self.cluster.hook_url):
+                self.kube.kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps(doc))
         self.kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
         # The nodes of the new sites join now, without the site key, so that phase times labelling, not kwok's
         # start. They carry another label: under the launcher's label selector, kwok v0.8.0 never made a node

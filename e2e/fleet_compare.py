@@ -171,14 +171,15 @@ def hook_table(results: Sequence[PhaseResult]) -> str:
 
     The grid's calls and, with ``siteSource: NodeUnits``, the NodeGroup's (it keeps the NodeUnits the grid
     reads, and is woken by what wakes it: Nodes, NodeUnits, and the grids' status) are counted apart, as are,
-    with ``siteSource: NodeSummaries``, the node summary decorator's (one per Node status post).
+    with ``siteSource: NodeSummaries``, the node summary decorators': the summary's (one per label change or
+    readiness transition) and the ready mark's (one per Node status post).
     """
     head = (
         "| sites | MC limits | phase | grid sync calls | request MB: total / per call | hook busy (s) "
         "| NodeGroup sync calls | NodeGroup request MB | NodeGroup hook busy (s) "
-        "| summary calls | summary hook busy (s) |"
+        "| summary calls | summary hook busy (s) | ready mark calls | ready mark hook busy (s) |"
     )
-    rows = [head, "|" + "---|" * 11]
+    rows = [head, "|" + "---|" * 13]
     for r in results:
         if r.impl != "ours":
             continue
@@ -186,6 +187,6 @@ def hook_table(results: Sequence[PhaseResult]) -> str:
         rows.append(
             f"| {r.sites} | {r.limits} | {r.phase} | {r.sync_calls} | {r.request_mb:.1f} / {per_call:.2f} "
             f"| {r.hook_busy:.2f} | {r.nodegroup_calls} | {r.nodegroup_mb:.1f} | {r.nodegroup_busy:.2f} "
-            f"| {r.summary_calls} | {r.summary_busy:.2f} |"
+            f"| {r.summary_calls} | {r.summary_busy:.2f} | {r.mark_calls} | {r.mark_busy:.2f} |"
         )
     return "\n".join(rows)

@@ -53,11 +53,11 @@ def with_local_hooks(doc: dict[str, Any], base_url: str) -> dict[str, Any]:
     return out
 
 
-def node_summary_decorator(base_url: str) -> dict[str, Any]:
-    """The node summary decorator as a user applies it, on its own (it is not in the kustomization), with its
-    hook pointed at ``base_url``."""
-    (doc,) = load_docs((CONTROLLERS / "nodesummary-decorator.yaml").read_text())
-    return with_local_hooks(doc, base_url)
+def node_summary_decorators(base_url: str) -> list[dict[str, Any]]:
+    """The node summary decorators (the ready mark's and the summary's) as a user applies them, on their own
+    (they are not in the kustomization), with their hooks pointed at ``base_url``."""
+    docs = load_docs((CONTROLLERS / "nodesummary-decorator.yaml").read_text())
+    return [with_local_hooks(doc, base_url) for doc in docs]
 
 
 def is_controller(doc: dict[str, Any]) -> bool:

@@ -1,9 +1,11 @@
 """Grids reading NodeSummaries (``siteSource: NodeSummaries``) on the real control plane.
 
-What only the cluster shows: that Metacontroller keeps one summary per Node through the decorator and writes
-it on no heartbeat, that a grid reading summaries is then never woken by heartbeats yet follows sites coming
-and going (a deleted Node's summary goes with it through the garbage collector), and that switching a grid
-to summaries while some are still missing loses no child.
+What only the cluster shows: that Metacontroller keeps one summary per Node through the two decorators and
+writes it on no heartbeat (the heartbeats reach only the ready mark decorator, which writes nothing either),
+that a summary still follows its Node's readiness when the Node goes offline and comes back (the summary
+decorator ignores status posts: the ready mark's annotation is what wakes it), that a grid reading summaries
+is never woken by heartbeats yet follows sites coming and going (a deleted Node's summary goes with it through
+the garbage collector), and that switching a grid to summaries while some are still missing loses no child.
 """
 
 from __future__ import annotations
@@ -15,17 +17,20 @@ import pytest
 from e2e.cluster import Cluster
 from e2e.conftest import NodeFactory
 from e2e.kube import Kube
-from e2e.manifests import node_summary_decorator
+from e2e.manifests import node_summary_decorators
 from e2e.observe import Mark, audit_mark, child_writes, hold, hook_calls, hooks_mark, wait_quiet
 from e2e.procs import poll
 from e2e.scenario import (
     apply,
+    bring_online,
     condition_of,
     deployment_template,
     dg_condition,
     grid,
+    group_nodes,
     owned,
     site_nodes,
+    take_offline,
     uids,
     unique,
     wait_children,
@@ -33,15 +38,17 @@ from e2e.scenario import (
 )
 
 DECORATOR = "servicegroup-nodesummary"
+MARK_DECORATOR = "servicegroup-nodeready"
 SUMMARISED = "superedge.io/unit-summarised"
+READY_ANNOTATION = "superedge.io/node-ready"
 
 
 @pytest.fixture(scope="module", autouse=True)
-def summary_decorator(metacontroller: Cluster, kube: Kube) -> Iterator[None]:
-    """Installed for this module's scenarios only, as a user would: other modules run without it."""
-    apply(kube, node_summary_decorator(metacontroller.hook_url))
+def summary_decorators(metacontroller: Cluster, kube: Kube) -> Iterator[None]:
+    """Installed for this module's scenarios only, as a user would: other modules run without them."""
+    apply(kube, *node_summary_decorators(metacontroller.hook_url))
     yield
-    kube.kubectl("delete", "decoratorcontroller", DECORATOR, "--ignore-not-found")
+    kube.kubectl("delete", "decoratorcontroller", DECORATOR, MARK_DECORATOR, "--ignore-not-found")
 
 
 def summary(kube: Kube, node: str) -> dict | None:
@@ -84,10 +91,15 @@ def test_a_grid_reading_summaries_follows_sites_and_sleeps_through_heartbeats(
         lambda: "woken" if hook_calls(calls, "deploymentgrid/sync", name="web", namespace=namespace) else None,
         window,
     )
-    posts = hook_calls(calls, "nodesummary/sync", name=frozenset(names))
-    print(f"in {window:.0f} s: {len(posts)} summary decorator calls for the 2 nodes, 0 grid syncs")
-    assert len(posts) >= 2, "no heartbeat reached the decorator: nothing was tested"
+    posts = hook_calls(calls, "nodeready/sync", name=frozenset(names))
+    summary_calls = hook_calls(calls, "nodesummary/sync", name=frozenset(names))
+    print(f"in {window:.0f} s: {len(posts)} ready mark calls for the 2 nodes, {len(summary_calls)} summary calls")
+    assert len(posts) >= 2, "no heartbeat reached the ready mark decorator: nothing was tested"
+    assert summary_calls == [], "a heartbeat woke the summary decorator (each call reads every summary)"
     assert summary_writes(audit, names) == [], "a heartbeat wrote a summary"
+    assert [w for w in child_writes(audit, None, frozenset({"nodes"})) if w.split()[1][6:] in names] == [], (
+        "a heartbeat made Metacontroller write a Node"
+    )
 
     (gamma,) = site_nodes(make_node, key, {"gamma": 1})["gamma"]
     wait_children(kube, "Deployment", namespace, "web", {"web-alpha", "web-beta", "web-gamma"})
@@ -134,9 +146,38 @@ def test_switching_to_summaries_before_they_exist_keeps_every_child(
             10,
         )
     finally:
-        apply(kube, node_summary_decorator(metacontroller.hook_url))
+        apply(kube, *node_summary_decorators(metacontroller.hook_url))
     poll("beta's summary written by the decorator", lambda: summary(kube, beta) is not None, 60)
     poll("Synced=True", lambda: dg_condition(kube, namespace, "web", "Synced").get("status") == "True", 60)
     after = owned(kube, "Deployment", namespace, "web")
     assert uids(after) == before
     assert all(marked(d) for d in after.values())
+
+
+def test_a_summary_follows_its_node_offline_and_back(
+    metacontroller: Cluster, kube: Kube, make_node: NodeFactory
+) -> None:
+    """The summary decorator ignores status posts, so a Node going not Ready reaches its summary only through
+    the ready mark's annotation: offline and back, the summary must say so each time."""
+    key = unique("e2e-mark")
+    group = unique("mark")
+    try:
+        (node,) = group_nodes(metacontroller, make_node, key, {"alpha": 1}, group)["alpha"]
+
+        def summary_says(status: str) -> dict | None:
+            found = summary(kube, node)
+            return found if found and found["spec"].get("ready", {}).get("status") == status else None
+
+        ready = poll("the summary says Ready", lambda: summary_says("True"), 60)
+        mark = kube.get("Node", None, node)["metadata"]["annotations"][READY_ANNOTATION]
+        assert mark == f"True {ready['spec']['ready']['lastTransitionTime']}"
+
+        take_offline(metacontroller, kube, group, [node])
+        gone = poll("the summary says not Ready", lambda: summary_says("Unknown") or summary_says("False"), 60)
+        assert gone["spec"]["ready"]["lastTransitionTime"] >= ready["spec"]["ready"]["lastTransitionTime"]
+
+        bring_online(metacontroller, kube, group, [node])
+        back = poll("the summary says Ready again", lambda: summary_says("True"), 60)
+        assert back["spec"]["ready"]["lastTransitionTime"] >= gone["spec"]["ready"]["lastTransitionTime"]
+    finally:
+        metacontroller.stop_kwok_group(group)

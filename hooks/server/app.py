@@ -49,6 +49,7 @@ def hook_table(allowed: AllowedKeys = ANY_KEY) -> dict[str, Hook]:
     table["/nodegroup/customize"] = lambda req, now: nodegroup.customize(req, allowed)
     table["/nodezone/sync"] = lambda req, now: logged(node_zone.sync(req))
     table["/nodesummary/sync"] = lambda req, now: node_summary.sync(req)
+    table["/nodeready/sync"] = lambda req, now: node_summary.mark(req)
     return table
 
 

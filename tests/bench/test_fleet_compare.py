@@ -117,20 +117,21 @@ def test_comparison_without_a_peer_run_has_no_ratio_row():
 def test_hook_table_lists_our_phases_only():
     rows = [ours("apply", 1.0, 2.0, 1.0, 1.0, 1.0), theirs("apply", 1.0, 2.0, 1.0, 1.0)]
     table = fc.hook_table(rows).splitlines()
-    assert table[2] == "| 200 | 1000/1000/5 | apply | 20 | 30.0 / 1.50 | 0.50 | 0 | 0.0 | 0.00 | 0 | 0.00 |"
+    assert table[2] == "| 200 | 1000/1000/5 | apply | 20 | 30.0 / 1.50 | 0.50 | 0 | 0.0 | 0.00 | 0 | 0.00 | 0 | 0.00 |"
     assert len(table) == 3
 
 
 def test_hook_table_counts_the_nodegroup_calls_apart():
     row = ours("idle", None, None, 1.0, 1.0, 1.0)
     row.nodegroup_calls, row.nodegroup_mb, row.nodegroup_busy = 7, 2.5, 0.25
-    assert fc.hook_table([row]).splitlines()[2].endswith("| 20 | 30.0 / 1.50 | 0.50 | 7 | 2.5 | 0.25 | 0 | 0.00 |")
+    row_text = fc.hook_table([row]).splitlines()[2]
+    assert row_text.endswith("| 20 | 30.0 / 1.50 | 0.50 | 7 | 2.5 | 0.25 | 0 | 0.00 | 0 | 0.00 |")
 
 
-def test_hook_table_counts_the_summary_decorator_calls_apart():
+def test_hook_table_counts_the_summary_decorators_calls_apart():
     row = ours("idle", None, None, 1.0, 1.0, 1.0)
-    row.summary_calls, row.summary_busy = 488, 0.27
-    assert fc.hook_table([row]).splitlines()[2].endswith("| 0 | 0.0 | 0.00 | 488 | 0.27 |")
+    row.summary_calls, row.summary_busy, row.mark_calls, row.mark_busy = 4, 0.01, 488, 0.27
+    assert fc.hook_table([row]).splitlines()[2].endswith("| 0 | 0.0 | 0.00 | 4 | 0.01 | 488 | 0.27 |")
 
 
 def test_grid_object_names_a_site_source_other_than_the_default():

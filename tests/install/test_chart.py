@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import tomllib
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 import yaml
@@ -201,15 +202,23 @@ def test_chart_without_the_decorator_or_aggregation():
 
 
 @needs_helm
-def test_chart_installs_the_node_summary_decorator_only_when_asked():
-    def summaries(*sets: str) -> list[dict]:
+def test_chart_installs_the_node_summary_decorators_only_when_asked():
+    def summaries(*sets: str) -> dict[str, dict]:
         objs = template(f"image.repository={IMAGE}", *sets)
-        return [o for o in objs if o["kind"] == "DecoratorController" and "nodesummary" in o["metadata"]["name"]]
+        return {
+            o["metadata"]["name"]: o
+            for o in objs
+            if o["kind"] == "DecoratorController" and "zone" not in o["metadata"]["name"]
+        }
 
-    assert summaries() == []
-    (dc,) = summaries("nodeSummaries.enabled=true")
-    assert dc["spec"] == {
-        **yaml.safe_load((ROOT / "metacontroller" / "nodesummary-decorator.yaml").read_text())["spec"],
-        "hooks": dc["spec"]["hooks"],
+    assert summaries() == {}
+    shipped = {
+        d["metadata"]["name"]: d
+        for d in yaml.safe_load_all((ROOT / "metacontroller" / "nodesummary-decorator.yaml").read_text())
     }
-    assert dc["spec"]["hooks"]["sync"]["webhook"]["url"].endswith("/nodesummary/sync")
+    found = summaries("nodeSummaries.enabled=true")
+    assert set(found) == set(shipped)
+    for name, dc in found.items():
+        assert dc["spec"] == {**shipped[name]["spec"], "hooks": dc["spec"]["hooks"]}
+        shipped_path = urlparse(shipped[name]["spec"]["hooks"]["sync"]["webhook"]["url"]).path
+        assert dc["spec"]["hooks"]["sync"]["webhook"]["url"].endswith(shipped_path)

@@ -52,14 +52,21 @@ def test_nodezone_decorator_sees_every_node_and_names_the_unit_key():
     assert not dc["spec"].get("attachments")
 
 
-def test_the_node_summary_decorator_is_its_own_step_and_sees_every_node_with_its_status():
-    """Not in the kustomization (opt-in); every Node, status posts included (readiness is in the status)."""
-    assert all(d["metadata"]["name"] != "servicegroup-nodesummary" for d in INSTALLED)
-    dc = yaml.safe_load((ROOT / "metacontroller" / "nodesummary-decorator.yaml").read_text())
-    (rule,) = dc["spec"]["resources"]
-    assert rule == {"apiVersion": "v1", "resource": "nodes"}
-    assert dc["spec"]["attachments"] == [
+def test_the_node_summary_decorators_are_their_own_step_and_only_the_mark_sees_status_posts():
+    """Not in the kustomization (opt-in). The ready mark decorator sees every Node's status posts (readiness is
+    in the status) and has no attachments, so its calls read no summaries; the summary decorator, whose calls
+    do, is woken only by label and annotation changes (the mark among them)."""
+    docs = list(yaml.safe_load_all((ROOT / "metacontroller" / "nodesummary-decorator.yaml").read_text()))
+    by_name = {d["metadata"]["name"]: d for d in docs}
+    assert set(by_name) == {"servicegroup-nodeready", "servicegroup-nodesummary"}
+    assert not {d["metadata"]["name"] for d in INSTALLED} & set(by_name)
+    mark, summary = by_name["servicegroup-nodeready"], by_name["servicegroup-nodesummary"]
+    assert mark["spec"]["resources"] == [{"apiVersion": "v1", "resource": "nodes"}]
+    assert "attachments" not in mark["spec"]
+    assert summary["spec"]["resources"] == [{"apiVersion": "v1", "resource": "nodes", "ignoreStatusChanges": True}]
+    assert summary["spec"]["attachments"] == [
         {"apiVersion": "superedge.io/v1", "resource": "nodesummaries", "updateStrategy": {"method": "InPlace"}}
     ]
-    assert set(dc["spec"]["hooks"]) == {"sync"}, "a finalize hook would put a finalizer on every Node"
-    assert urlparse(dc["spec"]["hooks"]["sync"]["webhook"]["url"]).path == "/nodesummary/sync"
+    for dc, path in ((mark, "/nodeready/sync"), (summary, "/nodesummary/sync")):
+        assert set(dc["spec"]["hooks"]) == {"sync"}, "a finalize hook would put a finalizer on every Node"
+        assert urlparse(dc["spec"]["hooks"]["sync"]["webhook"]["url"]).path == path

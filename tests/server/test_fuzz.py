@@ -201,6 +201,7 @@ SYNC_CASES = {
     "/nodegroup/sync": (nodegroup_request, None, ""),
     "/nodezone/sync": (lambda: zone_request({"site": "a", "zone": "x"}), None, ""),
     "/nodesummary/sync": (lambda: {**zone_request({"site": "a"}), "attachments": {}}, None, ""),
+    "/nodeready/sync": (lambda: zone_request({"site": "a"}), None, ""),
 }
 OTHER_CASES = {
     "/deploymentgrid/customize": lambda: {"controller": {}, "parent": grid(nodeSelector={"matchLabels": {"t": "e"}})},

@@ -13,13 +13,14 @@ from hooks.kube.errors import RequestError
 from hooks.server.app import create_app
 from hooks.sites import node_summary
 from hooks.sites.discovery import NO_NODESUMMARIES, SitesUnavailable, site_rules, sites_from_request
-from hooks.sites.node_summary import NODESUMMARY_TYPE, summary_of
+from hooks.sites.node_summary import NODESUMMARY_TYPE, READY_ANNOTATION, summary_of
 from hooks.sites.site_spec import NODESUMMARIES_SOURCE, SiteSpec
 from hooks.sites.units import NODES
 from tests.support.builders import children_map, grid, observed, post, site_nodes, sync_request
 from tests.support.nodegroup_builders import health_node
 
 T0, T1, T2 = (f"2026-01-01T00:{m:02d}:00Z" for m in (0, 1, 2))
+CLIENT = create_app().test_client()
 
 
 def summary_request(node: dict) -> dict:
@@ -52,11 +53,7 @@ def test_a_node_without_a_ready_condition_has_a_summary_without_one() -> None:
 
 def test_the_hook_always_answers_with_the_nodes_one_summary_over_http() -> None:
     node = health_node("edge-1", {"site": "a"}, True, T0)
-    resp = (
-        create_app()
-        .test_client()
-        .post("/nodesummary/sync", data=json.dumps(summary_request(node)), content_type="application/json")
-    )
+    resp = CLIENT.post("/nodesummary/sync", data=json.dumps(summary_request(node)), content_type="application/json")
     assert resp.status_code == 200
     assert resp.get_json() == {"attachments": [summary_of(node)]}
 
@@ -64,6 +61,46 @@ def test_the_hook_always_answers_with_the_nodes_one_summary_over_http() -> None:
 def test_a_request_without_a_named_node_is_refused_rather_than_answered_without_the_summary() -> None:
     with pytest.raises(RequestError):
         node_summary.sync({"object": {"metadata": {}}})
+
+
+# The ready mark decorator: what wakes the summary decorator, which ignores status posts.
+
+
+def mark_of(node: dict) -> str | None:
+    return node_summary.mark(summary_request(node))["annotations"][READY_ANNOTATION]
+
+
+def test_the_ready_mark_holds_the_ready_condition_and_nothing_a_heartbeat_changes() -> None:
+    node = health_node("edge-1", {"site": "a"}, True, T0, heartbeat=T1)
+    assert mark_of(node) == f"True {T0}"
+    assert mark_of(health_node("edge-1", {"site": "a"}, True, T0, heartbeat=T2)) == mark_of(node)
+    assert mark_of(health_node("edge-1", {"site": "b"}, True, T0, heartbeat=T2)) == mark_of(node)
+
+
+def test_the_ready_mark_is_removed_while_the_node_has_no_ready_condition() -> None:
+    assert mark_of({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "edge-1"}}) is None
+
+
+@given(st.sampled_from([True, False, "Unknown"]), st.sampled_from([T0, T1, None]))
+def test_the_ready_mark_changes_whenever_the_summary_changes_other_than_by_a_label(ready, since) -> None:
+    """The summary decorator sees only label and annotation changes: every status change its summary would
+    show must change the mark, or the summary would keep an old readiness."""
+    base = health_node("edge-1", {"site": "a"}, True, T0)
+    other = health_node("edge-1", {"site": "a"}, ready, since, heartbeat=T2)
+    assert (mark_of(other) == mark_of(base)) == (summary_of(other) == summary_of(base))
+
+
+def test_the_ready_mark_answers_with_one_annotation_and_never_a_status_over_http() -> None:
+    """A status in the answer would be written over the kubelet's; attachments would be made children."""
+    node = health_node("edge-1", {"site": "a"}, False, T1)
+    resp = CLIENT.post("/nodeready/sync", data=json.dumps(summary_request(node)), content_type="application/json")
+    assert resp.status_code == 200
+    assert resp.get_json() == {"annotations": {READY_ANNOTATION: f"False {T1}"}}
+
+
+def test_a_mark_request_without_a_node_is_refused_over_http() -> None:
+    resp = CLIENT.post("/nodeready/sync", data=json.dumps({"controller": {}}), content_type="application/json")
+    assert resp.status_code == 400
 
 
 SPEC = SiteSpec(key="site", node_selector={"matchLabels": {"tier": "edge"}}, source=NODESUMMARIES_SOURCE)
@@ -118,7 +155,6 @@ def test_a_request_without_the_summary_list_keeps_every_child() -> None:
 
 # A grid reading summaries, through the hook server's own route (so through its reduced request decoding).
 
-CLIENT = create_app().test_client()
 SUMMARISED = "superedge.io/unit-summarised"
 
 
