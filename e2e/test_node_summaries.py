@@ -10,6 +10,7 @@ the garbage collector), and that switching a grid to summaries while some are st
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 
 import pytest
@@ -186,6 +187,34 @@ def test_a_summary_follows_its_node_offline_and_back(
         poll("the summary as the node", lambda: summary(kube, node)["spec"]["ready"] == node_ready(kube, node), 30)
     finally:
         metacontroller.stop_kwok_group(group)
+
+
+def test_upgrading_from_the_single_decorator_keeps_every_summary(
+    metacontroller: Cluster, kube: Kube, make_node: NodeFactory
+) -> None:
+    """Before the ready mark, the summary decorator alone saw every status post (no ignoreStatusChanges).
+    Applying the two decorators over it keeps every summary (none deleted or re-created) and marks every Node."""
+    mark_doc, summary_doc = node_summary_decorators(metacontroller.hook_url)
+    previous = copy.deepcopy(summary_doc)
+    for rule in previous["spec"]["resources"]:
+        rule.pop("ignoreStatusChanges")
+    kube.kubectl("delete", "decoratorcontroller", DECORATOR, MARK_DECORATOR)
+    try:
+        apply(kube, previous)
+        made = site_nodes(make_node, unique("e2e-upgrade"), {"alpha": 1, "beta": 1})
+        names = {n for ns in made.values() for n in ns}
+        poll("a summary of each node", lambda: all(summary(kube, n) for n in names), 60)
+        before = {n: summary(kube, n)["metadata"]["uid"] for n in names}
+        audit = audit_mark(metacontroller)
+    finally:
+        apply(kube, mark_doc, summary_doc)
+
+    def marks() -> dict[str, str | None]:
+        return {n: kube.get("Node", None, n)["metadata"].get("annotations", {}).get(READY_ANNOTATION) for n in names}
+
+    poll("the ready mark on every node", lambda: all(marks().values()), 60)
+    assert {n: summary(kube, n)["metadata"]["uid"] for n in names} == before
+    assert not [w for w in summary_writes(audit, names) if w.startswith("delete")]
 
 
 def node_ready(kube: Kube, name: str) -> dict:
