@@ -56,6 +56,18 @@ def summary(kube: Kube, node: str) -> dict | None:
     return kube.get_or_none("NodeSummary", None, node)
 
 
+def ready_mark(kube: Kube, node: str) -> str | None:
+    """The ready mark decorator's annotation on the Node (None while it has none)."""
+    return kube.get("Node", None, node)["metadata"].get("annotations", {}).get(READY_ANNOTATION)
+
+
+def node_ready(kube: Kube, name: str) -> dict:
+    """The Node's Ready condition as its summary records it."""
+    conditions = kube.get("Node", None, name)["status"]["conditions"]
+    cond = next(c for c in conditions if c["type"] == "Ready")
+    return {"status": cond["status"], "lastTransitionTime": cond["lastTransitionTime"]}
+
+
 def summary_writes(start: Mark, names: set[str]) -> list[str]:
     """Metacontroller's writes to the summaries of ``names`` since ``start`` (audit log)."""
     return [w for w in child_writes(start, None, frozenset({"nodesummaries"})) if w.split()[1].split("/")[1] in names]
@@ -171,11 +183,7 @@ def test_a_summary_follows_its_node_offline_and_back(
 
         ready = poll("the summary says Ready", lambda: summary_says("True"), 60)
         since = ready["spec"]["ready"]["lastTransitionTime"]
-
-        def mark() -> str | None:
-            return kube.get("Node", None, node)["metadata"].get("annotations", {}).get(READY_ANNOTATION)
-
-        poll("the ready mark on the node", lambda: mark() == f"True {since}", 60)
+        poll("the ready mark on the node", lambda: ready_mark(kube, node) == f"True {since}", 60)
 
         take_offline(metacontroller, kube, group, [node])
         poll("the summary says not Ready", lambda: summary_says("Unknown") or summary_says("False"), 60)
@@ -208,17 +216,6 @@ def test_upgrading_from_the_single_decorator_keeps_every_summary(
         audit = audit_mark(metacontroller)
     finally:
         apply(kube, mark_doc, summary_doc)
-
-    def marks() -> dict[str, str | None]:
-        return {n: kube.get("Node", None, n)["metadata"].get("annotations", {}).get(READY_ANNOTATION) for n in names}
-
-    poll("the ready mark on every node", lambda: all(marks().values()), 60)
+    poll("the ready mark on every node", lambda: all(ready_mark(kube, n) for n in names), 60)
     assert {n: summary(kube, n)["metadata"]["uid"] for n in names} == before
     assert not [w for w in summary_writes(audit, names) if w.startswith("delete")]
-
-
-def node_ready(kube: Kube, name: str) -> dict:
-    """The Node's Ready condition as its summary records it."""
-    conditions = kube.get("Node", None, name)["status"]["conditions"]
-    cond = next(c for c in conditions if c["type"] == "Ready")
-    return {"status": cond["status"], "lastTransitionTime": cond["lastTransitionTime"]}
