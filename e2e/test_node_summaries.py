@@ -68,9 +68,14 @@ def node_ready(kube: Kube, name: str) -> dict:
     return {"status": cond["status"], "lastTransitionTime": cond["lastTransitionTime"]}
 
 
+def writes_to(start: Mark, resource: str, names: set[str]) -> list[str]:
+    """Metacontroller's writes to the cluster-scoped ``resource`` objects named ``names`` since ``start``."""
+    return [w for w in child_writes(start, None, frozenset({resource})) if w.split()[1].split("/")[1] in names]
+
+
 def summary_writes(start: Mark, names: set[str]) -> list[str]:
     """Metacontroller's writes to the summaries of ``names`` since ``start`` (audit log)."""
-    return [w for w in child_writes(start, None, frozenset({"nodesummaries"})) if w.split()[1].split("/")[1] in names]
+    return writes_to(start, "nodesummaries", names)
 
 
 def marked(child: dict) -> bool:
@@ -110,9 +115,7 @@ def test_a_grid_reading_summaries_follows_sites_and_sleeps_through_heartbeats(
     assert len(posts) >= 2, "no heartbeat reached the ready mark decorator: nothing was tested"
     assert summary_calls == [], "a heartbeat woke the summary decorator (each call reads every summary)"
     assert summary_writes(audit, names) == [], "a heartbeat wrote a summary"
-    assert [w for w in child_writes(audit, None, frozenset({"nodes"})) if w.split()[1][6:] in names] == [], (
-        "a heartbeat made Metacontroller write a Node"
-    )
+    assert writes_to(audit, "nodes", names) == [], "a heartbeat made Metacontroller write a Node"
 
     (gamma,) = site_nodes(make_node, key, {"gamma": 1})["gamma"]
     wait_children(kube, "Deployment", namespace, "web", {"web-alpha", "web-beta", "web-gamma"})

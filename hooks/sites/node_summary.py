@@ -58,22 +58,29 @@ def mark(request: object) -> dict:
 
 
 def ready_mark(node: Mapping) -> str | None:
-    """What :data:`READY_ANNOTATION` holds for ``node``: exactly the part of its summary that lives in its
-    status, so that the annotation changes whenever the summary would, other than by a label."""
-    ready = summary_of(node)["spec"].get(READY)
+    """What :data:`READY_ANNOTATION` holds for ``node``: the same fields as its summary's ``spec.ready``, so
+    that the annotation changes whenever the summary would, other than by a label. (Called for every status
+    post: it reads the condition alone, not the whole summary.)"""
+    ready = summary_ready(node)
     if ready is None:
         return None
     return " ".join(ready.get(k, "") for k in ("status", "lastTransitionTime"))
+
+
+def summary_ready(node: Mapping) -> dict | None:
+    """The summary's ``spec.ready`` for ``node``: its Ready condition's status and transition time."""
+    cond = ready_condition(node)
+    if cond is None:
+        return None
+    return {k: cond[k] for k in ("status", "lastTransitionTime") if isinstance(cond.get(k), str)}
 
 
 def summary_of(node: Mapping) -> dict:
     """The NodeSummary of ``node`` (its name, labels and Ready condition; nothing a heartbeat changes)."""
     meta = mapping(node, "metadata")
     labels = {k: v for k, v in mapping(meta, "labels").items() if isinstance(v, str)}
-    spec: dict = {}
-    cond = ready_condition(node)
-    if cond is not None:
-        spec[READY] = {k: cond[k] for k in ("status", "lastTransitionTime") if isinstance(cond.get(k), str)}
+    ready = summary_ready(node)
+    spec = {} if ready is None else {READY: ready}
     return {
         "apiVersion": API_VERSION,
         "kind": KIND,
