@@ -79,6 +79,33 @@ def find_metacontroller_crds() -> Path | None:
 
 KUBE_VERSION_VARIABLE = "SERVICEGROUP_E2E_KUBE_VERSION"
 KUBE_BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+
+_POD_CONDITIONS = "\n".join(
+    f'- type: {kind}\n  status: "True"\n  lastTransitionTime: {{{{ Now | Quote }}}}'
+    for kind in ("PodScheduled", "Initialized", "ContainersReady", "Ready")
+)
+POD_READY_AGAIN = {
+    "apiVersion": "kwok.x-k8s.io/v1alpha1",
+    "kind": "Stage",
+    "metadata": {"name": "pod-ready-again"},
+    "spec": {
+        "resourceRef": {"apiGroup": "v1", "kind": "Pod"},
+        "selector": {
+            "matchExpressions": [
+                {"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"},
+                {"key": ".status.phase", "operator": "In", "values": ["Running"]},
+                {"key": '.status.conditions.[] | select( .type == "Ready" ) | .status', "operator": "NotIn",
+                 "values": ["True"]},
+            ]
+        },
+        "next": {"statusTemplate": "conditions:\n" + _POD_CONDITIONS + "\n"},
+    },
+}  # fmt: skip
+"""A running pod that is not Ready becomes Ready again, as a kubelet reports it once its node is back.
+
+The node lifecycle controller marks the pods of a node it finds not Ready as not Ready, also a pod made Ready
+just after the node came back (before the controller saw it back); kwok's own pod-ready stage only handles
+pending pods, so such a pod would stay not Ready for good and its Deployment unavailable."""
 BUILD_SCRIPT = Path(__file__).resolve().parent / "build.sh"
 
 
@@ -458,7 +485,8 @@ class Cluster:
         )
 
     def _write_kwok_stages(self) -> Path:
-        """kwok's shipped stages (node initialize and heartbeat, pod ready/complete/delete) in one file.
+        """kwok's shipped stages (node initialize and heartbeat, pod ready/complete/delete) in one file, and
+        one of ours (:data:`POD_READY_AGAIN`).
 
         The heartbeat stage's delay is set to ``heartbeat_seconds`` (shipped: 20-45 s) so the scenarios
         see node status updates often.
@@ -474,6 +502,7 @@ class Cluster:
             if doc["metadata"]["name"] == "node-heartbeat":
                 doc["spec"]["delay"] = heartbeat_delay(self.options.heartbeat_seconds, self.options.heartbeat_spread)
             docs.append(doc)
+        docs.append(POD_READY_AGAIN)
         path = self.dir / "kwok-stages.yaml"
         path.write_text(yaml.safe_dump_all(docs))
         return path

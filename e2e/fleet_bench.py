@@ -445,7 +445,7 @@ class Settings:
     keep_decorator: bool = False
     nodes_per_site: int = 1
     mc_args: tuple[str, ...] = ()
-    profile_dir: Path | None = None  # Metacontroller CPU profiles of the idle and template phases go here
+    profile_dir: Path | None = None  # Metacontroller CPU profiles of the idle, template and new-site phases go here
     profile_seconds: float = 45.0
     site_source: str = "Nodes"  # ours only: with NodeUnits a NodeGroup of the key is applied before the grid
     grids: int = 1  # DeploymentGrids of the key, each over every site
@@ -720,6 +720,17 @@ class Run:
         if profile:  # after the record: a profile longer than the phase does not stretch its window
             profile.join()
 
+    def phase_new_sites(self) -> None:
+        """The new sites one after another, ``NEW_SITE_GAP`` apart; one profile over them all (gaps included)."""
+        count = self.settings.new_sites
+        profile = self.start_profile("new-sites", min(count * (NEW_SITE_GAP + 1), self.settings.profile_seconds))
+        for index in range(count):
+            if index:  # what the last site set off (the grid's status, the peer's own writes) is over first
+                time.sleep(NEW_SITE_GAP)
+            self.phase_new_site(index)
+        if profile:
+            profile.join()
+
     def phase_new_site(self, index: int) -> None:
         """Site ``index`` (counted from 0 among the new ones) joins: the spare Nodes kept for it get its labels."""
         number = self.sites + index
@@ -803,10 +814,7 @@ def run_one(
         if idle > 0:
             run.phase_idle(idle)
         run.phase_template()
-        for index in range(settings.new_sites):
-            if index:  # what the last site set off (the grid's status, the peer's own writes) is over first
-                time.sleep(NEW_SITE_GAP)
-            run.phase_new_site(index)
+        run.phase_new_sites()
         failed = any(v is None for r in run.results for v in r.seconds.values())
     finally:
         run.cluster.stop()
@@ -839,7 +847,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--keep-decorator", action="store_true", help="keep the node zone decorator installed")
     parser.add_argument("--keep-logs", action="store_true", help="keep every run's folder, not only failed ones")
-    parser.add_argument("--profile-dir", type=Path, help="write CPU profiles of Metacontroller: idle, template phases")
+    parser.add_argument("--profile-dir", type=Path, help="write Metacontroller CPU profiles: idle, template, new sites")
     parser.add_argument("--profile-seconds", type=float, default=45.0, help="their length (idle: at most --idle)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args(argv)
