@@ -137,7 +137,7 @@ def _defer_then_catch_up(
     )
     assert "WaitingForOffline" in kube.kubectl("-n", namespace, "get", "dg", "web").stdout  # the ROLLOUT column
 
-    back = audit_mark()
+    back = audit_mark(cluster)
     bring_online(cluster, kube, groups["s04"], nodes["s04"])
     poll("the grid sees s04 back", lambda: not offline_in_status(kube, namespace, "s04"), 60)
     bring_online(cluster, kube, groups["s09"], nodes["s09"])
