@@ -80,10 +80,12 @@ def find_metacontroller_crds() -> Path | None:
 KUBE_VERSION_VARIABLE = "SERVICEGROUP_E2E_KUBE_VERSION"
 KUBE_BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
 
-_POD_CONDITIONS = "\n".join(
-    f'- type: {kind}\n  status: "True"\n  lastTransitionTime: {{{{ Now | Quote }}}}'
-    for kind in ("PodScheduled", "Initialized", "ContainersReady", "Ready")
-)
+_POD_READY_AGAIN_STATUS = """conditions:
+- {type: PodScheduled, status: "True", lastTransitionTime: {{ Now | Quote }}}
+- {type: Initialized, status: "True", lastTransitionTime: {{ Now | Quote }}}
+- {type: ContainersReady, status: "True", lastTransitionTime: {{ Now | Quote }}}
+- {type: Ready, status: "True", lastTransitionTime: {{ Now | Quote }}}
+"""
 POD_READY_AGAIN = {
     "apiVersion": "kwok.x-k8s.io/v1alpha1",
     "kind": "Stage",
@@ -98,7 +100,7 @@ POD_READY_AGAIN = {
                  "values": ["True"]},
             ]
         },
-        "next": {"statusTemplate": "conditions:\n" + _POD_CONDITIONS + "\n"},
+        "next": {"statusTemplate": _POD_READY_AGAIN_STATUS},
     },
 }  # fmt: skip
 """A running pod that is not Ready becomes Ready again, as a kubelet reports it once its node is back.

@@ -131,8 +131,7 @@ def nodeunit_count(kube: Kube, key: str) -> int:
 
 def node_ready_status(kube: Kube, name: str) -> str | None:
     """The status of the node's Ready condition ("True", "False", "Unknown"), None without one."""
-    conditions = kube.get("Node", None, name).get("status", {}).get("conditions") or []
-    return next((c["status"] for c in conditions if c["type"] == "Ready"), None)
+    return condition_of(kube.get("Node", None, name), "Ready").get("status")
 
 
 def group_nodes(

@@ -63,8 +63,7 @@ def ready_mark(kube: Kube, node: str) -> str | None:
 
 def node_ready(kube: Kube, name: str) -> dict:
     """The Node's Ready condition as its summary records it."""
-    conditions = kube.get("Node", None, name)["status"]["conditions"]
-    cond = next(c for c in conditions if c["type"] == "Ready")
+    cond = condition_of(kube.get("Node", None, name), "Ready")
     return {"status": cond["status"], "lastTransitionTime": cond["lastTransitionTime"]}
 
 
